@@ -1,0 +1,47 @@
+//! The C ABI: one file per SPDK header, each a thin layer over the Rust core.
+//! cbindgen turns the `#[no_mangle] extern "C"` items here into
+//! `include/rspdk.h`. Every entry point runs inside [`guard`], so a Rust
+//! panic becomes an error return (and a log line), never an unwind into C.
+
+#![allow(non_camel_case_types, clippy::missing_safety_doc)]
+
+pub mod env;
+pub mod event;
+pub mod log;
+pub mod shim;
+pub mod thread;
+pub mod util;
+
+use std::ffi::{c_char, CStr};
+
+/// Runs `f`, turning a panic into `default`.
+pub(crate) fn guard<R>(default: R, f: impl FnOnce() -> R) -> R {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(r) => r,
+        Err(_) => {
+            crate::log::error(format_args!("rspdk: internal error (panic) caught at the C boundary\n"));
+            default
+        }
+    }
+}
+
+/// Borrows a C string as UTF-8; None for NULL or invalid UTF-8.
+///
+/// # Safety
+/// `p` must be NULL or a valid NUL-terminated string that outlives the borrow.
+pub(crate) unsafe fn cstr<'a>(p: *const c_char) -> Option<&'a str> {
+    if p.is_null() {
+        None
+    } else {
+        // SAFETY: per the contract.
+        unsafe { CStr::from_ptr(p) }.to_str().ok()
+    }
+}
+
+/// A raw pointer the caller promises may cross threads (C callback contexts).
+#[derive(Clone, Copy)]
+pub(crate) struct SendPtr(pub *mut std::ffi::c_void);
+// SAFETY: C API contract: callback contexts are the application's to synchronise.
+unsafe impl Send for SendPtr {}
+// SAFETY: as above.
+unsafe impl Sync for SendPtr {}
