@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+#   SPDX-License-Identifier: BSD-3-Clause
+# Installs what building and testing rspdk needs on a fresh Debian 12 machine.
+# Needs root for apt-get; skips packages that are already there.
+set -euo pipefail
+
+pkgs=(build-essential pkg-config valgrind git make)
+# The VM harness (scripts/vm) boots a Debian kernel in QEMU.
+pkgs+=(qemu-system-x86 busybox-static cpio kmod)
+
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "install-deps: missing packages ${missing[*]}; run as root or install them" >&2
+		exit 1
+	fi
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -q
+	apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+if ! command -v cargo >/dev/null 2>&1; then
+	if [ -x "$HOME/.cargo/bin/cargo" ]; then
+		echo "install-deps: add \$HOME/.cargo/bin to PATH" >&2
+	else
+		echo "install-deps: no Rust toolchain (cargo) on this machine" >&2
+	fi
+	exit 1
+fi
