@@ -28,6 +28,24 @@ cargo test
 step "C API tests, static and shared"
 make -C capi-tests test
 
+step "as an ordinary user, without hugepages (pinned anonymous memory)"
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null 2>&1; then
+	for t in test_env test_thread test_event; do
+		setpriv --reuid=65534 --regid=65534 --clear-groups "capi-tests/build/$t.static"
+	done
+else
+	echo "(not root: the tests above already ran as an ordinary user)"
+fi
+
+step "with hugepages reserved"
+if [ "$(id -u)" -eq 0 ] && [ -w /proc/sys/vm/nr_hugepages ]; then
+	old=$(cat /proc/sys/vm/nr_hugepages)
+	echo 64 > /proc/sys/vm/nr_hugepages || true
+	out=$(capi-tests/build/test_env.static 2>&1) || { echo "$out"; echo "$old" > /proc/sys/vm/nr_hugepages; exit 1; }
+	echo "$out" | grep -E "backed by|passed"
+	echo "$old" > /proc/sys/vm/nr_hugepages
+fi
+
 step "C API tests under valgrind"
 make -C capi-tests valgrind
 
@@ -36,6 +54,14 @@ prefix=$(mktemp -d)
 trap 'rm -rf "$prefix"' EXIT
 make install PREFIX="$prefix"
 sh capi-tests/pkgconfig_test.sh "$prefix"
+
+step "fuzz targets, a short run each (longer runs by hand: cargo fuzz run NAME)"
+command -v cargo-fuzz >/dev/null 2>&1 || cargo install --locked cargo-fuzz
+for target in $(cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz list); do
+	(cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run "$target" -- -max_total_time="${RSPDK_FUZZ_SECONDS:-20}" >/dev/null 2>"../target/fuzz-$target.log") \
+		|| { tail -30 "target/fuzz-$target.log"; exit 1; }
+	grep -E "^Done" "target/fuzz-$target.log" | sed "s/^/fuzz $target: /"
+done
 
 step "benchmark smoke run (figures are not pass/fail)"
 cargo bench --bench thread_msgs -- --smoke

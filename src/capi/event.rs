@@ -328,17 +328,8 @@ pub extern "C" fn spdk_app_usage() {
     })
 }
 
-/// SPDK's capacity syntax: a number of MB, or bytes with a K/M/G suffix.
 fn parse_mem_size(s: &str) -> Option<c_int> {
-    let s = s.trim();
-    let (num, mult) = match s.char_indices().last()? {
-        (i, 'k' | 'K') => (&s[..i], 1u64 << 10),
-        (i, 'm' | 'M') => (&s[..i], 1 << 20),
-        (i, 'g' | 'G') => (&s[..i], 1 << 30),
-        _ => return s.parse::<u32>().ok().and_then(|v| c_int::try_from(v).ok()),
-    };
-    let bytes = num.parse::<u64>().ok()?.checked_mul(mult)?;
-    c_int::try_from(bytes >> 20).ok()
+    crate::util::string::parse_capacity_mb(s)
 }
 
 const OPT_HUGE_DIR: c_int = 259;

@@ -45,3 +45,16 @@ pub(crate) struct SendPtr(pub *mut std::ffi::c_void);
 unsafe impl Send for SendPtr {}
 // SAFETY: as above.
 unsafe impl Sync for SendPtr {}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn panics_stop_at_the_boundary() {
+        let prev = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|_| {}));
+        let r = super::guard(-libc::EFAULT, || -> i32 { panic!("internal bug") });
+        std::panic::set_hook(prev);
+        assert_eq!(r, -libc::EFAULT);
+        assert_eq!(super::guard(0, || 7), 7);
+    }
+}

@@ -53,6 +53,23 @@ pub fn parse_nonneg(s: &str, base: u32) -> Result<i64, ParseIntError> {
     Ok(val)
 }
 
+/// SPDK's capacity syntax for memory sizes: a number of MiB, or a number of
+/// bytes with a K, M or G suffix (rounded down to MiB).
+pub fn parse_capacity_mb(s: &str) -> Option<i32> {
+    let s = s.trim();
+    let (num, mult) = match s.char_indices().last()? {
+        (i, 'k' | 'K') => (&s[..i], 1u64 << 10),
+        (i, 'm' | 'M') => (&s[..i], 1 << 20),
+        (i, 'g' | 'G') => (&s[..i], 1 << 30),
+        _ => return s.parse::<u32>().ok().and_then(|v| i32::try_from(v).ok()),
+    };
+    if num.starts_with('+') {
+        return None;
+    }
+    let bytes = num.parse::<u64>().ok()?.checked_mul(mult)?;
+    i32::try_from(bytes >> 20).ok()
+}
+
 /// Trims ASCII white space at both ends.
 pub fn trim(s: &[u8]) -> &[u8] {
     let start = s.iter().position(|c| !c.is_ascii_whitespace()).unwrap_or(s.len());
