@@ -69,6 +69,8 @@ cargo bench --bench thread_msgs -- --smoke
 if [ -x scripts/vm/selftest.sh ] && [ "${RSPDK_SKIP_VM:-0}" != 1 ]; then
 	step "VM harness self-test (QEMU guest, NVMe on vfio-pci)"
 	scripts/vm/selftest.sh
+	step "NVMe driver against QEMU's NVMe controllers (VM, VFIO)"
+	scripts/vm/nvme-tests.sh
 fi
 
 step "all tests passed"

@@ -11,6 +11,8 @@ pub mod capi;
 pub mod env;
 /// cbindgen:ignore
 pub mod event;
+/// cbindgen:ignore
+pub mod nvme;
 pub mod log;
 /// cbindgen:ignore
 pub mod thread;

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+#   SPDX-License-Identifier: BSD-3-Clause
+# The NVMe driver against QEMU's NVMe controllers in the VM guest: two
+# controllers, one with a second namespace of 4 KiB blocks. The guest writes
+# patterns (sizes up to beyond MDTS), reads them back, checks errors; after
+# power-off the host checks the image files byte for byte.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+work=$(mktemp -d /var/tmp/rspdk-nvme.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+truncate -s 64M "$work/d0.img"
+truncate -s 32M "$work/d1.img"
+truncate -s 32M "$work/ns2.img"
+mkdir -p "$work/results"
+
+test_bin=$(cargo test --test nvme_vm --no-run --message-format=json 2>/dev/null \
+	| sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -1)
+[ -x "$test_bin" ] || { echo "nvme-tests: test binary not built" >&2; exit 1; }
+
+scripts/vm/run.sh --nvme "$work/d0.img:RSPDK0001" --nvme "$work/d1.img:RSPDK0002" \
+	--nvme-ns "1:$work/ns2.img:4096" --env RSPDK_TEST_SERIALS="RSPDK0001 RSPDK0002" \
+	--rw "$work/results" --env RSPDK_TEST_RESULTS="$work/results" \
+	-- "$test_bin" --exact nvme_driver_in_guest --nocapture
+
+RSPDK_CHECK_IMAGES="0:1:$work/d0.img 1:1:$work/d1.img 1:2:$work/ns2.img" RSPDK_CHECK_RESULTS="$work/results" \
+	"$test_bin" --exact images_hold_what_the_guest_wrote --nocapture

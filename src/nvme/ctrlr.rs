@@ -1,0 +1,726 @@
+//! An NVMe controller over PCIe (VFIO): initialisation in the order the NVMe
+//! specification gives, the admin queue, namespaces, I/O queue pairs, and
+//! namespace commands split at the transfer limit and the namespace's
+//! optimal I/O boundary.
+
+use super::qpair::{deliver, CmdCb, Done, Payload, Qpair, SubmitError, PAGE, PRP_ENTRIES};
+use super::spec::{self, admin, ident, nvm, reg, Cmd, Cpl};
+use super::vfio;
+use crate::env::{cpu, mem, pci::PciAddr};
+use parking_lot::{Mutex, ReentrantMutex};
+use std::cell::RefCell;
+use std::ffi::c_void;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// The controller options the driver honours (from `spdk_nvme_ctrlr_opts`).
+#[derive(Clone, Debug)]
+pub struct CtrlrOpts {
+    pub num_io_queues: u32,
+    pub io_queue_size: u32,
+    pub io_queue_requests: u32,
+    pub admin_queue_size: u16,
+    pub keep_alive_timeout_ms: u32,
+    pub admin_timeout_ms: u32,
+}
+
+impl Default for CtrlrOpts {
+    fn default() -> Self {
+        CtrlrOpts { num_io_queues: 1024, io_queue_size: 256, io_queue_requests: 512, admin_queue_size: 32, keep_alive_timeout_ms: 10_000, admin_timeout_ms: 120_000 }
+    }
+}
+
+#[derive(Debug)]
+pub struct NvmeError {
+    pub what: String,
+    pub errno: i32,
+}
+
+impl std::fmt::Display for NvmeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} (errno {})", self.what, self.errno)
+    }
+}
+
+fn fail<T>(what: impl Into<String>, errno: i32) -> Result<T, NvmeError> {
+    Err(NvmeError { what: what.into(), errno })
+}
+
+impl From<vfio::VfioError> for NvmeError {
+    fn from(e: vfio::VfioError) -> Self {
+        NvmeError { what: e.what, errno: e.errno }
+    }
+}
+
+/// One namespace as identified.
+pub struct Namespace {
+    pub id: u32,
+    pub active: bool,
+    pub data: *mut u8,
+    pub sector_size: u32,
+    pub md_size: u32,
+    pub extended_lba: bool,
+    pub num_sectors: u64,
+    /// Optimal I/O boundary in sectors (0: none).
+    pub sectors_per_stripe: u32,
+    pub pi_type: u8,
+}
+
+impl Namespace {
+    pub fn data_bytes(&self) -> &[u8] {
+        // SAFETY: `data` is a live 4 KiB identify buffer owned by the controller.
+        unsafe { std::slice::from_raw_parts(self.data, 4096) }
+    }
+}
+
+pub type AerCb = extern "C" fn(*mut c_void, *const Cpl);
+
+pub struct Ctrlr {
+    pub addr: PciAddr,
+    dev: vfio::Device,
+    bar0: *mut u8,
+    pub cap: u64,
+    pub vs: u32,
+    pub opts: CtrlrOpts,
+    admin: ReentrantMutex<RefCell<Qpair>>,
+    cdata: *mut u8,
+    pub namespaces: Vec<Namespace>,
+    io_qids: Mutex<Vec<u16>>,
+    pub max_io_queues: u16,
+    pub max_xfer_size: u32,
+    failed: AtomicBool,
+    aer: Mutex<Option<(AerCb, usize)>>,
+    aer_outstanding: Mutex<u32>,
+    io_qpairs: Mutex<Vec<usize>>,
+}
+
+// SAFETY: MMIO through `bar0` and the identify buffers are owned by the
+// controller; the admin queue is behind a lock; I/O queue pairs are owned by
+// their threads.
+unsafe impl Send for Ctrlr {}
+// SAFETY: as above.
+unsafe impl Sync for Ctrlr {}
+
+fn be_str(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).trim_end_matches([' ', '\0']).to_string()
+}
+
+struct SyncSlot {
+    done: bool,
+    cpl: Cpl,
+}
+
+extern "C" fn sync_done(arg: *mut c_void, cpl: *const Cpl) {
+    // SAFETY: arg is the SyncSlot on the stack of `admin_sync`, alive until done.
+    let s = unsafe { &mut *(arg as *mut SyncSlot) };
+    // SAFETY: cpl points to a completion valid for the call.
+    s.cpl = unsafe { *cpl };
+    s.done = true;
+}
+
+impl Ctrlr {
+    fn r32(&self, off: usize) -> u32 {
+        // SAFETY: an aligned register offset inside BAR0.
+        unsafe { (self.bar0.add(off) as *const u32).read_volatile() }
+    }
+    fn w32(&self, off: usize, v: u32) {
+        // SAFETY: as above.
+        unsafe { (self.bar0.add(off) as *mut u32).write_volatile(v) }
+    }
+    pub fn r64(&self, off: usize) -> u64 {
+        (self.r32(off) as u64) | ((self.r32(off + 4) as u64) << 32)
+    }
+    fn w64(&self, off: usize, v: u64) {
+        self.w32(off, v as u32);
+        self.w32(off + 4, (v >> 32) as u32);
+    }
+
+    pub fn csts(&self) -> u32 {
+        self.r32(reg::CSTS)
+    }
+
+    pub fn cdata(&self) -> &[u8] {
+        // SAFETY: a live 4 KiB identify buffer owned by the controller.
+        unsafe { std::slice::from_raw_parts(self.cdata, 4096) }
+    }
+
+    pub fn cdata_ptr(&self) -> *const u8 {
+        self.cdata
+    }
+
+    pub fn serial(&self) -> String {
+        be_str(&self.cdata()[ident::CTRLR_SN..ident::CTRLR_SN + 20])
+    }
+
+    pub fn model(&self) -> String {
+        be_str(&self.cdata()[ident::CTRLR_MN..ident::CTRLR_MN + 40])
+    }
+
+    pub fn num_ns(&self) -> u32 {
+        self.namespaces.len() as u32
+    }
+
+    pub fn ns(&self, nsid: u32) -> Option<&Namespace> {
+        self.namespaces.get(nsid.checked_sub(1)? as usize)
+    }
+
+    pub fn is_failed(&self) -> bool {
+        self.failed.load(Ordering::Acquire)
+    }
+
+    fn wait_csts(&self, want_rdy: bool, what: &str) -> Result<(), NvmeError> {
+        let deadline = cpu::ticks() + (spec::cap_to_ms(self.cap).max(500)) * 1_000_000;
+        loop {
+            let csts = self.csts();
+            if csts == u32::MAX {
+                return fail(format!("{}: the controller is gone while {what}", self.addr), libc::ENODEV);
+            }
+            if csts & 2 != 0 && want_rdy {
+                return fail(format!("{}: controller fatal status while {what}", self.addr), libc::EIO);
+            }
+            if (csts & 1 != 0) == want_rdy {
+                return Ok(());
+            }
+            if cpu::ticks() > deadline {
+                return fail(format!("{}: timed out ({} ms, CAP.TO) while {what}", self.addr, spec::cap_to_ms(self.cap)), libc::ETIMEDOUT);
+            }
+            std::thread::sleep(std::time::Duration::from_micros(100));
+        }
+    }
+
+    fn disable(&self) -> Result<(), NvmeError> {
+        let cc = self.r32(reg::CC);
+        if cc & 1 != 0 {
+            if self.csts() & 1 == 0 {
+                // Enabling in progress: let it finish before disabling (NVMe 1.4, 3.5.4).
+                self.wait_csts(true, "waiting for CSTS.RDY = 1 before disabling")?;
+            }
+            self.w32(reg::CC, cc & !1);
+        }
+        self.wait_csts(false, "waiting for CSTS.RDY = 0 after disabling")
+    }
+
+    fn enable(&self) -> Result<(), NvmeError> {
+        let admin = self.admin.lock();
+        let (sq, cq, entries) = {
+            let q = admin.borrow();
+            (q.sq_iova, q.cq_iova, q.entries() as u32)
+        };
+        self.w32(reg::AQA, ((entries - 1) << 16) | (entries - 1));
+        self.w64(reg::ASQ, sq);
+        self.w64(reg::ACQ, cq);
+        // IOCQES 16 B, IOSQES 64 B, 4 KiB pages, NVM command set, enable.
+        let cc = (4 << 20) | (6 << 16) | 1;
+        self.w32(reg::CC, cc);
+        self.wait_csts(true, "waiting for CSTS.RDY = 1 after enabling")
+    }
+
+    /// Runs `cmd` on the admin queue and polls for it (initialisation and control path).
+    pub fn admin_sync(&self, cmd: Cmd, payload: Payload) -> Result<Cpl, NvmeError> {
+        let mut slot = SyncSlot { done: false, cpl: Cpl::default() };
+        self.admin_submit(cmd, payload, Some(sync_done), &mut slot as *mut SyncSlot as *mut c_void)
+            .map_err(|e| NvmeError { what: format!("{}: admin opcode {:#x} not submitted: {e:?}", self.addr, cmd.opc()), errno: e.errno() })?;
+        let deadline = cpu::ticks() + self.opts.admin_timeout_ms as u64 * 1_000_000;
+        while !slot.done {
+            self.process_admin_completions();
+            if cpu::ticks() > deadline {
+                return fail(format!("{}: admin opcode {:#x} timed out", self.addr, cmd.opc()), libc::ETIMEDOUT);
+            }
+        }
+        Ok(slot.cpl)
+    }
+
+    fn admin_ok(&self, cmd: Cmd, payload: Payload, what: &str) -> Result<Cpl, NvmeError> {
+        let cpl = self.admin_sync(cmd, payload)?;
+        if cpl.is_error() {
+            return fail(format!("{}: {what} failed: sct {:#x} sc {:#x}", self.addr, cpl.sct(), cpl.sc()), libc::EIO);
+        }
+        Ok(cpl)
+    }
+
+    pub fn admin_submit(&self, cmd: Cmd, payload: Payload, cb: Option<CmdCb>, arg: *mut c_void) -> Result<u16, SubmitError> {
+        let g = self.admin.lock();
+        let r = g.borrow_mut().submit(cmd, &payload, cb, arg);
+        r
+    }
+
+    /// Reaps admin completions and calls their callbacks; returns how many.
+    pub fn process_admin_completions(&self) -> usize {
+        let g = self.admin.lock();
+        let mut done: Vec<Done> = Vec::new();
+        let n = g.borrow_mut().reap(0, &mut done);
+        deliver(&mut done);
+        n
+    }
+
+    fn identify(&self, cns: u8, nsid: u32, buf: *mut u8) -> Result<(), NvmeError> {
+        let mut c = Cmd::new(admin::IDENTIFY, nsid);
+        c.cdw10 = cns as u32;
+        self.admin_ok(c, Payload::Contig { buf, len: 4096 }, &format!("identify (CNS {cns}, nsid {nsid})")).map(|_| ())
+    }
+
+    fn read_namespace(&self, nsid: u32, buf: *mut u8) -> Result<Namespace, NvmeError> {
+        self.identify(0, nsid, buf)?;
+        // SAFETY: buf is the 4 KiB identify buffer just filled.
+        let d = unsafe { std::slice::from_raw_parts(buf, 4096) };
+        let nsze = u64::from_le_bytes(d[ident::NS_NSZE..ident::NS_NSZE + 8].try_into().expect("8"));
+        let flbas = d[ident::NS_FLBAS];
+        let fmt = (flbas & 0xf) as usize;
+        let lbaf = &d[ident::NS_LBAF + 4 * fmt..ident::NS_LBAF + 4 * fmt + 4];
+        let md_size = u16::from_le_bytes([lbaf[0], lbaf[1]]) as u32;
+        let lbads = lbaf[2];
+        let noiob = u16::from_le_bytes([d[ident::NS_NOIOB], d[ident::NS_NOIOB + 1]]) as u32;
+        Ok(Namespace {
+            id: nsid,
+            active: nsze != 0,
+            data: buf,
+            sector_size: if lbads >= 9 { 1 << lbads } else { 512 },
+            md_size,
+            extended_lba: flbas & 0x10 != 0,
+            num_sectors: nsze,
+            sectors_per_stripe: if d[ident::NS_NSFEAT] & 0x10 != 0 || noiob != 0 { noiob } else { 0 },
+            pi_type: d[ident::NS_DPS] & 7,
+        })
+    }
+
+    fn scan_namespaces(&mut self) -> Result<(), NvmeError> {
+        let nn = u32::from_le_bytes(self.cdata()[ident::CTRLR_NN..ident::CTRLR_NN + 4].try_into().expect("4"));
+        let list = mem::alloc(4096, PAGE).ok_or(NvmeError { what: "no DMA memory for the namespace list".into(), errno: libc::ENOMEM })?;
+        let mut active = Vec::new();
+        if self.vs >= 0x0001_0100 {
+            self.identify(2, 0, list)?;
+            // SAFETY: the 4 KiB list just filled: up to 1024 little-endian ids, zero-terminated.
+            let ids = unsafe { std::slice::from_raw_parts(list as *const u32, 1024) };
+            active.extend(ids.iter().copied().take_while(|&id| id != 0).filter(|&id| id <= nn));
+        } else {
+            active.extend(1..=nn.min(1024));
+        }
+        mem::free(list);
+        let mut namespaces = Vec::with_capacity(nn as usize);
+        for id in 1..=nn {
+            let buf = mem::alloc(4096, PAGE).ok_or(NvmeError { what: "no DMA memory for identify".into(), errno: libc::ENOMEM })?;
+            // SAFETY: a fresh 4 KiB block.
+            unsafe { std::ptr::write_bytes(buf, 0, 4096) };
+            let ns = if active.contains(&id) {
+                self.read_namespace(id, buf)?
+            } else {
+                Namespace { id, active: false, data: buf, sector_size: 512, md_size: 0, extended_lba: false, num_sectors: 0, sectors_per_stripe: 0, pi_type: 0 }
+            };
+            namespaces.push(ns);
+        }
+        self.namespaces = namespaces;
+        Ok(())
+    }
+
+    fn set_num_queues(&mut self) -> Result<(), NvmeError> {
+        let want = self.opts.num_io_queues.clamp(1, 65535);
+        let mut c = Cmd::new(admin::SET_FEATURES, 0);
+        c.cdw10 = 0x07;
+        c.cdw11 = ((want - 1) << 16) | (want - 1);
+        let cpl = self.admin_ok(c, Payload::None, "set features (number of queues)")?;
+        let nsq = (cpl.cdw0 & 0xffff) + 1;
+        let ncq = (cpl.cdw0 >> 16) + 1;
+        self.max_io_queues = want.min(nsq).min(ncq) as u16;
+        *self.io_qids.lock() = (1..=self.max_io_queues).rev().collect();
+        Ok(())
+    }
+
+    /// Attaches the controller at `addr` (bound to vfio-pci) and initialises it.
+    pub fn attach(addr: PciAddr, opts: CtrlrOpts) -> Result<Box<Ctrlr>, NvmeError> {
+        let dev = vfio::Device::open(addr)?;
+        let (bar0, bar_len) = dev.bar0();
+        if bar_len < 0x2000 {
+            return fail(format!("{addr}: BAR0 is too small for an NVMe controller ({bar_len} bytes)"), libc::ENODEV);
+        }
+        // SAFETY: CAP at offset 0 of the mapped BAR.
+        let cap = unsafe { (bar0 as *const u32).read_volatile() as u64 | ((bar0.add(4) as *const u32).read_volatile() as u64) << 32 };
+        if cap == u64::MAX {
+            return fail(format!("{addr}: registers read as all ones (device gone?)"), libc::ENODEV);
+        }
+        if !spec::cap_css_nvm(cap) {
+            return fail(format!("{addr}: controller does not support the NVM command set"), libc::ENOTSUP);
+        }
+        if spec::cap_mpsmin(cap) != 0 {
+            return fail(format!("{addr}: minimum memory page size above 4 KiB is not supported"), libc::ENOTSUP);
+        }
+        let max_entries = spec::cap_mqes(cap) + 1;
+        let admin_entries = (opts.admin_queue_size as u32).clamp(2, 4096).min(max_entries) as u16;
+        let admin = Qpair::new(0, admin_entries, bar0, spec::cap_dstrd(cap)).map_err(|e| NvmeError { what: "admin queue memory".into(), errno: e })?;
+        let cdata = mem::alloc(4096, PAGE).ok_or(NvmeError { what: "no DMA memory for identify".into(), errno: libc::ENOMEM })?;
+        let mut c = Box::new(Ctrlr {
+            addr,
+            dev,
+            bar0,
+            cap,
+            vs: 0,
+            opts,
+            admin: ReentrantMutex::new(RefCell::new(admin)),
+            cdata,
+            namespaces: Vec::new(),
+            io_qids: Mutex::new(Vec::new()),
+            max_io_queues: 0,
+            max_xfer_size: 0,
+            failed: AtomicBool::new(false),
+            aer: Mutex::new(None),
+            aer_outstanding: Mutex::new(0),
+            io_qpairs: Mutex::new(Vec::new()),
+        });
+        c.vs = c.r32(reg::VS);
+        c.w32(reg::INTMS, u32::MAX);
+        c.init()?;
+        Ok(c)
+    }
+
+    fn init(&mut self) -> Result<(), NvmeError> {
+        self.disable()?;
+        self.admin.lock().borrow_mut().reset_rings();
+        self.enable()?;
+        self.identify(1, 0, self.cdata)?;
+        let mdts = self.cdata()[ident::CTRLR_MDTS] as u32;
+        let limit = (PRP_ENTRIES * PAGE) as u32;
+        self.max_xfer_size = if mdts == 0 { limit } else { ((1u64 << mdts) * PAGE as u64).min(limit as u64) as u32 };
+        self.set_num_queues()?;
+        self.scan_namespaces()?;
+        self.start_aers();
+        Ok(())
+    }
+
+    fn start_aers(&self) {
+        let aerl = self.cdata()[ident::CTRLR_AERL] as u32 + 1;
+        let n = aerl.min(4);
+        let me = self as *const Ctrlr as *mut c_void;
+        for _ in 0..n {
+            if self.admin_submit(Cmd::new(admin::ASYNC_EVENT_REQUEST, 0), Payload::None, Some(aer_done), me).is_ok() {
+                *self.aer_outstanding.lock() += 1;
+            }
+        }
+    }
+
+    pub fn register_aer(&self, cb: Option<AerCb>, arg: *mut c_void) {
+        *self.aer.lock() = cb.map(|c| (c, arg as usize));
+    }
+
+    /// A new I/O queue pair of `entries` slots (0: the controller default).
+    pub fn alloc_io_qpair(&self, entries: u32, qprio: u8) -> Result<Box<IoQpair>, NvmeError> {
+        if self.is_failed() {
+            return fail(format!("{}: controller failed", self.addr), libc::ENXIO);
+        }
+        let entries = if entries == 0 { self.opts.io_queue_size } else { entries };
+        let entries = entries.clamp(2, spec::cap_mqes(self.cap) + 1).min(65535) as u16;
+        let qid = self.io_qids.lock().pop().ok_or(NvmeError { what: format!("{}: no I/O queue left (limit {})", self.addr, self.max_io_queues), errno: libc::ENOSPC })?;
+        let q = match Qpair::new(qid, entries, self.bar0, spec::cap_dstrd(self.cap)) {
+            Ok(q) => q,
+            Err(e) => {
+                self.io_qids.lock().push(qid);
+                return fail("I/O queue memory", e);
+            }
+        };
+        if let Err(e) = self.create_io_queues(&q, qprio) {
+            self.io_qids.lock().push(qid);
+            return Err(e);
+        }
+        let qp = Box::new(IoQpair { ctrlr: self as *const Ctrlr, q: RefCell::new(q), qprio, done: RefCell::new(Vec::with_capacity(entries as usize)) });
+        self.io_qpairs.lock().push(&*qp as *const IoQpair as usize);
+        Ok(qp)
+    }
+
+    fn create_io_queues(&self, q: &Qpair, qprio: u8) -> Result<(), NvmeError> {
+        let mut c = Cmd::new(admin::CREATE_IO_CQ, 0);
+        c.prp1 = q.cq_iova;
+        c.cdw10 = ((q.entries() as u32 - 1) << 16) | q.id as u32;
+        c.cdw11 = 1;
+        self.admin_ok(c, Payload::None, "create I/O completion queue")?;
+        let mut s = Cmd::new(admin::CREATE_IO_SQ, 0);
+        s.prp1 = q.sq_iova;
+        s.cdw10 = ((q.entries() as u32 - 1) << 16) | q.id as u32;
+        s.cdw11 = ((q.id as u32) << 16) | (((qprio & 3) as u32) << 1) | 1;
+        if let Err(e) = self.admin_ok(s, Payload::None, "create I/O submission queue") {
+            let mut d = Cmd::new(admin::DELETE_IO_CQ, 0);
+            d.cdw10 = q.id as u32;
+            let _ = self.admin_sync(d, Payload::None);
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// Deletes the queue pair on the controller; outstanding commands are aborted.
+    pub fn free_io_qpair(&self, qp: Box<IoQpair>) {
+        self.io_qpairs.lock().retain(|&p| p != &*qp as *const IoQpair as usize);
+        let qid = qp.q.borrow().id;
+        if !self.is_failed() {
+            let mut d = Cmd::new(admin::DELETE_IO_SQ, 0);
+            d.cdw10 = qid as u32;
+            let _ = self.admin_sync(d, Payload::None);
+            let mut d = Cmd::new(admin::DELETE_IO_CQ, 0);
+            d.cdw10 = qid as u32;
+            let _ = self.admin_sync(d, Payload::None);
+        }
+        let mut done = Vec::new();
+        qp.q.borrow_mut().abort_all(spec::sct::GENERIC, spec::sc::ABORTED_SQ_DELETION, &mut done);
+        deliver(&mut done);
+        self.io_qids.lock().push(qid);
+    }
+
+    /// Resets the controller: outstanding commands complete as aborted, then
+    /// the controller is initialised again and every I/O queue pair recreated.
+    pub fn reset(&self) -> Result<(), NvmeError> {
+        let admin = self.admin.lock();
+        let mut done = Vec::new();
+        self.w32(reg::CC, self.r32(reg::CC) & !1);
+        let r = self.wait_csts(false, "resetting (CSTS.RDY = 0)");
+        admin.borrow_mut().abort_all(spec::sct::GENERIC, spec::sc::ABORTED_SQ_DELETION, &mut done);
+        *self.aer_outstanding.lock() = 0;
+        let qps: Vec<usize> = self.io_qpairs.lock().clone();
+        for &p in &qps {
+            // SAFETY: registered I/O queue pairs are live until freed (which unregisters them).
+            let qp = unsafe { &*(p as *const IoQpair) };
+            let mut q = qp.q.borrow_mut();
+            q.abort_all(spec::sct::GENERIC, spec::sc::ABORTED_SQ_DELETION, &mut done);
+            q.reset_rings();
+        }
+        // Aborted completions go out before the controller comes back.
+        deliver(&mut done);
+        if let Err(e) = r {
+            self.failed.store(true, Ordering::Release);
+            return Err(e);
+        }
+        admin.borrow_mut().reset_rings();
+        let result = (|| {
+            self.enable()?;
+            self.identify(1, 0, self.cdata)?;
+            for &p in &qps {
+                // SAFETY: as above.
+                let qp = unsafe { &*(p as *const IoQpair) };
+                let q = qp.q.borrow();
+                self.create_io_queues(&q, qp.qprio)?;
+            }
+            Ok(())
+        })();
+        match result {
+            Ok(()) => {
+                self.failed.store(false, Ordering::Release);
+                self.start_aers();
+                Ok(())
+            }
+            Err(e) => {
+                self.fail();
+                Err(e)
+            }
+        }
+    }
+
+    /// Marks the controller failed: every queue pair refuses new commands.
+    pub fn fail(&self) {
+        self.failed.store(true, Ordering::Release);
+        self.admin.lock().borrow_mut().failed = true;
+        for &p in self.io_qpairs.lock().iter() {
+            // SAFETY: registered I/O queue pairs are live until freed.
+            if let Ok(mut q) = unsafe { &*(p as *const IoQpair) }.q.try_borrow_mut() {
+                q.failed = true;
+            }
+        }
+    }
+
+    /// Normal shutdown (CC.SHN) and release.
+    pub fn detach(self: Box<Self>) {
+        if !self.is_failed() && self.csts() != u32::MAX {
+            let cc = self.r32(reg::CC);
+            self.w32(reg::CC, (cc & !(3 << 14)) | (1 << 14));
+            let deadline = cpu::ticks() + 5_000_000_000;
+            while (self.csts() >> 2) & 3 != 2 && cpu::ticks() < deadline {
+                std::thread::sleep(std::time::Duration::from_micros(200));
+            }
+        }
+        drop(self);
+    }
+
+    pub fn device(&self) -> &vfio::Device {
+        &self.dev
+    }
+}
+
+impl Drop for Ctrlr {
+    fn drop(&mut self) {
+        for ns in &self.namespaces {
+            mem::free(ns.data);
+        }
+        mem::free(self.cdata);
+    }
+}
+
+extern "C" fn aer_done(arg: *mut c_void, cpl: *const Cpl) {
+    // SAFETY: arg is the controller that submitted the AER; it outlives its admin queue.
+    let c = unsafe { &*(arg as *const Ctrlr) };
+    // SAFETY: valid for the call.
+    let cp = unsafe { *cpl };
+    {
+        let mut n = c.aer_outstanding.lock();
+        *n = n.saturating_sub(1);
+    }
+    if cp.sct() == spec::sct::GENERIC && cp.sc() == spec::sc::ABORTED_SQ_DELETION {
+        return;
+    }
+    if let Some((cb, a)) = *c.aer.lock() {
+        cb(a as *mut c_void, cpl);
+    }
+    if !c.is_failed() && c.admin_submit(Cmd::new(admin::ASYNC_EVENT_REQUEST, 0), Payload::None, Some(aer_done), arg).is_ok() {
+        *c.aer_outstanding.lock() += 1;
+    }
+}
+
+/// An I/O queue pair and its controller.
+pub struct IoQpair {
+    ctrlr: *const Ctrlr,
+    q: RefCell<Qpair>,
+    qprio: u8,
+    done: RefCell<Vec<Done>>,
+}
+
+/// A command split into children completes once, when the last child does.
+struct Parent {
+    cb: Option<CmdCb>,
+    arg: *mut c_void,
+    remaining: u32,
+    first_error: Option<Cpl>,
+    last: Cpl,
+}
+
+extern "C" fn child_done(arg: *mut c_void, cpl: *const Cpl) {
+    // SAFETY: arg is the Parent leaked for the split; it is freed by the last child.
+    let p = unsafe { &mut *(arg as *mut Parent) };
+    // SAFETY: valid for the call.
+    let c = unsafe { *cpl };
+    if c.is_error() && p.first_error.is_none() {
+        p.first_error = Some(c);
+    }
+    p.last = c;
+    p.remaining -= 1;
+    if p.remaining == 0 {
+        // SAFETY: the last child owns the parent now.
+        let p = unsafe { Box::from_raw(arg as *mut Parent) };
+        let out = p.first_error.unwrap_or(p.last);
+        if let Some(cb) = p.cb {
+            cb(p.arg, &out);
+        }
+    }
+}
+
+impl IoQpair {
+    pub fn ctrlr(&self) -> &Ctrlr {
+        // SAFETY: a queue pair never outlives its controller (C API contract: free before detach).
+        unsafe { &*self.ctrlr }
+    }
+
+    pub fn id(&self) -> u16 {
+        self.q.borrow().id
+    }
+
+    pub fn outstanding(&self) -> usize {
+        self.q.borrow().outstanding
+    }
+
+    pub fn is_failed(&self) -> bool {
+        self.q.borrow().failed
+    }
+
+    pub fn submit_raw(&self, cmd: Cmd, payload: Payload, cb: Option<CmdCb>, arg: *mut c_void) -> Result<(), SubmitError> {
+        self.q.borrow_mut().submit(cmd, &payload, cb, arg).map(|_| ())
+    }
+
+    /// Reaps up to `max` completions (0: all) and calls their callbacks.
+    pub fn process_completions(&self, max: u32) -> Result<usize, i32> {
+        let mut done = std::mem::take(&mut *self.done.borrow_mut());
+        let n = self.q.borrow_mut().reap(max, &mut done);
+        deliver(&mut done);
+        *self.done.borrow_mut() = done;
+        if n == 0 && self.ctrlr().is_failed() {
+            return Err(libc::ENXIO);
+        }
+        Ok(n)
+    }
+
+    /// A namespace read/write-like command over `lba_count` blocks, split as needed.
+    #[allow(clippy::too_many_arguments)]
+    pub fn ns_rw(&self, ns: &Namespace, opc: u8, lba: u64, lba_count: u32, payload: Payload, md: *mut u8, io_flags: u32, cb: Option<CmdCb>, arg: *mut c_void) -> Result<(), SubmitError> {
+        if lba_count == 0 {
+            return Err(SubmitError::BadBuffer);
+        }
+        let block = ns.sector_size as usize + if ns.extended_lba { ns.md_size as usize } else { 0 };
+        if payload.len() != 0 && payload.len() < lba_count as usize * block {
+            return Err(SubmitError::BadBuffer);
+        }
+        let max_blocks = ((self.ctrlr().max_xfer_size as usize / block).max(1)) as u64;
+        let stripe = ns.sectors_per_stripe as u64;
+        // Children: (first lba, blocks).
+        let mut chunks: Vec<(u64, u64)> = Vec::new();
+        let (mut at, end) = (lba, lba + lba_count as u64);
+        while at < end {
+            let mut n = (end - at).min(max_blocks);
+            if stripe > 0 {
+                n = n.min(stripe - at % stripe);
+            }
+            chunks.push((at, n));
+            at += n;
+        }
+        let mk = |slba: u64, n: u64| {
+            let mut c = Cmd::new(opc, ns.id);
+            c.cdw10 = slba as u32;
+            c.cdw11 = (slba >> 32) as u32;
+            c.cdw12 = ((n - 1) as u32 & 0xffff) | (io_flags & 0xffff_0000);
+            c.cdw13 = 0;
+            c
+        };
+        let md_ptr = |slba: u64| -> u64 {
+            if md.is_null() {
+                0
+            } else {
+                let off = (slba - lba) * ns.md_size as u64;
+                crate::env::memmap::vtophys(md as u64 + off, None)
+            }
+        };
+        if chunks.len() == 1 {
+            let mut c = mk(lba, lba_count as u64);
+            if !md.is_null() {
+                c.mptr = md_ptr(lba);
+                if c.mptr == crate::env::memmap::VTOPHYS_ERROR {
+                    return Err(SubmitError::BadBuffer);
+                }
+            }
+            return self.submit_raw(c, payload, cb, arg);
+        }
+        if self.q.borrow().free_trackers() < chunks.len() {
+            return Err(SubmitError::NoTracker);
+        }
+        let parent = Box::into_raw(Box::new(Parent { cb, arg, remaining: chunks.len() as u32, first_error: None, last: Cpl::default() }));
+        for (i, &(slba, n)) in chunks.iter().enumerate() {
+            let mut c = mk(slba, n);
+            if !md.is_null() {
+                c.mptr = md_ptr(slba);
+            }
+            let off = ((slba - lba) as usize) * block;
+            let part = if payload.is_empty() { Payload::None } else { payload.slice(off, n as usize * block) };
+            if let Err(e) = self.submit_raw(c, part, Some(child_done), parent.cast()) {
+                if i == 0 {
+                    // SAFETY: no child was submitted; we still own the parent.
+                    drop(unsafe { Box::from_raw(parent) });
+                    return Err(e);
+                }
+                // Children already in flight: the rest complete as errors through the parent.
+                // SAFETY: the parent stays alive until `remaining` reaches zero.
+                let p = unsafe { &mut *parent };
+                let failed = chunks.len() - i;
+                p.remaining -= failed as u32 - 1;
+                let cpl = Cpl::synthetic(spec::sct::GENERIC, spec::sc::DATA_TRANSFER_ERROR, false, self.id(), 0);
+                child_done(parent.cast(), &cpl);
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+
+    /// Commands older than `tsc` (for timeouts): (cid, command).
+    pub fn older_than(&self, tsc: u64) -> Vec<(u16, Cmd)> {
+        self.q.borrow().older_than(tsc)
+    }
+}
+
+pub use nvm::{COMPARE, DATASET_MANAGEMENT, FLUSH, READ, WRITE, WRITE_ZEROES};
