@@ -11,6 +11,8 @@ use std::path::PathBuf;
 fn main() {
     let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
 
+    // The shared library is versioned: librspdk.so.0 is its soname.
+    println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,librspdk.so.0");
     println!("cargo:rerun-if-changed=src/capi/shim.c");
     println!("cargo:rerun-if-changed=cbindgen.toml");
     cc::Build::new()
@@ -22,7 +24,21 @@ fn main() {
         .compile("rspdk_shim");
 
     // cbindgen parses the crate; a failure to parse must not hide a stale header.
-    let config = cbindgen::Config::from_file(root.join("cbindgen.toml")).expect("cbindgen.toml");
+    let mut config = cbindgen::Config::from_file(root.join("cbindgen.toml")).expect("cbindgen.toml");
+    // Hand-written C for what cbindgen cannot express (bitfield structs of the
+    // NVMe specification): pasted in, in name order, before the generated items.
+    println!("cargo:rerun-if-changed=src/capi/raw");
+    let mut raw: Vec<_> = std::fs::read_dir(root.join("src/capi/raw"))
+        .map(|rd| rd.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "h")).collect())
+        .unwrap_or_default();
+    raw.sort();
+    for path in raw {
+        println!("cargo:rerun-if-changed={}", path.display());
+        let text = std::fs::read_to_string(&path).expect("raw header fragment");
+        let name = path.file_name().unwrap().to_string_lossy();
+        let extra = format!("\n/* ---- {name} (hand-written C, src/capi/raw/) ---- */\n{text}\n");
+        config.after_includes = Some(config.after_includes.take().unwrap_or_default() + &extra);
+    }
     let bindings = cbindgen::Builder::new()
         .with_crate(&root)
         .with_config(config)

@@ -8,6 +8,9 @@
 pub mod env;
 pub mod event;
 pub mod log;
+pub mod nvme;
+pub mod nvme_spec;
+pub mod nvme_types;
 pub mod shim;
 pub mod thread;
 pub mod util;
