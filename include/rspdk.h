@@ -3476,11 +3476,11 @@ struct spdk_nvme_transport_id {
    */
   char trstring[33];
   /*
-   Transport type. C callers may leave it zeroed: see `trtype_raw`.
+   Transport type (a raw 32-bit value: C callers may leave it zeroed).
    */
   enum spdk_nvme_transport_type trtype;
   /*
-   Address family (ignored for PCIe). C callers may leave it zeroed: see `adrfam_raw`.
+   Address family (ignored for PCIe; a raw 32-bit value).
    */
   enum spdk_nvmf_adrfam adrfam;
   /*

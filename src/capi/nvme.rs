@@ -65,12 +65,10 @@ fn read_str(src: &[c_char]) -> String {
 }
 
 fn trid_from_c(t: &spdk_nvme_transport_id) -> TransportId {
-    // SAFETY: t is a valid struct; the enum fields are read as raw integers.
-    let (trtype, adrfam) = unsafe { (spdk_nvme_transport_id::trtype_raw(t), spdk_nvme_transport_id::adrfam_raw(t)) };
     TransportId {
-        trtype: trtype as i32,
+        trtype: t.trtype.0,
         trstring: read_str(&t.trstring),
-        adrfam: adrfam as i32,
+        adrfam: t.adrfam.0,
         traddr: read_str(&t.traddr),
         trsvcid: read_str(&t.trsvcid),
         subnqn: read_str(&t.subnqn),
@@ -87,8 +85,8 @@ fn trid_to_c(t: &TransportId, out: *mut spdk_nvme_transport_id) {
         fill(&mut o.trsvcid, &t.trsvcid);
         fill(&mut o.subnqn, &t.subnqn);
         o.priority = t.priority;
-        std::ptr::addr_of_mut!(o.trtype).cast::<i32>().write(t.trtype);
-        std::ptr::addr_of_mut!(o.adrfam).cast::<i32>().write(t.adrfam);
+        o.trtype = spdk_nvme_transport_type_raw(t.trtype);
+        o.adrfam = spdk_nvmf_adrfam_raw(t.adrfam);
     }
 }
 
@@ -126,25 +124,23 @@ pub unsafe extern "C" fn spdk_nvme_transport_id_populate_trstring(trid: *mut spd
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn spdk_nvme_transport_id_parse_trtype(trtype: *mut spdk_nvme_transport_type, str_: *const c_char) -> c_int {
+pub unsafe extern "C" fn spdk_nvme_transport_id_parse_trtype(trtype: *mut spdk_nvme_transport_type_raw, str_: *const c_char) -> c_int {
     guard(-libc::EFAULT, || {
         // SAFETY: the caller's out-parameter and string.
         let (Some(out), Some(s)) = (unsafe { trtype.as_mut() }, unsafe { cstr(str_) }) else { return -libc::EINVAL };
-        // SAFETY: written as the enum's raw 32-bit value, one of its variants.
-        unsafe { (out as *mut spdk_nvme_transport_type).cast::<i32>().write(trid::trtype_from_str(s)) };
+        *out = spdk_nvme_transport_type_raw(trid::trtype_from_str(s));
         0
     })
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn spdk_nvme_transport_id_parse_adrfam(adrfam: *mut spdk_nvmf_adrfam, str_: *const c_char) -> c_int {
+pub unsafe extern "C" fn spdk_nvme_transport_id_parse_adrfam(adrfam: *mut spdk_nvmf_adrfam_raw, str_: *const c_char) -> c_int {
     guard(-libc::EFAULT, || {
         // SAFETY: the caller's out-parameter and string.
         let (Some(out), Some(s)) = (unsafe { adrfam.as_mut() }, unsafe { cstr(str_) }) else { return -libc::EINVAL };
         match trid::adrfam_from_str(s) {
             Some(a) => {
-                // SAFETY: a valid variant value written as the enum's raw integer.
-                unsafe { (out as *mut spdk_nvmf_adrfam).cast::<i32>().write(a) };
+                *out = spdk_nvmf_adrfam_raw(a);
                 0
             }
             None => -libc::ENOENT,
@@ -163,16 +159,14 @@ static TRTYPE_NAMES: [(&CStr, i32); 7] = [
 ];
 
 #[no_mangle]
-pub extern "C" fn spdk_nvme_transport_id_trtype_str(trtype: spdk_nvme_transport_type) -> *const c_char {
-    // SAFETY: reading the enum's integer value.
-    let v = unsafe { *(&trtype as *const spdk_nvme_transport_type).cast::<i32>() };
+pub extern "C" fn spdk_nvme_transport_id_trtype_str(trtype: spdk_nvme_transport_type_raw) -> *const c_char {
+    let v = trtype.0;
     TRTYPE_NAMES.iter().find(|(_, t)| *t == v).map_or(std::ptr::null(), |(n, _)| n.as_ptr())
 }
 
 #[no_mangle]
-pub extern "C" fn spdk_nvme_transport_id_adrfam_str(adrfam: spdk_nvmf_adrfam) -> *const c_char {
-    // SAFETY: reading the enum's integer value.
-    let v = unsafe { *(&adrfam as *const spdk_nvmf_adrfam).cast::<i32>() };
+pub extern "C" fn spdk_nvme_transport_id_adrfam_str(adrfam: spdk_nvmf_adrfam_raw) -> *const c_char {
+    let v = adrfam.0;
     match v {
         trid::ADRFAM_IPV4 => c"IPv4".as_ptr(),
         trid::ADRFAM_IPV6 => c"IPv6".as_ptr(),
@@ -197,13 +191,12 @@ pub unsafe extern "C" fn spdk_nvme_transport_id_compare(trid1: *const spdk_nvme_
 
 /// Sets `trtype` and the matching `trstring`.
 #[no_mangle]
-pub unsafe extern "C" fn spdk_nvme_trid_populate_transport(trid: *mut spdk_nvme_transport_id, trtype: spdk_nvme_transport_type) {
+pub unsafe extern "C" fn spdk_nvme_trid_populate_transport(trid: *mut spdk_nvme_transport_id, trtype: spdk_nvme_transport_type_raw) {
     guard((), || {
         if trid.is_null() {
             return;
         }
-        // SAFETY: reading the enum's integer value.
-        let v = unsafe { *(&trtype as *const spdk_nvme_transport_type).cast::<i32>() };
+        let v = trtype.0;
         let Some(name) = trid::trtype_str(v) else { return };
         // SAFETY: the caller's struct.
         let t = unsafe { &mut *trid };

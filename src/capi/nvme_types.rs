@@ -246,6 +246,18 @@ impl spdk_nvme_transport_type {
 /// `spdk_nvme_transport_type_t`.
 pub type spdk_nvme_transport_type_t = spdk_nvme_transport_type;
 
+/// `enum spdk_nvme_transport_type` where C hands it to us (struct fields,
+/// arguments): carried as its 32-bit value, so a zeroed or unknown value
+/// from C is just a number, never an invalid Rust enum.
+#[repr(transparent)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct spdk_nvme_transport_type_raw(pub i32);
+
+/// `enum spdk_nvmf_adrfam` carried as its 32-bit value (see above).
+#[repr(transparent)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct spdk_nvmf_adrfam_raw(pub i32);
+
 /// Controller support flags (bits of `spdk_nvme_ctrlr_get_flags()`).
 #[repr(C)]
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -507,10 +519,10 @@ pub struct spdk_nvme_accel_fn_table {
 pub struct spdk_nvme_transport_id {
     /// Transport string (`[SPDK_NVMF_TRSTRING_MAX_LEN + 1]`).
     pub trstring: [c_char; 33],
-    /// Transport type. C callers may leave it zeroed: see `trtype_raw`.
-    pub trtype: spdk_nvme_transport_type,
-    /// Address family (ignored for PCIe). C callers may leave it zeroed: see `adrfam_raw`.
-    pub adrfam: spdk_nvmf_adrfam,
+    /// Transport type (a raw 32-bit value: C callers may leave it zeroed).
+    pub trtype: spdk_nvme_transport_type_raw,
+    /// Address family (ignored for PCIe; a raw 32-bit value).
+    pub adrfam: spdk_nvmf_adrfam_raw,
     /// Transport address (`[SPDK_NVMF_TRADDR_MAX_LEN + 1]`).
     pub traddr: [c_char; 257],
     /// Transport service ID (`[SPDK_NVMF_TRSVCID_MAX_LEN + 1]`).
@@ -521,25 +533,6 @@ pub struct spdk_nvme_transport_id {
     pub priority: c_int,
 }
 
-impl spdk_nvme_transport_id {
-    /// Reads `trtype` as a plain integer, valid variant or not.
-    ///
-    /// # Safety
-    /// `this` must point to a readable `struct spdk_nvme_transport_id`.
-    pub unsafe fn trtype_raw(this: *const Self) -> u32 {
-        // SAFETY: per the contract; the 4-byte field is read as u32, so no enum value is formed.
-        unsafe { std::ptr::addr_of!((*this).trtype).cast::<u32>().read() }
-    }
-
-    /// Reads `adrfam` as a plain integer, valid variant or not.
-    ///
-    /// # Safety
-    /// `this` must point to a readable `struct spdk_nvme_transport_id`.
-    pub unsafe fn adrfam_raw(this: *const Self) -> u32 {
-        // SAFETY: per the contract; the 4-byte field is read as u32, so no enum value is formed.
-        unsafe { std::ptr::addr_of!((*this).adrfam).cast::<u32>().read() }
-    }
-}
 
 /// `struct spdk_nvme_host_id`: the host side of an NVMe-oF connection.
 #[repr(C)]
