@@ -3137,6 +3137,86 @@ enum spdk_mem_map_notify_action {
 };
 
 /*
+ Controller support flags (bits of `spdk_nvme_ctrlr_get_flags()`).
+ */
+enum spdk_nvme_ctrlr_flags {
+  /*
+   SGL is supported.
+   */
+  SPDK_NVME_CTRLR_SGL_SUPPORTED = (1 << 0),
+  /*
+   Security send/receive is supported.
+   */
+  SPDK_NVME_CTRLR_SECURITY_SEND_RECV_SUPPORTED = (1 << 1),
+  /*
+   Weighted round robin is supported.
+   */
+  SPDK_NVME_CTRLR_WRR_SUPPORTED = (1 << 2),
+  /*
+   Compare-and-write fused operations are supported.
+   */
+  SPDK_NVME_CTRLR_COMPARE_AND_WRITE_SUPPORTED = (1 << 3),
+  /*
+   Dword alignment is required for SGL.
+   */
+  SPDK_NVME_CTRLR_SGL_REQUIRES_DWORD_ALIGNMENT = (1 << 4),
+  /*
+   Zone Append is supported (zoned namespaces).
+   */
+  SPDK_NVME_CTRLR_ZONE_APPEND_SUPPORTED = (1 << 5),
+  /*
+   Directives are supported.
+   */
+  SPDK_NVME_CTRLR_DIRECTIVES_SUPPORTED = (1 << 6),
+  /*
+   An MPTR holding an SGL descriptor is supported.
+   */
+  SPDK_NVME_CTRLR_MPTR_SGL_SUPPORTED = (1 << 7),
+  /*
+   I/O may carry an accel sequence.
+   */
+  SPDK_NVME_CTRLR_ACCEL_SEQUENCE_SUPPORTED = (1 << 8),
+};
+
+/*
+ Namespace command support flags (bits of `spdk_nvme_ns_get_flags()`).
+ */
+enum spdk_nvme_ns_flags {
+  /*
+   Deallocate is supported.
+   */
+  SPDK_NVME_NS_DEALLOCATE_SUPPORTED = (1 << 0),
+  /*
+   Flush is supported.
+   */
+  SPDK_NVME_NS_FLUSH_SUPPORTED = (1 << 1),
+  /*
+   Reservations are supported.
+   */
+  SPDK_NVME_NS_RESERVATION_SUPPORTED = (1 << 2),
+  /*
+   Write Zeroes is supported.
+   */
+  SPDK_NVME_NS_WRITE_ZEROES_SUPPORTED = (1 << 3),
+  /*
+   End-to-end data protection is supported.
+   */
+  SPDK_NVME_NS_DPS_PI_SUPPORTED = (1 << 4),
+  /*
+   The extended LBA format is supported (metadata contiguous with its block).
+   */
+  SPDK_NVME_NS_EXTENDED_LBA_SUPPORTED = (1 << 5),
+  /*
+   Write Uncorrectable is supported.
+   */
+  SPDK_NVME_NS_WRITE_UNCORRECTABLE_SUPPORTED = (1 << 6),
+  /*
+   Compare is supported.
+   */
+  SPDK_NVME_NS_COMPARE_SUPPORTED = (1 << 7),
+};
+
+/*
  Reason a qpair is disconnected at the transport layer (NONE: still connected).
  */
 enum spdk_nvme_qp_failure_reason {

@@ -1184,8 +1184,11 @@ pub extern "C" fn spdk_nvme_ns_get_flags(ns: *mut spdk_nvme_ns) -> u32 {
         if n.extended_lba {
             f |= 1 << 5; // EXTENDED_LBA
         }
+        if oncs & (1 << 1) != 0 {
+            f |= 1 << 6; // WRITE_UNCORRECTABLE
+        }
         if oncs & (1 << 0) != 0 {
-            f |= 1 << 6; // COMPARE
+            f |= 1 << 7; // COMPARE
         }
         f
     })

@@ -380,8 +380,22 @@ impl Ctrlr {
         self.max_xfer_size = if mdts == 0 { limit } else { ((1u64 << mdts) * PAGE as u64).min(limit as u64) as u32 };
         self.set_num_queues()?;
         self.scan_namespaces()?;
+        self.configure_aec();
         self.start_aers();
         Ok(())
+    }
+
+    /// Asynchronous Event Configuration: SMART critical warnings, and the
+    /// notices the controller says it can send (OAES).
+    fn configure_aec(&self) {
+        let cd = self.cdata();
+        let oaes = u32::from_le_bytes(cd[92..96].try_into().expect("4"));
+        let mut c = Cmd::new(admin::SET_FEATURES, 0);
+        c.cdw10 = 0x0b;
+        c.cdw11 = 0xff | (oaes & ((1 << 8) | (1 << 9) | (1 << 11)));
+        if let Err(e) = self.admin_ok(c, Payload::None, "set features (asynchronous event configuration)") {
+            crate::log::warn(format_args!("{e}\n"));
+        }
     }
 
     fn start_aers(&self) {
@@ -465,11 +479,28 @@ impl Ctrlr {
     pub fn reset(&self) -> Result<(), NvmeError> {
         let admin = self.admin.lock();
         let mut done = Vec::new();
+        let qps: Vec<usize> = self.io_qpairs.lock().clone();
+        // While the controller still answers, delete the I/O queues first (as
+        // Linux does): the controller aborts their commands itself, and no
+        // command is left in flight when it is disabled.
+        if !self.is_failed() && self.csts() & 2 == 0 && self.csts() != u32::MAX {
+            for &p in &qps {
+                // SAFETY: registered I/O queue pairs are live until freed.
+                let qp = unsafe { &*(p as *const IoQpair) };
+                let qid = qp.q.borrow().id as u32;
+                let mut d = Cmd::new(admin::DELETE_IO_SQ, 0);
+                d.cdw10 = qid;
+                let _ = self.admin_sync(d, Payload::None);
+                qp.q.borrow_mut().reap(0, &mut done);
+                let mut d = Cmd::new(admin::DELETE_IO_CQ, 0);
+                d.cdw10 = qid;
+                let _ = self.admin_sync(d, Payload::None);
+            }
+        }
         self.w32(reg::CC, self.r32(reg::CC) & !1);
         let r = self.wait_csts(false, "resetting (CSTS.RDY = 0)");
         admin.borrow_mut().abort_all(spec::sct::GENERIC, spec::sc::ABORTED_SQ_DELETION, &mut done);
         *self.aer_outstanding.lock() = 0;
-        let qps: Vec<usize> = self.io_qpairs.lock().clone();
         for &p in &qps {
             // SAFETY: registered I/O queue pairs are live until freed (which unregisters them).
             let qp = unsafe { &*(p as *const IoQpair) };
@@ -498,6 +529,7 @@ impl Ctrlr {
         match result {
             Ok(()) => {
                 self.failed.store(false, Ordering::Release);
+                self.configure_aec();
                 self.start_aers();
                 Ok(())
             }

@@ -11,4 +11,5 @@ pub mod ctrlr;
 pub mod probe;
 pub mod qpair;
 pub mod spec;
+pub mod trid;
 pub mod vfio;
