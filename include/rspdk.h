@@ -3753,6 +3753,14 @@ typedef void (*spdk_nvme_remove_cb)(void *cb_ctx, struct spdk_nvme_ctrlr *ctrlr)
 typedef void (*spdk_nvme_aer_cb)(void *aer_cb_arg, const struct spdk_nvme_cpl *cpl);
 
 /*
+ Request timeout (`qpair` is NULL for the admin queue).
+ */
+typedef void (*spdk_nvme_timeout_cb)(void *cb_arg,
+                                     struct spdk_nvme_ctrlr *ctrlr,
+                                     struct spdk_nvme_qpair *qpair,
+                                     uint16_t cid);
+
+/*
  Command completion.
  */
 typedef void (*spdk_nvme_cmd_cb)(void *ctx, const struct spdk_nvme_cpl *cpl);
@@ -4353,6 +4361,16 @@ int spdk_nvme_ctrlr_reset(struct spdk_nvme_ctrlr *ctrlr);
 void spdk_nvme_ctrlr_fail(struct spdk_nvme_ctrlr *ctrlr);
 
 bool spdk_nvme_ctrlr_is_failed(struct spdk_nvme_ctrlr *ctrlr);
+
+/*
+ Calls `cb_fn(cb_arg, ctrlr, qpair, cid)` once for each command outstanding
+ longer than its timeout (`qpair` NULL for admin commands); `cb_fn` NULL turns it off.
+ */
+void spdk_nvme_ctrlr_register_timeout_callback(struct spdk_nvme_ctrlr *ctrlr,
+                                               uint64_t timeout_io_us,
+                                               uint64_t timeout_admin_us,
+                                               spdk_nvme_timeout_cb cb_fn,
+                                               void *cb_arg);
 
 /*
  Sends a raw admin command; `buf` must be DMA-safe memory (as in SPDK).

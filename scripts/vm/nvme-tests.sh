@@ -26,15 +26,18 @@ RSPDK_CHECK_IMAGES="0:1:$work/d0.img 1:1:$work/d1.img 1:2:$work/ns2.img" RSPDK_C
 	"$test_bin" --exact images_hold_what_the_guest_wrote --nocapture
 
 # The C API in the guest: test_nvme (admin, AER, commands, bad input,
-# exhaustion, reset under load, integrity at QD 1..128, two threads), then
-# hello_world on every namespace; the host finds hello_world's strings in
-# the images.
+# exhaustion, timeouts, reset under load, integrity at QD 1..128, two
+# threads), nvme_perf, then hello_world on every namespace; the host finds
+# hello_world's strings in the images.
 make -C capi-tests vm >/dev/null
 for f in d0 d1 ns2; do rm -f "$work/$f.img"; done
 truncate -s 32M "$work/d0.img" "$work/d1.img" "$work/ns2.img"
 scripts/vm/run.sh --nvme "$work/d0.img:RSPDK0001" --nvme "$work/d1.img:RSPDK0002" \
 	--nvme-ns "1:$work/ns2.img:4096" --env RSPDK_TEST_SERIALS="RSPDK0001 RSPDK0002" \
 	-- sh -c 'capi-tests/build/vm/test_nvme.static && capi-tests/build/vm/test_nvme.shared &&
+		capi-tests/build/vm/nvme_perf.static -q 32 -o 4096 -w randread -t 1 | tee /tmp/perf.out && grep -q "^Total" /tmp/perf.out &&
+		capi-tests/build/vm/nvme_perf.shared -q 8 -o 65536 -w randrw -M 70 -t 1 -r "trtype:PCIe traddr:0000:00:02.0" | grep "^Total" &&
+		! capi-tests/build/vm/nvme_perf.static -q 1 -o 512 -w bogus &&
 		capi-tests/build/vm/hello_world.shared && capi-tests/build/vm/hello_world.static'
 fail=0
 for pair in "d0:0000:00:01.0 ns 1" "d1:0000:00:02.0 ns 1" "ns2:0000:00:02.0 ns 2"; do

@@ -579,6 +579,31 @@ pub extern "C" fn spdk_nvme_ctrlr_is_failed(ctrlr: *mut spdk_nvme_ctrlr) -> bool
     c_ctrlr(ctrlr).is_some_and(|c| c.inner.is_failed())
 }
 
+/// Calls `cb_fn(cb_arg, ctrlr, qpair, cid)` once for each command outstanding
+/// longer than its timeout (`qpair` NULL for admin commands); `cb_fn` NULL turns it off.
+#[no_mangle]
+pub extern "C" fn spdk_nvme_ctrlr_register_timeout_callback(
+    ctrlr: *mut spdk_nvme_ctrlr,
+    timeout_io_us: u64,
+    timeout_admin_us: u64,
+    cb_fn: spdk_nvme_timeout_cb,
+    cb_arg: *mut c_void,
+) {
+    guard((), || {
+        let Some(c) = c_ctrlr(ctrlr) else { return };
+        let handle = ctrlr as usize;
+        let arg = cb_arg as usize;
+        let cb: Option<ctrlr::TimeoutFn> = cb_fn.map(|f| {
+            Box::new(move |qp: Option<&IoQpair>, cid: u16| {
+                let q = qp.map_or(std::ptr::null_mut(), |q| q as *const IoQpair as *mut spdk_nvme_qpair);
+                // SAFETY: the application's timeout callback with its controller and queue pair.
+                unsafe { f(arg as *mut c_void, handle as *mut spdk_nvme_ctrlr, q, cid) };
+            }) as ctrlr::TimeoutFn
+        });
+        c.inner.set_timeout(timeout_io_us, timeout_admin_us, cb);
+    })
+}
+
 /// A DMA copy of a caller's buffer for admin commands that take any memory.
 struct Bounce {
     user: *mut u8,

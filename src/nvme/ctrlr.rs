@@ -10,7 +10,7 @@ use crate::env::{cpu, mem, pci::PciAddr};
 use parking_lot::{Mutex, ReentrantMutex};
 use std::cell::RefCell;
 use std::ffi::c_void;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// The controller options the driver honours (from `spdk_nvme_ctrlr_opts`).
 #[derive(Clone, Debug)]
@@ -74,6 +74,10 @@ impl Namespace {
 
 pub type AerCb = extern "C" fn(*mut c_void, *const Cpl);
 
+/// Told of a command outstanding longer than its timeout: (I/O queue pair or
+/// None for the admin queue, command id). Called once per command.
+pub type TimeoutFn = Box<dyn Fn(Option<&IoQpair>, u16) + Send + Sync>;
+
 pub struct Ctrlr {
     pub addr: PciAddr,
     dev: vfio::Device,
@@ -91,6 +95,11 @@ pub struct Ctrlr {
     aer: Mutex<Option<(AerCb, usize)>>,
     aer_outstanding: Mutex<u32>,
     io_qpairs: Mutex<Vec<usize>>,
+    /// I/O and admin timeouts in ticks (0: off), read on every poll without a lock.
+    io_timeout: AtomicU64,
+    admin_timeout: AtomicU64,
+    timeout_cb: Mutex<Option<std::sync::Arc<TimeoutFn>>>,
+    admin_next_check: AtomicU64,
 }
 
 // SAFETY: MMIO through `bar0` and the identify buffers are owned by the
@@ -249,7 +258,37 @@ impl Ctrlr {
         let mut done: Vec<Done> = Vec::new();
         let n = g.borrow_mut().reap(0, &mut done);
         deliver(&mut done);
+        let timeout = self.admin_timeout.load(Ordering::Relaxed);
+        if timeout != 0 {
+            let now = cpu::ticks();
+            if now >= self.admin_next_check.load(Ordering::Relaxed) {
+                self.admin_next_check.store(now + (timeout / 4).max(100_000), Ordering::Relaxed);
+                // Asynchronous event requests wait for events by design.
+                let late = g.borrow_mut().expired(now.saturating_sub(timeout), |c| c.opc() == admin::ASYNC_EVENT_REQUEST);
+                self.report_timeouts(None, &late);
+            }
+        }
         n
+    }
+
+    /// Sets (or, with `cb` None, clears) the timeout callback.
+    pub fn set_timeout(&self, io_us: u64, admin_us: u64, cb: Option<TimeoutFn>) {
+        let on = cb.is_some();
+        *self.timeout_cb.lock() = cb.map(std::sync::Arc::new);
+        self.io_timeout.store(if on { io_us * 1000 } else { 0 }, Ordering::Release);
+        self.admin_timeout.store(if on { admin_us * 1000 } else { 0 }, Ordering::Release);
+    }
+
+    fn report_timeouts(&self, qp: Option<&IoQpair>, cids: &[u16]) {
+        if cids.is_empty() {
+            return;
+        }
+        let cb = self.timeout_cb.lock().clone();
+        if let Some(cb) = cb {
+            for &cid in cids {
+                cb(qp, cid);
+            }
+        }
     }
 
     fn identify(&self, cns: u8, nsid: u32, buf: *mut u8) -> Result<(), NvmeError> {
@@ -363,6 +402,10 @@ impl Ctrlr {
             aer: Mutex::new(None),
             aer_outstanding: Mutex::new(0),
             io_qpairs: Mutex::new(Vec::new()),
+            io_timeout: AtomicU64::new(0),
+            admin_timeout: AtomicU64::new(0),
+            timeout_cb: Mutex::new(None),
+            admin_next_check: AtomicU64::new(0),
         });
         c.vs = c.r32(reg::VS);
         c.w32(reg::INTMS, u32::MAX);
@@ -432,7 +475,13 @@ impl Ctrlr {
             self.io_qids.lock().push(qid);
             return Err(e);
         }
-        let qp = Box::new(IoQpair { ctrlr: self as *const Ctrlr, q: RefCell::new(q), qprio, done: RefCell::new(Vec::with_capacity(entries as usize)) });
+        let qp = Box::new(IoQpair {
+            ctrlr: self as *const Ctrlr,
+            q: RefCell::new(q),
+            qprio,
+            done: RefCell::new(Vec::with_capacity(entries as usize)),
+            next_timeout_check: std::cell::Cell::new(0),
+        });
         self.io_qpairs.lock().push(&*qp as *const IoQpair as usize);
         Ok(qp)
     }
@@ -605,6 +654,7 @@ pub struct IoQpair {
     q: RefCell<Qpair>,
     qprio: u8,
     done: RefCell<Vec<Done>>,
+    next_timeout_check: std::cell::Cell<u64>,
 }
 
 /// A command split into children completes once, when the last child does.
@@ -664,6 +714,15 @@ impl IoQpair {
         let n = self.q.borrow_mut().reap(max, &mut done);
         deliver(&mut done);
         *self.done.borrow_mut() = done;
+        let timeout = self.ctrlr().io_timeout.load(Ordering::Relaxed);
+        if timeout != 0 {
+            let now = cpu::ticks();
+            if now >= self.next_timeout_check.get() {
+                self.next_timeout_check.set(now + (timeout / 4).max(1_000));
+                let late = self.q.borrow_mut().expired(now.saturating_sub(timeout), |_| false);
+                self.ctrlr().report_timeouts(Some(self), &late);
+            }
+        }
         if n == 0 && self.ctrlr().is_failed() {
             return Err(libc::ENXIO);
         }

@@ -54,6 +54,8 @@ struct Tracker {
     prp_iova: u64,
     cmd: Cmd,
     submit_tsc: u64,
+    /// The timeout callback was told of this command already.
+    timeout_reported: bool,
 }
 
 /// A completion to deliver: (callback, argument, entry).
@@ -142,7 +144,16 @@ impl Qpair {
             .map(|i| {
                 // SAFETY: i < ntrackers; one page per tracker inside prp_mem.
                 let list = unsafe { prp_mem.add(i * PAGE) };
-                Tracker { cb: None, arg: std::ptr::null_mut(), active: false, prp_list: list as *mut u64, prp_iova: iova(list as u64).unwrap_or(0), cmd: Cmd::default(), submit_tsc: 0 }
+                Tracker {
+                    cb: None,
+                    arg: std::ptr::null_mut(),
+                    active: false,
+                    prp_list: list as *mut u64,
+                    prp_iova: iova(list as u64).unwrap_or(0),
+                    cmd: Cmd::default(),
+                    submit_tsc: 0,
+                    timeout_reported: false,
+                }
             })
             .collect();
         Ok(Qpair {
@@ -286,6 +297,7 @@ impl Qpair {
         t.active = true;
         t.cmd = cmd;
         t.submit_tsc = crate::env::cpu::ticks();
+        t.timeout_reported = false;
         // SAFETY: sq_tail < entries; the SQ slot is ours until the device consumes it.
         unsafe { self.sq.add(self.sq_tail as usize).write_volatile(cmd) };
         self.sq_tail = (self.sq_tail + 1) % self.entries;
@@ -350,6 +362,19 @@ impl Qpair {
     /// Outstanding commands submitted before `tsc`: (cid, command).
     pub fn older_than(&self, tsc: u64) -> Vec<(u16, Cmd)> {
         self.trackers.iter().enumerate().filter(|(_, t)| t.active && t.submit_tsc < tsc).map(|(i, t)| (i as u16, t.cmd)).collect()
+    }
+
+    /// Commands submitted before `deadline` not reported yet (except those
+    /// `exempt` says wait forever by design): marked reported, ids returned.
+    pub fn expired(&mut self, deadline: u64, exempt: impl Fn(&Cmd) -> bool) -> Vec<u16> {
+        let mut out = Vec::new();
+        for (i, t) in self.trackers.iter_mut().enumerate() {
+            if t.active && !t.timeout_reported && t.submit_tsc < deadline && !exempt(&t.cmd) {
+                t.timeout_reported = true;
+                out.push(i as u16);
+            }
+        }
+        out
     }
 
     pub fn command(&self, cid: u16) -> Option<Cmd> {
