@@ -710,11 +710,15 @@ impl IoQpair {
 
     /// Reaps up to `max` completions (0: all) and calls their callbacks.
     pub fn process_completions(&self, max: u32) -> Result<usize, i32> {
+        let timeout = self.ctrlr().io_timeout.load(Ordering::Relaxed);
+        // The common idle poll: nothing posted, no timeouts to watch.
+        if timeout == 0 && !self.q.borrow().has_completion() {
+            return if self.ctrlr().is_failed() { Err(libc::ENXIO) } else { Ok(0) };
+        }
         let mut done = std::mem::take(&mut *self.done.borrow_mut());
         let n = self.q.borrow_mut().reap(max, &mut done);
         deliver(&mut done);
         *self.done.borrow_mut() = done;
-        let timeout = self.ctrlr().io_timeout.load(Ordering::Relaxed);
         if timeout != 0 {
             let now = cpu::ticks();
             if now >= self.next_timeout_check.get() {
@@ -739,19 +743,21 @@ impl IoQpair {
         if payload.len() != 0 && payload.len() < lba_count as usize * block {
             return Err(SubmitError::BadBuffer);
         }
-        let max_blocks = ((self.ctrlr().max_xfer_size as usize / block).max(1)) as u64;
+        let max_blocks = if payload.is_empty() && opc != nvm::COMPARE {
+            // No data moves: only the 16-bit block count limits one command.
+            1u64 << 16
+        } else {
+            ((self.ctrlr().max_xfer_size as usize / block).max(1)) as u64
+        };
         let stripe = ns.sectors_per_stripe as u64;
-        // Children: (first lba, blocks).
-        let mut chunks: Vec<(u64, u64)> = Vec::new();
-        let (mut at, end) = (lba, lba + lba_count as u64);
-        while at < end {
+        let end = lba + lba_count as u64;
+        let chunk_end = |at: u64| -> u64 {
             let mut n = (end - at).min(max_blocks);
             if stripe > 0 {
                 n = n.min(stripe - at % stripe);
             }
-            chunks.push((at, n));
-            at += n;
-        }
+            at + n
+        };
         let mk = |slba: u64, n: u64| {
             let mut c = Cmd::new(opc, ns.id);
             c.cdw10 = slba as u32;
@@ -768,7 +774,8 @@ impl IoQpair {
                 crate::env::memmap::vtophys(md as u64 + off, None)
             }
         };
-        if chunks.len() == 1 {
+        // The common case, one command: no bookkeeping, no allocation.
+        if chunk_end(lba) == end {
             let mut c = mk(lba, lba_count as u64);
             if !md.is_null() {
                 c.mptr = md_ptr(lba);
@@ -777,6 +784,14 @@ impl IoQpair {
                 }
             }
             return self.submit_raw(c, payload, cb, arg);
+        }
+        // Split: children (first lba, blocks), completing through one parent.
+        let mut chunks: Vec<(u64, u64)> = Vec::new();
+        let mut at = lba;
+        while at < end {
+            let next = chunk_end(at);
+            chunks.push((at, next - at));
+            at = next;
         }
         if self.q.borrow().free_trackers() < chunks.len() {
             return Err(SubmitError::NoTracker);

@@ -308,6 +308,14 @@ impl Qpair {
         Ok(cid)
     }
 
+    /// Whether the entry at the completion queue head has been posted.
+    #[inline]
+    pub fn has_completion(&self) -> bool {
+        // SAFETY: cq_head < entries; a volatile read of the status the device writes.
+        let status = unsafe { std::ptr::addr_of!((*self.cq.add(self.cq_head as usize)).status).read_volatile() };
+        (status & 1 != 0) == self.phase
+    }
+
     /// Takes up to `max` completions (0: all there are) into `out`; returns how many.
     pub fn reap(&mut self, max: u32, out: &mut Vec<Done>) -> usize {
         let limit = if max == 0 { usize::MAX } else { max as usize };
