@@ -450,6 +450,82 @@ test_integrity(struct spdk_nvme_ns *ns, struct spdk_nvme_qpair *q)
 	}
 }
 
+static int g_disconnected;
+
+static void
+disconnected_cb(struct spdk_nvme_qpair *qpair, void *ctx)
+{
+	(void)qpair;
+	(void)ctx;
+	g_disconnected++;
+}
+
+/* Two queue pairs polled through one poll group. */
+static void
+test_poll_group(struct spdk_nvme_ns *ns)
+{
+	int ctx_tag = 7;
+	struct spdk_nvme_poll_group *pg = spdk_nvme_poll_group_create(&ctx_tag, NULL);
+	struct spdk_nvme_qpair *q1 = spdk_nvme_ctrlr_alloc_io_qpair(g_ctrlr, NULL, 0);
+	struct spdk_nvme_qpair *q2 = spdk_nvme_ctrlr_alloc_io_qpair(g_ctrlr, NULL, 0);
+	uint32_t ss = spdk_nvme_ns_get_sector_size(ns);
+	uint8_t *buf = spdk_zmalloc(2 * ss, 4096, NULL, SPDK_ENV_NUMA_ID_ANY, SPDK_MALLOC_DMA);
+	struct waiter w1 = {0}, w2 = {0};
+	int64_t total = 0;
+	uint64_t end = spdk_get_ticks() + 10 * spdk_get_ticks_hz();
+
+	CHECK(pg != NULL && q1 != NULL && q2 != NULL);
+	CHECK(spdk_nvme_poll_group_get_ctx(pg) == &ctx_tag);
+	CHECK(spdk_nvme_poll_group_add(pg, q1) == 0);
+	CHECK(spdk_nvme_poll_group_add(pg, q2) == 0);
+	CHECK(spdk_nvme_poll_group_add(pg, q2) == -EINVAL);
+	CHECK(spdk_nvme_ns_cmd_read(ns, q1, buf, 0, 1, on_cpl, &w1, 0) == 0);
+	CHECK(spdk_nvme_ns_cmd_read(ns, q2, buf + ss, 1, 1, on_cpl, &w2, 0) == 0);
+	while ((!w1.done || !w2.done) && spdk_get_ticks() < end) {
+		int64_t n = spdk_nvme_poll_group_process_completions(pg, 0, disconnected_cb);
+
+		CHECK(n >= 0);
+		total += n;
+	}
+	CHECK(w1.done == 1 && w2.done == 1 && total == 2 && g_disconnected == 0);
+	CHECK(spdk_nvme_poll_group_destroy(pg) == -EBUSY);
+	CHECK(spdk_nvme_poll_group_remove(pg, q1) == 0);
+	CHECK(spdk_nvme_poll_group_remove(pg, q1) == -ENODEV);
+	CHECK(spdk_nvme_poll_group_remove(pg, q2) == 0);
+	CHECK(spdk_nvme_poll_group_destroy(pg) == 0);
+	spdk_nvme_ctrlr_free_io_qpair(q1);
+	spdk_nvme_ctrlr_free_io_qpair(q2);
+	spdk_free(buf);
+}
+
+/* Detach asynchronously, probe again asynchronously: the same controller comes back. */
+static void
+test_async_probe_detach(void)
+{
+	struct spdk_nvme_detach_ctx *dctx = NULL;
+	struct spdk_nvme_probe_ctx *pctx;
+	struct spdk_nvme_transport_id trid = *spdk_nvme_ctrlr_get_transport_id(g_ctrlr);
+	int rc;
+
+	CHECK(spdk_nvme_detach_async(g_ctrlr, &dctx) == 0);
+	CHECK(dctx != NULL);
+	do {
+		rc = spdk_nvme_detach_poll_async(dctx);
+	} while (rc == -EAGAIN);
+	CHECK(rc == 0);
+	g_ctrlr = NULL;
+	pctx = spdk_nvme_probe_async(&trid, NULL, probe_cb, attach_cb, NULL);
+	CHECK(pctx != NULL);
+	do {
+		rc = spdk_nvme_probe_poll_async(pctx);
+	} while (rc == -EAGAIN);
+	CHECK(rc == 0);
+	CHECK(g_ctrlr != NULL);
+	CHECK(g_ctrlr != NULL && spdk_nvme_transport_id_compare(&trid, spdk_nvme_ctrlr_get_transport_id(g_ctrlr)) == 0);
+	/* Connecting to an attached controller again is refused. */
+	CHECK(spdk_nvme_connect(&trid, NULL, 0) == NULL);
+}
+
 struct thread_arg {
 	struct spdk_nvme_ns *ns;
 	uint64_t first;
@@ -520,7 +596,11 @@ main(void)
 	pthread_join(b, NULL);
 	CHECK(ta.ok && tb.ok);
 
+	printf("== test_poll_group\n");
+	test_poll_group(ns);
 	CHECK(spdk_nvme_ctrlr_free_io_qpair(q) == 0);
+	printf("== test_async_probe_detach\n");
+	test_async_probe_detach();
 	CHECK(spdk_nvme_detach(g_ctrlr) == 0);
 	spdk_env_fini();
 	return CHECK_DONE("nvme");
