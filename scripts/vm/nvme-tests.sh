@@ -40,6 +40,10 @@ scripts/vm/run.sh --nvme "$work/d0.img:RSPDK0001" --nvme "$work/d1.img:RSPDK0002
 		! capi-tests/build/vm/nvme_perf.static -q 1 -o 512 -w bogus &&
 		capi-tests/build/vm/hello_world.shared && capi-tests/build/vm/hello_world.static'
 fail=0
+# The controller memory buffer: the first controller has one (16 MiB), the second none.
+truncate -s 32M "$work/c0.img" "$work/c1.img"
+scripts/vm/run.sh --nvme "$work/c0.img:CMB0001" --nvme "$work/c1.img:NOCMB001" --ctrl-opts 0:cmb_size_mb=16 \
+	-- sh -c 'capi-tests/build/vm/test_nvme_cmb.static && capi-tests/build/vm/test_nvme_cmb.shared' || fail=1
 for pair in "d0:0000:00:01.0 ns 1" "d1:0000:00:02.0 ns 1" "ns2:0000:00:02.0 ns 2"; do
 	img=${pair%%:*}
 	want="Hello world from rspdk on ${pair#*:}!"

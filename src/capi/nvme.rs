@@ -524,6 +524,36 @@ pub extern "C" fn spdk_nvme_ctrlr_get_max_xfer_size(ctrlr: *mut spdk_nvme_ctrlr)
     c_ctrlr(ctrlr).map_or(0, |c| c.inner.max_xfer_size)
 }
 
+/// Maps the controller memory buffer for I/O data; NULL if there is none.
+#[no_mangle]
+pub unsafe extern "C" fn spdk_nvme_ctrlr_map_cmb(ctrlr: *mut spdk_nvme_ctrlr, size: *mut usize) -> *mut c_void {
+    guard(std::ptr::null_mut(), || {
+        let Some(c) = c_ctrlr(ctrlr) else { return std::ptr::null_mut() };
+        match c.inner.map_cmb() {
+            Ok((p, len)) => {
+                // SAFETY: NULL or the caller's size_t.
+                if let Some(s) = unsafe { size.as_mut() } {
+                    *s = len;
+                }
+                p.cast()
+            }
+            Err(e) => {
+                crate::log::info("nvme", format_args!("spdk_nvme_ctrlr_map_cmb: {e}\n"));
+                std::ptr::null_mut()
+            }
+        }
+    })
+}
+
+#[no_mangle]
+pub extern "C" fn spdk_nvme_ctrlr_unmap_cmb(ctrlr: *mut spdk_nvme_ctrlr) {
+    guard((), || {
+        if let Some(c) = c_ctrlr(ctrlr) {
+            c.inner.unmap_cmb()
+        }
+    })
+}
+
 #[no_mangle]
 pub extern "C" fn spdk_nvme_ctrlr_get_flags(ctrlr: *mut spdk_nvme_ctrlr) -> u64 {
     let _ = ctrlr;

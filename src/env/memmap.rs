@@ -309,6 +309,23 @@ pub fn vtophys(addr: u64, size: Option<&mut u64>) -> u64 {
     }
 }
 
+/// Makes `vtophys` translate `[va, va + len)` (2 MiB aligned) to itself
+/// without registering it with the other maps: for device memory (an NVMe
+/// controller memory buffer) whose bus address the device was told is `va`.
+pub fn vtophys_add_device_range(va: u64, len: u64) -> Result<(), i32> {
+    let map = &VTOPHYS.0;
+    let mut p = va;
+    while p < va + len {
+        map.set_translation(p, VALUE_2MB, p)?;
+        p += VALUE_2MB;
+    }
+    Ok(())
+}
+
+pub fn vtophys_remove_device_range(va: u64, len: u64) -> Result<(), i32> {
+    VTOPHYS.0.clear_translation(va, len)
+}
+
 /// Forces the vtophys map into existence (before the first registration).
 pub fn init_vtophys() {
     once_cell::sync::Lazy::force(&VTOPHYS);

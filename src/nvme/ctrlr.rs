@@ -6,7 +6,7 @@
 use super::qpair::{deliver, CmdCb, Done, Payload, Qpair, SubmitError, PAGE, PRP_ENTRIES};
 use super::spec::{self, admin, ident, nvm, reg, Cmd, Cpl};
 use super::vfio;
-use crate::env::{cpu, mem, pci::PciAddr};
+use crate::env::{cpu, mem, memmap, pci::PciAddr};
 use parking_lot::{Mutex, ReentrantMutex};
 use std::cell::RefCell;
 use std::ffi::c_void;
@@ -100,6 +100,8 @@ pub struct Ctrlr {
     admin_timeout: AtomicU64,
     timeout_cb: Mutex<Option<std::sync::Arc<TimeoutFn>>>,
     admin_next_check: AtomicU64,
+    /// The mapped controller memory buffer: (data address, length, reservation, reservation length).
+    cmb: Mutex<Option<(usize, usize, usize, usize)>>,
 }
 
 // SAFETY: MMIO through `bar0` and the identify buffers are owned by the
@@ -406,6 +408,7 @@ impl Ctrlr {
             admin_timeout: AtomicU64::new(0),
             timeout_cb: Mutex::new(None),
             admin_next_check: AtomicU64::new(0),
+            cmb: Mutex::new(None),
         });
         c.vs = c.r32(reg::VS);
         c.w32(reg::INTMS, u32::MAX);
@@ -614,6 +617,53 @@ impl Ctrlr {
         drop(self);
     }
 
+    /// Maps the controller memory buffer for I/O data: enables it (CMBMSC)
+    /// with its controller base address set to where it is mapped here, so
+    /// buffers in it translate to themselves like the rest of our memory.
+    pub fn map_cmb(&self) -> Result<(*mut u8, usize), NvmeError> {
+        let mut g = self.cmb.lock();
+        if let Some((va, len, _, _)) = *g {
+            return Ok((va as *mut u8, len));
+        }
+        if (self.cap >> 57) & 1 == 0 {
+            return fail(format!("{}: no controller memory buffer (CAP.CMBS = 0)", self.addr), libc::ENOTSUP);
+        }
+        const CMBMSC: usize = 0x50;
+        // Capability registers on (CRE), memory space still off.
+        self.w32(CMBMSC + 4, 0);
+        self.w32(CMBMSC, 1);
+        let (loc, sz) = (self.r32(reg::CMBLOC), self.r32(reg::CMBSZ));
+        let bir = loc & 7;
+        let unit = 4096u64 << (4 * ((sz >> 8) & 0xf));
+        let (size, offset) = (((sz >> 12) as u64) * unit, ((loc >> 12) as u64) * unit);
+        if size == 0 || sz & (1 << 3) == 0 || sz & (1 << 4) == 0 {
+            self.w32(CMBMSC, 0);
+            return fail(format!("{}: the controller memory buffer does not take read and write data (CMBSZ {sz:#x})", self.addr), libc::ENOTSUP);
+        }
+        let (res, span) = self.dev.map_bar_aligned(bir, offset, size as usize)?;
+        let va = (res as usize).next_multiple_of(2 << 20);
+        // Base address = our mapping; memory space enabled (CMSE) with it.
+        self.w32(CMBMSC + 4, (va as u64 >> 32) as u32);
+        self.w32(CMBMSC, (va as u32 & 0xffff_f000) | 0b11);
+        if let Err(e) = memmap::vtophys_add_device_range(va as u64, size.next_multiple_of(2 << 20)) {
+            self.w32(CMBMSC, 0);
+            // SAFETY: releasing the reservation mapped just above.
+            unsafe { libc::munmap(res.cast(), span) };
+            return fail("translating the controller memory buffer", e);
+        }
+        *g = Some((va, size as usize, res as usize, span));
+        Ok((va as *mut u8, size as usize))
+    }
+
+    pub fn unmap_cmb(&self) {
+        if let Some((va, len, res, span)) = self.cmb.lock().take() {
+            let _ = memmap::vtophys_remove_device_range(va as u64, (len as u64).next_multiple_of(2 << 20));
+            self.w32(0x50, 0);
+            // SAFETY: the reservation (with the BAR inside) mapped by map_cmb.
+            unsafe { libc::munmap(res as *mut c_void, span) };
+        }
+    }
+
     pub fn device(&self) -> &vfio::Device {
         &self.dev
     }
@@ -621,6 +671,7 @@ impl Ctrlr {
 
 impl Drop for Ctrlr {
     fn drop(&mut self) {
+        self.unmap_cmb();
         for ns in &self.namespaces {
             mem::free(ns.data);
         }

@@ -253,6 +253,32 @@ impl Device {
         Ok(())
     }
 
+    /// Maps `len` bytes at `offset` of BAR `index` at a 2 MiB-aligned address.
+    pub fn map_bar_aligned(&self, index: u32, offset: u64, len: usize) -> Result<(*mut u8, usize)> {
+        let info = region_info(&self.fd, index)?;
+        if info.flags & sys::VFIO_REGION_INFO_FLAG_MMAP == 0 || offset + len as u64 > info.size {
+            return Err(VfioError { what: format!("{}: BAR {index} cannot be mapped", self.addr), errno: libc::ENODEV });
+        }
+        let align = 2usize << 20;
+        let span = len.next_multiple_of(align) + align;
+        // SAFETY: reserving address space only (PROT_NONE); the BAR is mapped over part of it.
+        let res = unsafe { libc::mmap(std::ptr::null_mut(), span, libc::PROT_NONE, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE, -1, 0) };
+        if res == libc::MAP_FAILED {
+            return err("reserving address space for a BAR");
+        }
+        let base = (res as usize).next_multiple_of(align);
+        // SAFETY: MAP_FIXED inside the reservation we own, over the device's region.
+        let p = unsafe {
+            libc::mmap(base as *mut _, len, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_SHARED | libc::MAP_FIXED, self.fd.as_raw_fd(), (info.offset + offset) as libc::off_t)
+        };
+        if p == libc::MAP_FAILED {
+            // SAFETY: releasing our own reservation.
+            unsafe { libc::munmap(res, span) };
+            return err(format!("{}: mmap of BAR {index}", self.addr));
+        }
+        Ok((res as *mut u8, span))
+    }
+
     pub fn bar0(&self) -> (*mut u8, usize) {
         (self.bar0, self.bar0_len)
     }
