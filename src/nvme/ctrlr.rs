@@ -468,7 +468,12 @@ impl Ctrlr {
         let entries = entries.clamp(2, spec::cap_mqes(self.cap) + 1).min(65535) as u16;
         let qid = self.io_qids.lock().pop().ok_or(NvmeError { what: format!("{}: no I/O queue left (limit {})", self.addr, self.max_io_queues), errno: libc::ENOSPC })?;
         let q = match Qpair::new(qid, entries, self.bar0, spec::cap_dstrd(self.cap)) {
-            Ok(q) => q,
+            Ok(mut q) => {
+                let sgls = u32::from_le_bytes(self.cdata()[ident::CTRLR_SGLS..ident::CTRLR_SGLS + 4].try_into().expect("4"));
+                q.use_sgl = sgls & 3 != 0;
+                q.sgl_dword_aligned = sgls & 3 == 2;
+                q
+            }
             Err(e) => {
                 self.io_qids.lock().push(qid);
                 return fail("I/O queue memory", e);

@@ -79,6 +79,10 @@ pub struct Qpair {
     pub outstanding: usize,
     /// Set when the controller failed or was removed: no more submissions.
     pub failed: bool,
+    /// Scattered payloads go out as NVMe SGLs (the controller supports them).
+    pub use_sgl: bool,
+    /// The controller wants SGL addresses and lengths dword-aligned.
+    pub sgl_dword_aligned: bool,
 }
 
 // SAFETY: the queue memory and BAR pointers are owned by this queue pair,
@@ -175,6 +179,8 @@ impl Qpair {
             prp_mem,
             outstanding: 0,
             failed: false,
+            use_sgl: false,
+            sgl_dword_aligned: false,
         })
     }
 
@@ -277,6 +283,57 @@ impl Qpair {
         Ok(())
     }
 
+    /// A scattered payload as an NVMe SGL: one data block descriptor inline,
+    /// or a last-segment descriptor pointing at up to 256 in the tracker's page.
+    #[allow(clippy::too_many_arguments)]
+    fn build_hw_sgl(t: &mut Tracker, cmd: &mut Cmd, reset: ResetSglCb, next: NextSgeCb, arg: *mut c_void, offset: u32, len: usize, dword: bool) -> Result<(), SubmitError> {
+        const MAX_DESC: usize = PAGE / 16;
+        reset(arg, offset);
+        let mut remaining = len;
+        let mut count = 0usize;
+        let list = t.prp_list as *mut u64;
+        while remaining > 0 {
+            let mut addr: *mut c_void = std::ptr::null_mut();
+            let mut seg: u32 = 0;
+            if next(arg, &mut addr, &mut seg) != 0 || seg == 0 || addr.is_null() {
+                return Err(SubmitError::BadBuffer);
+            }
+            let seg = (seg as usize).min(remaining);
+            let mut off = 0usize;
+            while off < seg {
+                let mut contiguous = (seg - off) as u64;
+                let io = memmap::vtophys(addr as u64 + off as u64, Some(&mut contiguous));
+                if io == memmap::VTOPHYS_ERROR || count >= MAX_DESC {
+                    return Err(SubmitError::BadBuffer);
+                }
+                let piece = (contiguous as usize).min(seg - off);
+                if dword && (io & 3 != 0 || piece % 4 != 0) {
+                    return Err(SubmitError::BadBuffer);
+                }
+                // SAFETY: count < MAX_DESC; two u64 words per 16-byte descriptor in our page.
+                unsafe {
+                    list.add(2 * count).write(io);
+                    list.add(2 * count + 1).write(piece as u64);
+                }
+                count += 1;
+                off += piece;
+            }
+            remaining -= seg;
+        }
+        if count == 1 {
+            // SAFETY: written above.
+            unsafe {
+                cmd.prp1 = list.read();
+                cmd.prp2 = list.add(1).read();
+            }
+        } else {
+            cmd.prp1 = t.prp_iova;
+            cmd.prp2 = (count as u64 * 16) | (0x30u64 << 56);
+        }
+        cmd.cdw0 = (cmd.cdw0 & !(3 << 14)) | (1 << 14);
+        Ok(())
+    }
+
     /// Places `cmd` on the queue; `cb(arg, cpl)` runs from `reap` when it completes.
     pub fn submit(&mut self, mut cmd: Cmd, payload: &Payload, cb: Option<CmdCb>, arg: *mut c_void) -> Result<u16, SubmitError> {
         if self.failed {
@@ -288,6 +345,9 @@ impl Qpair {
         match *payload {
             Payload::None => {}
             Payload::Contig { buf, len } => Self::build_contig(t, &mut cmd, buf, len)?,
+            Payload::Sgl { reset, next, arg, offset, len } if self.use_sgl => {
+                Self::build_hw_sgl(t, &mut cmd, reset, next, arg, offset, len, self.sgl_dword_aligned)?
+            }
             Payload::Sgl { reset, next, arg, offset, len } => Self::build_sgl(t, &mut cmd, reset, next, arg, offset, len)?,
         }
         self.free.pop();
