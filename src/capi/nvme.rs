@@ -808,8 +808,8 @@ pub unsafe extern "C" fn spdk_nvme_ctrlr_alloc_io_qpair(ctrlr: *mut spdk_nvme_ct
             // SAFETY: the caller's struct of at least opts_size bytes over our defaults.
             unsafe { std::ptr::copy_nonoverlapping(user_opts as *const u8, &mut o as *mut _ as *mut u8, n) };
         }
-        let (size, qprio) = (o.io_queue_size, o.qprio.0 as u8);
-        match c.inner.alloc_io_qpair(size, qprio) {
+        let (size, requests, qprio) = (o.io_queue_size, o.io_queue_requests, o.qprio.0 as u8);
+        match c.inner.alloc_io_qpair_with(size, requests, qprio) {
             Ok(q) => {
                 let p = Box::into_raw(q);
                 c.qpairs.lock().push(p as usize);

@@ -102,6 +102,8 @@ pub struct Ctrlr {
     admin_next_check: AtomicU64,
     /// The mapped controller memory buffer: (data address, length, reservation, reservation length).
     cmb: Mutex<Option<(usize, usize, usize, usize)>>,
+    keep_alive_every: AtomicU64,
+    keep_alive_next: AtomicU64,
 }
 
 // SAFETY: MMIO through `bar0` and the identify buffers are owned by the
@@ -260,6 +262,7 @@ impl Ctrlr {
         let mut done: Vec<Done> = Vec::new();
         let n = g.borrow_mut().reap(0, &mut done);
         deliver(&mut done);
+        self.keep_alive_tick();
         let timeout = self.admin_timeout.load(Ordering::Relaxed);
         if timeout != 0 {
             let now = cpu::ticks();
@@ -271,6 +274,36 @@ impl Ctrlr {
             }
         }
         n
+    }
+
+    /// Keep Alive, when the controller has a keep alive timer (KAS) and the
+    /// options ask for one: sent at half the timeout from admin polling.
+    fn keep_alive_tick(&self) {
+        let every = self.keep_alive_every.load(Ordering::Relaxed);
+        if every == 0 {
+            return;
+        }
+        let now = cpu::ticks();
+        if now >= self.keep_alive_next.load(Ordering::Relaxed) {
+            self.keep_alive_next.store(now + every, Ordering::Relaxed);
+            let _ = self.admin_submit(Cmd::new(admin::KEEP_ALIVE, 0), Payload::None, None, std::ptr::null_mut());
+        }
+    }
+
+    fn configure_keep_alive(&self) {
+        let kas = u16::from_le_bytes([self.cdata()[ident::CTRLR_KAS], self.cdata()[ident::CTRLR_KAS + 1]]);
+        let kato = self.opts.keep_alive_timeout_ms;
+        if kas == 0 || kato == 0 {
+            self.keep_alive_every.store(0, Ordering::Relaxed);
+            return;
+        }
+        let mut c = Cmd::new(admin::SET_FEATURES, 0);
+        c.cdw10 = 0x0f;
+        c.cdw11 = kato;
+        match self.admin_ok(c, Payload::None, "set features (keep alive timer)") {
+            Ok(_) => self.keep_alive_every.store(kato as u64 * 1_000_000 / 2, Ordering::Relaxed),
+            Err(e) => crate::log::warn(format_args!("{e}\n")),
+        }
     }
 
     /// Sets (or, with `cb` None, clears) the timeout callback.
@@ -409,6 +442,8 @@ impl Ctrlr {
             timeout_cb: Mutex::new(None),
             admin_next_check: AtomicU64::new(0),
             cmb: Mutex::new(None),
+            keep_alive_every: AtomicU64::new(0),
+            keep_alive_next: AtomicU64::new(0),
         });
         c.vs = c.r32(reg::VS);
         c.w32(reg::INTMS, u32::MAX);
@@ -427,6 +462,7 @@ impl Ctrlr {
         self.set_num_queues()?;
         self.scan_namespaces()?;
         self.configure_aec();
+        self.configure_keep_alive();
         self.start_aers();
         Ok(())
     }
@@ -460,6 +496,19 @@ impl Ctrlr {
     }
 
     /// A new I/O queue pair of `entries` slots (0: the controller default).
+    /// A new I/O queue pair of `entries` slots (0: the controller default)
+    /// accepting up to `requests` outstanding requests (0: the default); those
+    /// beyond the queue's slots wait in software until slots free.
+    pub fn alloc_io_qpair_with(&self, entries: u32, requests: u32, qprio: u8) -> Result<Box<IoQpair>, NvmeError> {
+        let qp = self.alloc_io_qpair(entries, qprio)?;
+        let requests = if requests == 0 { self.opts.io_queue_requests } else { requests } as usize;
+        let slots = qp.q.borrow().capacity();
+        let extra = requests.saturating_sub(slots);
+        *qp.pending.borrow_mut() = std::collections::VecDeque::with_capacity(extra);
+        qp.pending_cap.set(extra);
+        Ok(qp)
+    }
+
     pub fn alloc_io_qpair(&self, entries: u32, qprio: u8) -> Result<Box<IoQpair>, NvmeError> {
         if self.is_failed() {
             return fail(format!("{}: controller failed", self.addr), libc::ENXIO);
@@ -489,6 +538,8 @@ impl Ctrlr {
             qprio,
             done: RefCell::new(Vec::with_capacity(entries as usize)),
             next_timeout_check: std::cell::Cell::new(0),
+            pending: RefCell::new(std::collections::VecDeque::new()),
+            pending_cap: std::cell::Cell::new(0),
         });
         self.io_qpairs.lock().push(&*qp as *const IoQpair as usize);
         Ok(qp)
@@ -711,6 +762,17 @@ pub struct IoQpair {
     qprio: u8,
     done: RefCell<Vec<Done>>,
     next_timeout_check: std::cell::Cell<u64>,
+    /// Requests waiting for a free slot (capacity fixed at creation: no allocation).
+    pending: RefCell<std::collections::VecDeque<Pending>>,
+    pending_cap: std::cell::Cell<usize>,
+}
+
+/// A request queued in software while every slot of the queue is busy.
+struct Pending {
+    cmd: Cmd,
+    payload: Payload,
+    cb: Option<CmdCb>,
+    arg: *mut c_void,
 }
 
 /// A command split into children completes once, when the last child does.
@@ -761,7 +823,47 @@ impl IoQpair {
     }
 
     pub fn submit_raw(&self, cmd: Cmd, payload: Payload, cb: Option<CmdCb>, arg: *mut c_void) -> Result<(), SubmitError> {
-        self.q.borrow_mut().submit(cmd, &payload, cb, arg).map(|_| ())
+        // Keep order: nothing overtakes requests already waiting.
+        if self.pending.borrow().is_empty() {
+            match self.q.borrow_mut().submit(cmd, &payload, cb, arg) {
+                Err(SubmitError::NoTracker) => {}
+                r => return r.map(|_| ()),
+            }
+        }
+        let mut p = self.pending.borrow_mut();
+        if p.len() >= self.pending_cap.get() {
+            return Err(SubmitError::NoTracker);
+        }
+        p.push_back(Pending { cmd, payload, cb, arg });
+        Ok(())
+    }
+
+    /// Free slots plus room in the software queue.
+    fn room(&self) -> usize {
+        self.q.borrow().free_trackers() + self.pending_cap.get() - self.pending.borrow().len()
+    }
+
+    /// Moves waiting requests into freed slots; a request that cannot be
+    /// described completes with an error instead.
+    fn drain_pending(&self) {
+        loop {
+            let Some(p) = self.pending.borrow_mut().pop_front() else { return };
+            let r = self.q.borrow_mut().submit(p.cmd, &p.payload, p.cb, p.arg);
+            match r {
+                Ok(_) => {}
+                Err(SubmitError::NoTracker) => {
+                    self.pending.borrow_mut().push_front(p);
+                    return;
+                }
+                Err(e) => {
+                    let sc = if e == SubmitError::Failed { spec::sc::ABORTED_SQ_DELETION } else { spec::sc::DATA_TRANSFER_ERROR };
+                    let cpl = Cpl::synthetic(spec::sct::GENERIC, sc, true, self.id(), 0);
+                    if let Some(cb) = p.cb {
+                        cb(p.arg, &cpl);
+                    }
+                }
+            }
+        }
     }
 
     /// Reaps up to `max` completions (0: all) and calls their callbacks.
@@ -773,6 +875,9 @@ impl IoQpair {
         }
         let mut done = std::mem::take(&mut *self.done.borrow_mut());
         let n = self.q.borrow_mut().reap(max, &mut done);
+        if n > 0 && !self.pending.borrow().is_empty() {
+            self.drain_pending();
+        }
         deliver(&mut done);
         *self.done.borrow_mut() = done;
         if timeout != 0 {
@@ -849,7 +954,7 @@ impl IoQpair {
             chunks.push((at, next - at));
             at = next;
         }
-        if self.q.borrow().free_trackers() < chunks.len() {
+        if self.room() < chunks.len() {
             return Err(SubmitError::NoTracker);
         }
         let parent = Box::into_raw(Box::new(Parent { cb, arg, remaining: chunks.len() as u32, first_error: None, last: Cpl::default() }));

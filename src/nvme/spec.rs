@@ -110,6 +110,7 @@ pub mod admin {
     pub const SET_FEATURES: u8 = 0x09;
     pub const GET_FEATURES: u8 = 0x0a;
     pub const ASYNC_EVENT_REQUEST: u8 = 0x0c;
+    pub const KEEP_ALIVE: u8 = 0x18;
 }
 
 pub mod nvm {
@@ -169,6 +170,7 @@ pub mod ident {
     pub const CTRLR_VER: usize = 80;
     pub const CTRLR_OACS: usize = 256;
     pub const CTRLR_AERL: usize = 259;
+    pub const CTRLR_KAS: usize = 320;
     pub const CTRLR_NN: usize = 516;
     pub const CTRLR_ONCS: usize = 520;
     pub const CTRLR_VWC: usize = 525;
