@@ -506,6 +506,7 @@ impl Ctrlr {
         let extra = requests.saturating_sub(slots);
         *qp.pending.borrow_mut() = std::collections::VecDeque::with_capacity(extra);
         qp.pending_cap.set(extra);
+        qp.size_parents(requests);
         Ok(qp)
     }
 
@@ -540,7 +541,10 @@ impl Ctrlr {
             next_timeout_check: std::cell::Cell::new(0),
             pending: RefCell::new(std::collections::VecDeque::new()),
             pending_cap: std::cell::Cell::new(0),
+            parents: RefCell::new(Box::new([])),
+            parent_free: RefCell::new(Vec::new()),
         });
+        qp.size_parents(entries as usize);
         self.io_qpairs.lock().push(&*qp as *const IoQpair as usize);
         Ok(qp)
     }
@@ -765,6 +769,9 @@ pub struct IoQpair {
     /// Requests waiting for a free slot (capacity fixed at creation: no allocation).
     pending: RefCell<std::collections::VecDeque<Pending>>,
     pending_cap: std::cell::Cell<usize>,
+    /// Parents of split commands (one per two requests at most), allocated with the queue pair.
+    parents: RefCell<Box<[std::cell::UnsafeCell<Parent>]>>,
+    parent_free: RefCell<Vec<u32>>,
 }
 
 /// A request queued in software while every slot of the queue is busy.
@@ -776,16 +783,26 @@ struct Pending {
 }
 
 /// A command split into children completes once, when the last child does.
+/// A split command's parent: a slot of the queue pair's preallocated slab.
 struct Parent {
     cb: Option<CmdCb>,
     arg: *mut c_void,
     remaining: u32,
     first_error: Option<Cpl>,
     last: Cpl,
+    qp: *const IoQpair,
+    index: u32,
+}
+
+impl Default for Parent {
+    fn default() -> Self {
+        Parent { cb: None, arg: std::ptr::null_mut(), remaining: 0, first_error: None, last: Cpl::default(), qp: std::ptr::null(), index: 0 }
+    }
 }
 
 extern "C" fn child_done(arg: *mut c_void, cpl: *const Cpl) {
-    // SAFETY: arg is the Parent leaked for the split; it is freed by the last child.
+    // SAFETY: arg is a slot of the queue pair's parent slab, in use until its
+    // last child completes (here); the slab lives as long as the queue pair.
     let p = unsafe { &mut *(arg as *mut Parent) };
     // SAFETY: valid for the call.
     let c = unsafe { *cpl };
@@ -795,16 +812,23 @@ extern "C" fn child_done(arg: *mut c_void, cpl: *const Cpl) {
     p.last = c;
     p.remaining -= 1;
     if p.remaining == 0 {
-        // SAFETY: the last child owns the parent now.
-        let p = unsafe { Box::from_raw(arg as *mut Parent) };
-        let out = p.first_error.unwrap_or(p.last);
-        if let Some(cb) = p.cb {
-            cb(p.arg, &out);
+        let (cb, user_arg, out) = (p.cb, p.arg, p.first_error.unwrap_or(p.last));
+        // SAFETY: the queue pair owning the slab is live while its commands complete.
+        unsafe { (*p.qp).parent_free.borrow_mut().push(p.index) };
+        if let Some(cb) = cb {
+            cb(user_arg, &out);
         }
     }
 }
 
 impl IoQpair {
+    /// (Re)sizes the parent slab for `requests` requests; only before any I/O.
+    fn size_parents(&self, requests: usize) {
+        let n = requests / 2 + 1;
+        *self.parents.borrow_mut() = (0..n).map(|_| std::cell::UnsafeCell::new(Parent::default())).collect();
+        *self.parent_free.borrow_mut() = (0..n as u32).rev().collect();
+    }
+
     pub fn ctrlr(&self) -> &Ctrlr {
         // SAFETY: a queue pair never outlives its controller (C API contract: free before detach).
         unsafe { &*self.ctrlr }
@@ -946,19 +970,23 @@ impl IoQpair {
             }
             return self.submit_raw(c, payload, cb, arg);
         }
-        // Split: children (first lba, blocks), completing through one parent.
-        let mut chunks: Vec<(u64, u64)> = Vec::new();
+        // Split: children completing through one parent from the slab.
+        let mut nchunks = 0usize;
         let mut at = lba;
         while at < end {
-            let next = chunk_end(at);
-            chunks.push((at, next - at));
-            at = next;
+            at = chunk_end(at);
+            nchunks += 1;
         }
-        if self.room() < chunks.len() {
+        if self.room() < nchunks {
             return Err(SubmitError::NoTracker);
         }
-        let parent = Box::into_raw(Box::new(Parent { cb, arg, remaining: chunks.len() as u32, first_error: None, last: Cpl::default() }));
-        for (i, &(slba, n)) in chunks.iter().enumerate() {
+        let Some(index) = self.parent_free.borrow_mut().pop() else { return Err(SubmitError::NoTracker) };
+        let parent: *mut Parent = self.parents.borrow()[index as usize].get();
+        // SAFETY: a free slab slot, ours until its last child completes.
+        unsafe { *parent = Parent { cb, arg, remaining: nchunks as u32, first_error: None, last: Cpl::default(), qp: self, index } };
+        let mut slba = lba;
+        for i in 0..nchunks {
+            let n = chunk_end(slba) - slba;
             let mut c = mk(slba, n);
             if !md.is_null() {
                 c.mptr = md_ptr(slba);
@@ -967,19 +995,19 @@ impl IoQpair {
             let part = if payload.is_empty() { Payload::None } else { payload.slice(off, n as usize * block) };
             if let Err(e) = self.submit_raw(c, part, Some(child_done), parent.cast()) {
                 if i == 0 {
-                    // SAFETY: no child was submitted; we still own the parent.
-                    drop(unsafe { Box::from_raw(parent) });
+                    // No child went out: the slot goes back, the caller gets the error.
+                    self.parent_free.borrow_mut().push(index);
                     return Err(e);
                 }
                 // Children already in flight: the rest complete as errors through the parent.
-                // SAFETY: the parent stays alive until `remaining` reaches zero.
+                // SAFETY: the slot stays in use until `remaining` reaches zero.
                 let p = unsafe { &mut *parent };
-                let failed = chunks.len() - i;
-                p.remaining -= failed as u32 - 1;
+                p.remaining -= (nchunks - i) as u32 - 1;
                 let cpl = Cpl::synthetic(spec::sct::GENERIC, spec::sc::DATA_TRANSFER_ERROR, false, self.id(), 0);
                 child_done(parent.cast(), &cpl);
                 return Ok(());
             }
+            slba += n;
         }
         Ok(())
     }
