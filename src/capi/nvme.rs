@@ -948,6 +948,27 @@ pub extern "C" fn spdk_nvme_ns_cmd_write_with_md(
     guard(-libc::EFAULT, || rw(ns, qpair, spec::nvm::WRITE, contig(ns, payload, lba_count), metadata, lba, lba_count, cb_fn, cb_arg, io_flags))
 }
 
+/// A scattered read or write (readv, writev and their _ext forms).
+#[allow(clippy::too_many_arguments)]
+fn rwv(
+    ns: *mut spdk_nvme_ns,
+    qpair: *mut spdk_nvme_qpair,
+    opc: u8,
+    lba: u64,
+    lba_count: u32,
+    cb_fn: spdk_nvme_cmd_cb,
+    cb_arg: *mut c_void,
+    io_flags: u32,
+    md: *mut c_void,
+    reset_sgl_fn: spdk_nvme_req_reset_sgl_cb,
+    next_sge_fn: spdk_nvme_req_next_sge_cb,
+) -> c_int {
+    match sgl(ns, lba_count, reset_sgl_fn, next_sge_fn, cb_arg) {
+        Some(p) => rw(ns, qpair, opc, p, md, lba, lba_count, cb_fn, cb_arg, io_flags),
+        None => -libc::EINVAL,
+    }
+}
+
 #[no_mangle]
 pub extern "C" fn spdk_nvme_ns_cmd_readv(
     ns: *mut spdk_nvme_ns,
@@ -960,10 +981,7 @@ pub extern "C" fn spdk_nvme_ns_cmd_readv(
     reset_sgl_fn: spdk_nvme_req_reset_sgl_cb,
     next_sge_fn: spdk_nvme_req_next_sge_cb,
 ) -> c_int {
-    guard(-libc::EFAULT, || match sgl(ns, lba_count, reset_sgl_fn, next_sge_fn, cb_arg) {
-        Some(p) => rw(ns, qpair, spec::nvm::READ, p, std::ptr::null_mut(), lba, lba_count, cb_fn, cb_arg, io_flags),
-        None => -libc::EINVAL,
-    })
+    guard(-libc::EFAULT, || rwv(ns, qpair, spec::nvm::READ, lba, lba_count, cb_fn, cb_arg, io_flags, std::ptr::null_mut(), reset_sgl_fn, next_sge_fn))
 }
 
 #[no_mangle]
@@ -978,10 +996,7 @@ pub extern "C" fn spdk_nvme_ns_cmd_writev(
     reset_sgl_fn: spdk_nvme_req_reset_sgl_cb,
     next_sge_fn: spdk_nvme_req_next_sge_cb,
 ) -> c_int {
-    guard(-libc::EFAULT, || match sgl(ns, lba_count, reset_sgl_fn, next_sge_fn, cb_arg) {
-        Some(p) => rw(ns, qpair, spec::nvm::WRITE, p, std::ptr::null_mut(), lba, lba_count, cb_fn, cb_arg, io_flags),
-        None => -libc::EINVAL,
-    })
+    guard(-libc::EFAULT, || rwv(ns, qpair, spec::nvm::WRITE, lba, lba_count, cb_fn, cb_arg, io_flags, std::ptr::null_mut(), reset_sgl_fn, next_sge_fn))
 }
 
 unsafe fn ext_opts<'a>(opts: *mut spdk_nvme_ns_cmd_ext_io_opts) -> (u32, *mut c_void) {
@@ -1007,10 +1022,7 @@ pub unsafe extern "C" fn spdk_nvme_ns_cmd_readv_ext(
     guard(-libc::EFAULT, || {
         // SAFETY: the caller's options or NULL.
         let (flags, md) = unsafe { ext_opts(opts) };
-        match sgl(ns, lba_count, reset_sgl_fn, next_sge_fn, cb_arg) {
-            Some(p) => rw(ns, qpair, spec::nvm::READ, p, md, lba, lba_count, cb_fn, cb_arg, flags),
-            None => -libc::EINVAL,
-        }
+        rwv(ns, qpair, spec::nvm::READ, lba, lba_count, cb_fn, cb_arg, flags, md, reset_sgl_fn, next_sge_fn)
     })
 }
 
@@ -1029,10 +1041,7 @@ pub unsafe extern "C" fn spdk_nvme_ns_cmd_writev_ext(
     guard(-libc::EFAULT, || {
         // SAFETY: the caller's options or NULL.
         let (flags, md) = unsafe { ext_opts(opts) };
-        match sgl(ns, lba_count, reset_sgl_fn, next_sge_fn, cb_arg) {
-            Some(p) => rw(ns, qpair, spec::nvm::WRITE, p, md, lba, lba_count, cb_fn, cb_arg, flags),
-            None => -libc::EINVAL,
-        }
+        rwv(ns, qpair, spec::nvm::WRITE, lba, lba_count, cb_fn, cb_arg, flags, md, reset_sgl_fn, next_sge_fn)
     })
 }
 

@@ -237,11 +237,18 @@ impl Qpair {
         Ok(())
     }
 
-    fn build_sgl(t: &mut Tracker, cmd: &mut Cmd, reset: ResetSglCb, next: NextSgeCb, arg: *mut c_void, offset: u32, len: usize) -> Result<(), SubmitError> {
+    /// Walks the application's scatter list from `offset` for `len` bytes,
+    /// calling `each(address, length, more_follows)` per segment.
+    fn walk_sges(
+        reset: ResetSglCb,
+        next: NextSgeCb,
+        arg: *mut c_void,
+        offset: u32,
+        len: usize,
+        mut each: impl FnMut(u64, usize, bool) -> Result<(), SubmitError>,
+    ) -> Result<(), SubmitError> {
         reset(arg, offset);
         let mut remaining = len;
-        let mut first = true;
-        let mut count = 0usize;
         while remaining > 0 {
             let mut addr: *mut c_void = std::ptr::null_mut();
             let mut seg: u32 = 0;
@@ -249,9 +256,19 @@ impl Qpair {
                 return Err(SubmitError::BadBuffer);
             }
             let seg = (seg as usize).min(remaining);
+            remaining -= seg;
+            each(addr as u64, seg, remaining > 0)?;
+        }
+        Ok(())
+    }
+
+    fn build_sgl(t: &mut Tracker, cmd: &mut Cmd, reset: ResetSglCb, next: NextSgeCb, arg: *mut c_void, offset: u32, len: usize) -> Result<(), SubmitError> {
+        let mut first = true;
+        let mut count = 0usize;
+        Self::walk_sges(reset, next, arg, offset, len, |addr, seg, more| {
             let mut off = 0usize;
             while off < seg {
-                let io = iova(addr as u64 + off as u64).ok_or(SubmitError::BadBuffer)?;
+                let io = iova(addr + off as u64).ok_or(SubmitError::BadBuffer)?;
                 let in_page = PAGE - (io as usize & (PAGE - 1));
                 if first {
                     cmd.prp1 = io;
@@ -267,13 +284,13 @@ impl Qpair {
                 let chunk = in_page.min(seg - off);
                 off += chunk;
                 let ends_mid_page = (io as usize + chunk) & (PAGE - 1) != 0;
-                if off == seg && remaining > seg && ends_mid_page {
+                if off == seg && more && ends_mid_page {
                     // PRPs cannot describe a gap in the middle of a transfer.
                     return Err(SubmitError::BadBuffer);
                 }
             }
-            remaining -= seg;
-        }
+            Ok(())
+        })?;
         cmd.prp2 = match count {
             0 => 0,
             // SAFETY: one entry was written.
@@ -288,21 +305,13 @@ impl Qpair {
     #[allow(clippy::too_many_arguments)]
     fn build_hw_sgl(t: &mut Tracker, cmd: &mut Cmd, reset: ResetSglCb, next: NextSgeCb, arg: *mut c_void, offset: u32, len: usize, dword: bool) -> Result<(), SubmitError> {
         const MAX_DESC: usize = PAGE / 16;
-        reset(arg, offset);
-        let mut remaining = len;
         let mut count = 0usize;
         let list = t.prp_list as *mut u64;
-        while remaining > 0 {
-            let mut addr: *mut c_void = std::ptr::null_mut();
-            let mut seg: u32 = 0;
-            if next(arg, &mut addr, &mut seg) != 0 || seg == 0 || addr.is_null() {
-                return Err(SubmitError::BadBuffer);
-            }
-            let seg = (seg as usize).min(remaining);
+        Self::walk_sges(reset, next, arg, offset, len, |addr, seg, _more| {
             let mut off = 0usize;
             while off < seg {
                 let mut contiguous = (seg - off) as u64;
-                let io = memmap::vtophys(addr as u64 + off as u64, Some(&mut contiguous));
+                let io = memmap::vtophys(addr + off as u64, Some(&mut contiguous));
                 if io == memmap::VTOPHYS_ERROR || count >= MAX_DESC {
                     return Err(SubmitError::BadBuffer);
                 }
@@ -318,8 +327,8 @@ impl Qpair {
                 count += 1;
                 off += piece;
             }
-            remaining -= seg;
-        }
+            Ok(())
+        })?;
         if count == 1 {
             // SAFETY: written above.
             unsafe {
