@@ -6,6 +6,8 @@
 //! thin layer over these, lives in `capi` and is described by the generated
 //! header `include/rspdk.h`.
 
+/// cbindgen:ignore
+pub mod bdev;
 pub mod capi;
 /// cbindgen:ignore
 pub mod env;

@@ -1,0 +1,308 @@
+//! The I/O path: per-thread channels, submission with validation,
+//! completion (deferred when a module completes inside `submit_request`),
+//! retries of I/O a module refused for lack of memory, and the io_wait queue
+//! of callers that found no free `bdev_io`.
+
+use super::{bdev_ref, pool_ptr, Desc, WaitQueue};
+use crate::capi::bdev_types::*;
+use crate::capi::thread::spdk_io_channel;
+use crate::env::cpu;
+use crate::thread::{self, io_channel as ioch};
+use std::collections::VecDeque;
+use std::ffi::{c_int, c_void};
+
+/// Statistics of one channel (summed over channels for a bdev).
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
+pub struct Stat {
+    pub bytes_read: u64,
+    pub num_read_ops: u64,
+    pub bytes_written: u64,
+    pub num_write_ops: u64,
+    pub bytes_unmapped: u64,
+    pub num_unmap_ops: u64,
+    pub read_latency_ticks: u64,
+    pub write_latency_ticks: u64,
+    pub num_errors: u64,
+}
+
+/// The layer's part of an io_channel of a bdev (the io_device's context).
+pub struct BdevChannel {
+    pub bdev: *mut spdk_bdev,
+    pub module_ch: *mut spdk_io_channel,
+    pub io_wait: WaitQueue,
+    pub nomem: VecDeque<*mut spdk_bdev_io>,
+    pub outstanding: u64,
+    pub stat: Stat,
+}
+
+pub extern "C" fn channel_create(io_device: *mut c_void, ctx: *mut c_void) -> c_int {
+    let b = io_device as *mut spdk_bdev;
+    let bd = bdev_ref(b);
+    // SAFETY: the module's get_io_channel for its own bdev, on this thread.
+    let module_ch = unsafe { (*bd.fn_table).get_io_channel.map_or(std::ptr::null_mut(), |f| f(bd.ctxt)) };
+    if module_ch.is_null() {
+        return -libc::ENOMEM;
+    }
+    let ch = BdevChannel { bdev: b, module_ch, io_wait: VecDeque::new(), nomem: VecDeque::new(), outstanding: 0, stat: Stat::default() };
+    // SAFETY: ctx is this channel's zeroed context of size_of::<BdevChannel>() bytes.
+    unsafe { (ctx as *mut BdevChannel).write(ch) };
+    0
+}
+
+pub extern "C" fn channel_destroy(_io_device: *mut c_void, ctx: *mut c_void) {
+    // SAFETY: initialised by channel_create; dropped once here.
+    let ch = unsafe { std::ptr::read(ctx as *mut BdevChannel) };
+    if !ch.module_ch.is_null() {
+        ioch::put(ch.module_ch.cast());
+    }
+    super::add_retired_stat(ch.bdev, ch.stat);
+}
+
+/// The layer's channel behind a C `spdk_io_channel` of a bdev.
+pub fn chan<'a>(ch: *mut spdk_io_channel) -> &'a mut BdevChannel {
+    // SAFETY: channels of a bdev's io_device carry a BdevChannel context,
+    // used by their own thread only.
+    unsafe { &mut *(ioch::ctx(ch.cast()) as *mut BdevChannel) }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum SubmitError {
+    /// No free bdev_io (`-ENOMEM`): wait with `spdk_bdev_queue_io_wait`.
+    NoMemory,
+    /// Out of range, zero length, bad buffers (`-EINVAL`).
+    Invalid,
+    /// A write through a read-only descriptor (`-EBADF`).
+    ReadOnly,
+    /// The bdev does not do this type of I/O (`-ENOTSUP`).
+    Unsupported,
+}
+
+impl SubmitError {
+    pub fn errno(&self) -> i32 {
+        match self {
+            SubmitError::NoMemory => libc::ENOMEM,
+            SubmitError::Invalid => libc::EINVAL,
+            SubmitError::ReadOnly => libc::EBADF,
+            SubmitError::Unsupported => libc::ENOTSUP,
+        }
+    }
+}
+
+fn writes(t: spdk_bdev_io_type) -> bool {
+    matches!(
+        t,
+        spdk_bdev_io_type::SPDK_BDEV_IO_TYPE_WRITE
+            | spdk_bdev_io_type::SPDK_BDEV_IO_TYPE_WRITE_ZEROES
+            | spdk_bdev_io_type::SPDK_BDEV_IO_TYPE_UNMAP
+            | spdk_bdev_io_type::SPDK_BDEV_IO_TYPE_FLUSH
+            | spdk_bdev_io_type::SPDK_BDEV_IO_TYPE_COMPARE_AND_WRITE
+    )
+}
+
+/// Our flag in `internal.reserved[0]`: the module is inside `submit_request`.
+const IN_SUBMIT: u8 = 1;
+
+/// What one I/O asks for.
+pub struct Request {
+    pub io_type: spdk_bdev_io_type,
+    pub iovs: *mut libc::iovec,
+    pub iovcnt: c_int,
+    /// A single buffer (used when `iovs` is null): stored in the bdev_io's own iovec.
+    pub buf: *mut c_void,
+    pub md_buf: *mut c_void,
+    pub offset_blocks: u64,
+    pub num_blocks: u64,
+    pub cb: spdk_bdev_io_completion_cb,
+    pub cb_arg: *mut c_void,
+}
+
+/// Validates and submits one I/O on the calling thread's channel.
+pub fn submit(desc: *mut Desc, ch: *mut spdk_io_channel, req: Request) -> Result<(), SubmitError> {
+    // SAFETY: an open descriptor, used by its owner.
+    let d = unsafe { &*desc };
+    let b = d.bdev;
+    let bd = bdev_ref(b);
+    if writes(req.io_type) && !d.write {
+        return Err(SubmitError::ReadOnly);
+    }
+    let end = req.offset_blocks.checked_add(req.num_blocks).ok_or(SubmitError::Invalid)?;
+    let needs_blocks = !matches!(req.io_type, spdk_bdev_io_type::SPDK_BDEV_IO_TYPE_RESET);
+    if needs_blocks && (end > bd.blockcnt || (req.num_blocks == 0 && req.io_type != spdk_bdev_io_type::SPDK_BDEV_IO_TYPE_FLUSH)) {
+        return Err(SubmitError::Invalid);
+    }
+    if !super::io_type_supported(b, req.io_type) {
+        return Err(SubmitError::Unsupported);
+    }
+    let data = matches!(
+        req.io_type,
+        spdk_bdev_io_type::SPDK_BDEV_IO_TYPE_READ | spdk_bdev_io_type::SPDK_BDEV_IO_TYPE_WRITE | spdk_bdev_io_type::SPDK_BDEV_IO_TYPE_COMPARE
+    );
+    if data && req.iovs.is_null() && req.buf.is_null() {
+        return Err(SubmitError::Invalid);
+    }
+    let pool = pool_ptr();
+    if pool.is_null() {
+        return Err(SubmitError::NoMemory);
+    }
+    // SAFETY: the pool lives while bdevs are registered.
+    let io = unsafe { &*pool }.get().ok_or(SubmitError::NoMemory)? as *mut spdk_bdev_io;
+    let c = chan(ch);
+    // SAFETY: a fresh element of the pool, at least size_of::<spdk_bdev_io>() bytes.
+    unsafe {
+        let bio = &mut *io;
+        bio.bdev = b;
+        bio.r#type = req.io_type as u8;
+        bio.num_retries = 0;
+        let blk = &mut bio.u.bdev;
+        if req.iovs.is_null() {
+            bio.iov = libc::iovec { iov_base: req.buf, iov_len: (req.num_blocks * bd.blocklen as u64) as usize };
+            blk.iovs = &mut bio.iov;
+            blk.iovcnt = if req.buf.is_null() { 0 } else { 1 };
+        } else {
+            blk.iovs = req.iovs;
+            blk.iovcnt = req.iovcnt;
+        }
+        blk.num_blocks = req.num_blocks;
+        blk.offset_blocks = req.offset_blocks;
+        blk.md_buf = req.md_buf;
+        blk.memory_domain = std::ptr::null_mut();
+        blk.memory_domain_ctx = std::ptr::null_mut();
+        blk.accel_sequence = std::ptr::null_mut();
+        blk.fused_iovs = std::ptr::null_mut();
+        blk.fused_iovcnt = 0;
+        let int = &mut bio.internal;
+        int.ch = c as *mut BdevChannel as *mut spdk_bdev_channel;
+        int.desc = desc.cast();
+        int.cb = req.cb;
+        int.caller_ctx = req.cb_arg;
+        int.submit_tsc = cpu::ticks();
+        int.status = spdk_bdev_io_status::SPDK_BDEV_IO_STATUS_PENDING as i8;
+        int.reserved = [0; 5];
+    }
+    c.outstanding += 1;
+    send_down(io);
+    Ok(())
+}
+
+/// Hands a prepared I/O to its module.
+fn send_down(io: *mut spdk_bdev_io) {
+    // SAFETY: a live bdev_io prepared by `submit`, owned by this thread's channel.
+    let bio = unsafe { &mut *io };
+    let c = chan_of(bio);
+    let bd = bdev_ref(bio.bdev);
+    bio.internal.reserved[0] |= IN_SUBMIT;
+    // SAFETY: the module's submit_request with its own channel and this I/O.
+    unsafe { ((*bd.fn_table).submit_request.expect("submit_request"))(c.module_ch, io) };
+    bio.internal.reserved[0] &= !IN_SUBMIT;
+}
+
+fn chan_of<'a>(bio: &spdk_bdev_io) -> &'a mut BdevChannel {
+    // SAFETY: set by `submit` to the channel the I/O belongs to.
+    unsafe { &mut *(bio.internal.ch as *mut BdevChannel) }
+}
+
+extern "C" fn deferred_complete(arg: *mut c_void) {
+    finish(arg as *mut spdk_bdev_io);
+}
+
+fn account(c: &mut BdevChannel, bio: &spdk_bdev_io, success: bool) {
+    let bytes = bio_bytes(bio);
+    let lat = cpu::ticks().saturating_sub(bio.internal.submit_tsc);
+    if !success {
+        c.stat.num_errors += 1;
+        return;
+    }
+    match bio.r#type {
+        t if t == spdk_bdev_io_type::SPDK_BDEV_IO_TYPE_READ as u8 => {
+            c.stat.bytes_read += bytes;
+            c.stat.num_read_ops += 1;
+            c.stat.read_latency_ticks += lat;
+        }
+        t if t == spdk_bdev_io_type::SPDK_BDEV_IO_TYPE_WRITE as u8 => {
+            c.stat.bytes_written += bytes;
+            c.stat.num_write_ops += 1;
+            c.stat.write_latency_ticks += lat;
+        }
+        t if t == spdk_bdev_io_type::SPDK_BDEV_IO_TYPE_UNMAP as u8 => {
+            c.stat.bytes_unmapped += bytes;
+            c.stat.num_unmap_ops += 1;
+        }
+        _ => {}
+    }
+}
+
+fn bio_bytes(bio: &spdk_bdev_io) -> u64 {
+    // SAFETY: block I/O parameters are set for every I/O `submit` prepares.
+    unsafe { bio.u.bdev.num_blocks * bdev_ref(bio.bdev).blocklen as u64 }
+}
+
+/// Calls the submitter back (the I/O stays allocated until `free_io`).
+fn finish(io: *mut spdk_bdev_io) {
+    // SAFETY: a completed I/O of this thread's channel.
+    let bio = unsafe { &mut *io };
+    let success = bio.internal.status == spdk_bdev_io_status::SPDK_BDEV_IO_STATUS_SUCCESS as i8;
+    let c = chan_of(bio);
+    c.outstanding -= 1;
+    account(c, bio, success);
+    if let Some(cb) = bio.internal.cb {
+        // SAFETY: the submitter's completion callback with its context.
+        unsafe { cb(io, success, bio.internal.caller_ctx) };
+    }
+    retry_nomem(c);
+}
+
+fn retry_nomem(c: &mut BdevChannel) {
+    if let Some(io) = c.nomem.pop_front() {
+        send_down(io);
+    }
+}
+
+/// `spdk_bdev_io_complete`: a module finished an I/O with `status`.
+pub fn complete(io: *mut spdk_bdev_io, status: i32) {
+    // SAFETY: an I/O the layer handed to the module, now handed back.
+    let bio = unsafe { &mut *io };
+    if status == spdk_bdev_io_status::SPDK_BDEV_IO_STATUS_NOMEM as i32 {
+        // The module ran out of its own resources: retry after another I/O completes.
+        chan_of(bio).nomem.push_back(io);
+        return;
+    }
+    bio.internal.status = status as i8;
+    if bio.internal.reserved[0] & IN_SUBMIT != 0 {
+        // Completed inside submit_request: call back later, not in the submitter's stack.
+        let t = thread::current();
+        // SAFETY: the current thread is live.
+        if !t.is_null() && unsafe { &*t }.send_msg(deferred_complete, io.cast()).is_ok() {
+            return;
+        }
+    }
+    finish(io);
+}
+
+/// `spdk_bdev_free_io`: back to the pool; a caller waiting for one is told.
+pub fn free_io(io: *mut spdk_bdev_io) {
+    // SAFETY: a completed I/O its submitter gives back.
+    let c = chan_of(unsafe { &*io });
+    let pool = pool_ptr();
+    if !pool.is_null() {
+        // SAFETY: the pool lives while bdevs are registered; io is one of its elements.
+        unsafe { &*pool }.put(io.cast());
+    }
+    if let Some(e) = c.io_wait.pop_front() {
+        // SAFETY: an entry the caller queued and keeps alive until called.
+        unsafe {
+            if let Some(f) = (*e).cb_fn {
+                f((*e).cb_arg);
+            }
+        }
+    }
+}
+
+/// `spdk_bdev_queue_io_wait`: call `entry.cb_fn` when a bdev_io frees on this channel.
+pub fn queue_io_wait(ch: *mut spdk_io_channel, entry: *mut spdk_bdev_io_wait_entry) -> Result<(), SubmitError> {
+    if super::pool_has_free() {
+        // As SPDK: waiting only makes sense when none is free.
+        return Err(SubmitError::Invalid);
+    }
+    chan(ch).io_wait.push_back(entry);
+    Ok(())
+}

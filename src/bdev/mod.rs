@@ -1,0 +1,430 @@
+//! The block device layer (SPDK's `bdev.h` / `bdev_module.h`).
+//!
+//! Bdevs are SPDK's own C structures (`struct spdk_bdev`, `struct
+//! spdk_bdev_io`, `struct spdk_bdev_fn_table`), so modules written in C and
+//! in Rust go through the same path. The layer keeps its own state beside
+//! them: descriptors, per-thread channels (an io_device per bdev), the pool
+//! of `bdev_io`s, and the queues of I/O waiting for resources.
+//!
+//! Threading follows the thread library: a channel and the I/O submitted on
+//! it belong to one thread; completions run there.
+
+pub mod io;
+pub mod malloc;
+pub mod null;
+#[cfg(test)]
+mod tests;
+
+use crate::capi::bdev_types::*;
+use crate::env::mempool::Mempool;
+use crate::thread::{self, io_channel as ioch};
+use parking_lot::Mutex;
+use std::collections::{BTreeMap, VecDeque};
+use std::ffi::{c_int, c_void, CStr};
+
+/// Defaults of `spdk_bdev_opts`.
+pub const DEFAULT_IO_POOL_SIZE: u32 = 64 * 1024 - 1;
+pub const DEFAULT_IO_CACHE_SIZE: u32 = 256;
+/// Room reserved for modules' per-I/O context when the pool is sized before them.
+const MIN_DRIVER_CTX: usize = 256;
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum BdevError {
+    Exists(String),
+    NotFound(String),
+    Invalid(String),
+    Claimed(String),
+    Removing(String),
+    NoMemory,
+}
+
+impl BdevError {
+    pub fn errno(&self) -> i32 {
+        match self {
+            BdevError::Exists(_) => libc::EEXIST,
+            BdevError::NotFound(_) | BdevError::Removing(_) => libc::ENODEV,
+            BdevError::Invalid(_) => libc::EINVAL,
+            BdevError::Claimed(_) => libc::EPERM,
+            BdevError::NoMemory => libc::ENOMEM,
+        }
+    }
+}
+
+impl std::fmt::Display for BdevError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BdevError::Exists(n) => write!(f, "bdev '{n}' already exists"),
+            BdevError::NotFound(n) => write!(f, "bdev '{n}' not found"),
+            BdevError::Invalid(w) => write!(f, "{w}"),
+            BdevError::Claimed(n) => write!(f, "bdev '{n}' is claimed by a module: no write access"),
+            BdevError::Removing(n) => write!(f, "bdev '{n}' is being removed"),
+            BdevError::NoMemory => write!(f, "out of memory"),
+        }
+    }
+}
+
+/// The layer's state of one registered bdev.
+struct BdevState {
+    name: String,
+    descs: Vec<usize>,
+    removing: bool,
+    unregister_done: Option<(spdk_bdev_unregister_cb, usize, u64)>,
+    claimed_by: usize,
+}
+
+struct Registry {
+    order: Vec<usize>,
+    states: BTreeMap<usize, BdevState>,
+    modules: Vec<usize>,
+    pool: Option<Box<Mempool>>,
+    /// Bytes of each pooled bdev_io (the struct plus the largest module context).
+    io_size: usize,
+    pool_size: u32,
+}
+
+static REG: Mutex<Registry> = Mutex::new(Registry {
+    order: Vec::new(),
+    states: BTreeMap::new(),
+    modules: Vec::new(),
+    pool: None,
+    io_size: 0,
+    pool_size: DEFAULT_IO_POOL_SIZE,
+});
+
+/// An open descriptor (C's `struct spdk_bdev_desc`).
+pub struct Desc {
+    pub bdev: *mut spdk_bdev,
+    pub write: bool,
+    event_cb: spdk_bdev_event_cb_t,
+    event_ctx: usize,
+    thread_id: u64,
+}
+
+/// The bdev a descriptor is open on.
+pub fn bdev_ref_ptr(d: *mut Desc) -> *mut spdk_bdev {
+    // SAFETY: an open descriptor.
+    unsafe { (*d).bdev }
+}
+
+pub fn bdev_ref<'a>(b: *mut spdk_bdev) -> &'a spdk_bdev {
+    // SAFETY: registered bdevs stay valid until their module's destruct,
+    // which the layer calls only after the last descriptor closed.
+    unsafe { &*b }
+}
+
+pub fn name_of(b: *mut spdk_bdev) -> String {
+    let p = bdev_ref(b).name;
+    if p.is_null() {
+        String::new()
+    } else {
+        // SAFETY: modules set `name` to a NUL-terminated string living with the bdev.
+        unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned()
+    }
+}
+
+/// Adds a module (C modules through `SPDK_BDEV_MODULE_REGISTER`).
+pub fn module_add(m: *mut spdk_bdev_module) {
+    let mut r = REG.lock();
+    if !r.modules.contains(&(m as usize)) {
+        r.modules.push(m as usize);
+    }
+}
+
+fn module_ctx_size(m: usize) -> usize {
+    // SAFETY: registered modules are static for the process.
+    let m = unsafe { &*(m as *const spdk_bdev_module) };
+    // SAFETY: the module's own callback.
+    m.get_ctx_size.map_or(0, |f| unsafe { f() }.max(0) as usize)
+}
+
+/// Sets the pool size (`spdk_bdev_set_opts`) while no pool exists yet.
+pub fn set_pool_size(n: u32) -> Result<(), BdevError> {
+    let mut r = REG.lock();
+    if r.pool.is_some() {
+        return Err(BdevError::Invalid("the bdev_io pool already exists; set options before the first bdev".into()));
+    }
+    if n == 0 {
+        return Err(BdevError::Invalid("bdev_io_pool_size must be positive".into()));
+    }
+    r.pool_size = n;
+    Ok(())
+}
+
+pub fn pool_size() -> u32 {
+    REG.lock().pool_size
+}
+
+fn ensure_pool(r: &mut Registry) -> Result<(), BdevError> {
+    if r.pool.is_some() {
+        return Ok(());
+    }
+    let ctx = r.modules.iter().map(|&m| module_ctx_size(m)).max().unwrap_or(0).max(MIN_DRIVER_CTX);
+    let size = (std::mem::size_of::<spdk_bdev_io>() + ctx).next_multiple_of(64);
+    let pool = Mempool::create("bdev_io", r.pool_size as usize, size).ok_or(BdevError::NoMemory)?;
+    r.io_size = size;
+    r.pool = Some(pool);
+    Ok(())
+}
+
+pub(crate) fn with_pool<R>(f: impl FnOnce(&Mempool) -> R) -> Option<R> {
+    let r = REG.lock();
+    r.pool.as_deref().map(f)
+}
+
+/// Whether the pool has a free bdev_io now.
+pub fn pool_has_free() -> bool {
+    with_pool(|p| p.count() > 0).unwrap_or(true)
+}
+
+/// The pool, as a raw pointer valid until `reset_layer` (the hot path must not lock).
+pub(crate) fn pool_ptr() -> *const Mempool {
+    REG.lock().pool.as_deref().map_or(std::ptr::null(), |p| p as *const Mempool)
+}
+
+/// Registers a bdev its module has filled in (`spdk_bdev_register`).
+pub fn register(b: *mut spdk_bdev) -> Result<(), BdevError> {
+    let bd = bdev_ref(b);
+    let name = name_of(b);
+    if name.is_empty() {
+        return Err(BdevError::Invalid("a bdev needs a name".into()));
+    }
+    if bd.blocklen == 0 || bd.blockcnt == 0 {
+        return Err(BdevError::Invalid(format!("bdev '{name}': block size and block count must be non-zero")));
+    }
+    if bd.fn_table.is_null() {
+        return Err(BdevError::Invalid(format!("bdev '{name}': no function table")));
+    }
+    {
+        let mut r = REG.lock();
+        if r.states.values().any(|s| s.name == name) {
+            return Err(BdevError::Exists(name));
+        }
+        if !bd.module.is_null() && !r.modules.contains(&(bd.module as usize)) {
+            r.modules.push(bd.module as usize);
+        }
+        ensure_pool(&mut r)?;
+        r.order.push(b as usize);
+        r.states.insert(b as usize, BdevState { name: name.clone(), descs: Vec::new(), removing: false, unregister_done: None, claimed_by: 0 });
+    }
+    // SAFETY: the bdev's uuid is a plain 16-byte field we may fill when zero.
+    unsafe {
+        if (*b).uuid.u.raw == [0; 16] {
+            (*b).uuid.u.raw = crate::util::uuid::generate();
+        }
+    }
+    let cname = std::ffi::CString::new(format!("bdev_{name}")).unwrap_or_default();
+    let _ = ioch::register(b.cast(), io::channel_create, io::channel_destroy, std::mem::size_of::<io::BdevChannel>() as u32, cname.to_str().ok());
+    crate::log::info("bdev", format_args!("bdev {name} registered\n"));
+    Ok(())
+}
+
+/// Bdevs in registration order.
+pub fn list() -> Vec<*mut spdk_bdev> {
+    REG.lock().order.iter().map(|&b| b as *mut spdk_bdev).collect()
+}
+
+pub fn get_by_name(name: &str) -> Option<*mut spdk_bdev> {
+    let r = REG.lock();
+    r.order.iter().copied().find(|b| r.states.get(b).is_some_and(|s| s.name == name)).map(|b| b as *mut spdk_bdev)
+}
+
+pub fn is_registered(b: *mut spdk_bdev) -> bool {
+    REG.lock().states.contains_key(&(b as usize))
+}
+
+/// Opens `name` (`spdk_bdev_open_ext`).
+pub fn open(name: &str, write: bool, event_cb: spdk_bdev_event_cb_t, event_ctx: *mut c_void) -> Result<*mut Desc, BdevError> {
+    let t = thread::current();
+    if t.is_null() {
+        return Err(BdevError::Invalid("spdk_bdev_open_ext must be called on an spdk_thread".into()));
+    }
+    let mut r = REG.lock();
+    let (b, st) = r
+        .states
+        .iter_mut()
+        .find(|(_, s)| s.name == name)
+        .map(|(&b, s)| (b, s))
+        .ok_or_else(|| BdevError::NotFound(name.into()))?;
+    if st.removing {
+        return Err(BdevError::Removing(name.into()));
+    }
+    if write && st.claimed_by != 0 {
+        return Err(BdevError::Claimed(name.into()));
+    }
+    // SAFETY: the current thread is live.
+    let tid = unsafe { (*t).id() };
+    let d = Box::into_raw(Box::new(Desc { bdev: b as *mut spdk_bdev, write, event_cb, event_ctx: event_ctx as usize, thread_id: tid }));
+    st.descs.push(d as usize);
+    Ok(d)
+}
+
+/// Closes a descriptor; the last close of a bdev being removed finishes its removal.
+pub fn close(d: *mut Desc) {
+    // SAFETY: a descriptor from `open`, closed once by its owner.
+    let desc = unsafe { Box::from_raw(d) };
+    let b = desc.bdev as usize;
+    let finish = {
+        let mut r = REG.lock();
+        match r.states.get_mut(&b) {
+            Some(st) => {
+                st.descs.retain(|&x| x != d as usize);
+                st.removing && st.descs.is_empty()
+            }
+            None => false,
+        }
+    };
+    if finish {
+        finish_unregister(b as *mut spdk_bdev);
+    }
+}
+
+/// A module claims a bdev: no other writer may open it (`spdk_bdev_module_claim_bdev`).
+pub fn claim(b: *mut spdk_bdev, module: *mut spdk_bdev_module) -> Result<(), BdevError> {
+    let mut r = REG.lock();
+    let st = r.states.get_mut(&(b as usize)).ok_or_else(|| BdevError::NotFound(name_of(b)))?;
+    if st.claimed_by != 0 {
+        return Err(BdevError::Claimed(st.name.clone()));
+    }
+    st.claimed_by = module as usize;
+    Ok(())
+}
+
+pub fn release_claim(b: *mut spdk_bdev) {
+    if let Some(st) = REG.lock().states.get_mut(&(b as usize)) {
+        st.claimed_by = 0;
+    }
+}
+
+extern "C" fn remove_event(arg: *mut c_void) {
+    // SAFETY: a Box<(Desc pointer, bdev)> sent by `unregister`.
+    let (d, b) = *unsafe { Box::from_raw(arg as *mut (usize, usize)) };
+    let still_open = REG.lock().states.get(&b).is_some_and(|s| s.descs.contains(&d));
+    if !still_open {
+        return;
+    }
+    // SAFETY: the descriptor is still open (checked above) and used on its own thread.
+    let desc = unsafe { &*(d as *const Desc) };
+    if let Some(cb) = desc.event_cb {
+        // SAFETY: the application's event callback on the descriptor's thread.
+        unsafe { cb(spdk_bdev_event_type::SPDK_BDEV_EVENT_REMOVE, b as *mut spdk_bdev, desc.event_ctx as *mut c_void) };
+    }
+}
+
+/// Starts removing a bdev: every open descriptor is told (REMOVE event on its
+/// thread); when the last one closes, the bdev is destructed and `cb` runs.
+pub fn unregister(b: *mut spdk_bdev, cb: spdk_bdev_unregister_cb, cb_arg: *mut c_void) -> Result<(), BdevError> {
+    let t = thread::current();
+    // SAFETY: the current thread (if any) is live.
+    let tid = if t.is_null() { 0 } else { unsafe { (*t).id() } };
+    let (descs, now) = {
+        let mut r = REG.lock();
+        let st = r.states.get_mut(&(b as usize)).ok_or_else(|| BdevError::NotFound(name_of(b)))?;
+        if st.removing {
+            return Err(BdevError::Removing(st.name.clone()));
+        }
+        st.removing = true;
+        st.unregister_done = Some((cb, cb_arg as usize, tid));
+        (st.descs.clone(), st.descs.is_empty())
+    };
+    for d in descs {
+        // SAFETY: open descriptors are live until closed.
+        let tid = unsafe { (*(d as *const Desc)).thread_id };
+        let arg = Box::into_raw(Box::new((d, b as usize)));
+        if thread::send_to_id(tid, remove_event, arg.cast()).is_err() {
+            // SAFETY: not sent; reclaim.
+            drop(unsafe { Box::from_raw(arg) });
+        }
+    }
+    if now {
+        finish_unregister(b);
+    }
+    Ok(())
+}
+
+struct Destruct {
+    cb: spdk_bdev_unregister_cb,
+    arg: usize,
+    tid: u64,
+    rc: c_int,
+}
+
+extern "C" fn after_io_device(io_device: *mut c_void) {
+    let b = io_device as *mut spdk_bdev;
+    let done = {
+        let mut r = REG.lock();
+        r.order.retain(|&x| x != b as usize);
+        r.states.remove(&(b as usize)).and_then(|s| s.unregister_done)
+    };
+    let bd = bdev_ref(b);
+    let mut rc = 0;
+    if !bd.fn_table.is_null() {
+        // SAFETY: the module's destruct for its own bdev, called once after its last channel.
+        if let Some(destruct) = unsafe { (*bd.fn_table).destruct } {
+            rc = unsafe { destruct(bd.ctxt) };
+        }
+    }
+    if let Some((cb, arg, tid)) = done {
+        let d = Box::into_raw(Box::new(Destruct { cb, arg, tid, rc: rc.min(0) }));
+        deliver_unregister_done(d);
+    }
+}
+
+fn deliver_unregister_done(d: *mut Destruct) {
+    extern "C" fn run(arg: *mut c_void) {
+        // SAFETY: the Destruct sent below; delivered once.
+        let d = unsafe { Box::from_raw(arg as *mut Destruct) };
+        if let Some(cb) = d.cb {
+            // SAFETY: the caller's completion of spdk_bdev_unregister.
+            unsafe { cb(d.arg as *mut c_void, d.rc) };
+        }
+    }
+    // SAFETY: d is ours until sent.
+    let tid = unsafe { (*d).tid };
+    if tid == 0 || thread::send_to_id(tid, run, d.cast()).is_err() {
+        run(d.cast());
+    }
+}
+
+fn finish_unregister(b: *mut spdk_bdev) {
+    if ioch::unregister(b.cast(), Some(after_io_device)).is_err() {
+        after_io_device(b.cast());
+    }
+}
+
+/// Whether the module supports `io_type` for this bdev.
+pub fn io_type_supported(b: *mut spdk_bdev, io_type: spdk_bdev_io_type) -> bool {
+    let bd = bdev_ref(b);
+    if bd.fn_table.is_null() {
+        return false;
+    }
+    // SAFETY: the module's own callback for its bdev.
+    unsafe { (*bd.fn_table).io_type_supported.is_some_and(|f| f(bd.ctxt, io_type)) }
+}
+
+/// Tears the layer down for a fresh start (tests; `spdk_bdev_finish` later).
+pub fn reset_layer() {
+    let mut r = REG.lock();
+    if r.order.is_empty() {
+        r.pool = None;
+        r.pool_size = DEFAULT_IO_POOL_SIZE;
+    }
+}
+
+pub(crate) type WaitQueue = VecDeque<*mut spdk_bdev_io_wait_entry>;
+
+static RETIRED: Mutex<BTreeMap<usize, io::Stat>> = Mutex::new(BTreeMap::new());
+
+/// Adds a destroyed channel's statistics to its bdev's total.
+pub(crate) fn add_retired_stat(b: *mut spdk_bdev, s: io::Stat) {
+    let mut g = RETIRED.lock();
+    let t = g.entry(b as usize).or_default();
+    t.bytes_read += s.bytes_read;
+    t.num_read_ops += s.num_read_ops;
+    t.bytes_written += s.bytes_written;
+    t.num_write_ops += s.num_write_ops;
+    t.bytes_unmapped += s.bytes_unmapped;
+    t.num_unmap_ops += s.num_unmap_ops;
+    t.read_latency_ticks += s.read_latency_ticks;
+    t.write_latency_ticks += s.write_latency_ticks;
+    t.num_errors += s.num_errors;
+}

@@ -1,0 +1,114 @@
+//! The null bdev: no storage; reads and writes succeed without moving data
+//! (SPDK's `bdev_null`), for measuring the framework itself.
+
+use super::{io, BdevError};
+use crate::capi::bdev_types::*;
+use crate::capi::thread::spdk_io_channel;
+use crate::thread::io_channel as ioch;
+use std::ffi::{c_int, c_void, CString};
+
+#[repr(C)]
+pub struct NullDisk {
+    pub bdev: spdk_bdev,
+    name: CString,
+}
+
+static FN_TABLE: spdk_bdev_fn_table = spdk_bdev_fn_table {
+    destruct: Some(destruct),
+    submit_request: Some(submit_request),
+    io_type_supported: Some(io_type_supported),
+    get_io_channel: Some(get_io_channel),
+    dump_info_json: None,
+    write_config_json: None,
+    get_spin_time: None,
+    get_module_ctx: None,
+    get_memory_domains: None,
+    reset_device_stat: None,
+    dump_device_stat_json: None,
+    accel_sequence_supported: None,
+};
+
+static IO_DEVICE: u8 = 0;
+
+extern "C" fn ch_create(_d: *mut c_void, _ctx: *mut c_void) -> c_int {
+    0
+}
+extern "C" fn ch_destroy(_d: *mut c_void, _ctx: *mut c_void) {}
+
+fn module() -> *mut spdk_bdev_module {
+    static MODULE: once_cell::sync::Lazy<usize> = once_cell::sync::Lazy::new(|| {
+        // SAFETY: all-zero is valid for the module struct.
+        let mut m: spdk_bdev_module = unsafe { std::mem::zeroed() };
+        m.name = c"null".as_ptr();
+        let p = Box::into_raw(Box::new(m));
+        super::module_add(p);
+        let _ = ioch::register(&IO_DEVICE as *const u8 as *mut c_void, ch_create, ch_destroy, 0, Some("bdev_null"));
+        p as usize
+    });
+    *MODULE as *mut spdk_bdev_module
+}
+
+extern "C" fn get_io_channel(_ctx: *mut c_void) -> *mut spdk_io_channel {
+    ioch::get(&IO_DEVICE as *const u8 as *mut c_void).map_or(std::ptr::null_mut(), |c| c.cast())
+}
+
+extern "C" fn io_type_supported(_ctx: *mut c_void, t: spdk_bdev_io_type) -> bool {
+    use spdk_bdev_io_type::*;
+    matches!(t, SPDK_BDEV_IO_TYPE_READ | SPDK_BDEV_IO_TYPE_WRITE | SPDK_BDEV_IO_TYPE_WRITE_ZEROES | SPDK_BDEV_IO_TYPE_UNMAP | SPDK_BDEV_IO_TYPE_FLUSH | SPDK_BDEV_IO_TYPE_RESET)
+}
+
+extern "C" fn destruct(ctx: *mut c_void) -> c_int {
+    // SAFETY: ctx is the NullDisk leaked by `create`; destructed once.
+    drop(unsafe { Box::from_raw(ctx as *mut NullDisk) });
+    0
+}
+
+extern "C" fn submit_request(_ch: *mut spdk_io_channel, io: *mut spdk_bdev_io) {
+    io::complete(io, spdk_bdev_io_status::SPDK_BDEV_IO_STATUS_SUCCESS as i32);
+}
+
+pub fn create(name: &str, num_blocks: u64, block_size: u32, uuid: Option<[u8; 16]>) -> Result<*mut spdk_bdev, BdevError> {
+    if block_size % 512 != 0 || block_size == 0 {
+        return Err(BdevError::Invalid(format!("block_size {block_size} is not a multiple of 512")));
+    }
+    if num_blocks == 0 {
+        return Err(BdevError::Invalid("num_blocks must be positive".into()));
+    }
+    if super::get_by_name(name).is_some() {
+        return Err(BdevError::Exists(name.into()));
+    }
+    let cname = CString::new(name).map_err(|_| BdevError::Invalid("name contains NUL".into()))?;
+    // SAFETY: all-zero is valid for spdk_bdev.
+    let mut bdev: spdk_bdev = unsafe { std::mem::zeroed() };
+    bdev.blocklen = block_size;
+    bdev.phys_blocklen = block_size;
+    bdev.blockcnt = num_blocks;
+    bdev.product_name = c"Null disk".as_ptr() as *mut _;
+    bdev.fn_table = &FN_TABLE;
+    bdev.module = module();
+    if let Some(u) = uuid {
+        bdev.uuid.u.raw = u;
+    }
+    let disk = Box::into_raw(Box::new(NullDisk { bdev, name: cname }));
+    // SAFETY: just created.
+    unsafe {
+        (*disk).bdev.name = (*disk).name.as_ptr() as *mut _;
+        (*disk).bdev.ctxt = disk.cast();
+    }
+    // SAFETY: as above.
+    let b = unsafe { std::ptr::addr_of_mut!((*disk).bdev) };
+    if let Err(e) = super::register(b) {
+        // SAFETY: not registered: still ours.
+        drop(unsafe { Box::from_raw(disk) });
+        return Err(e);
+    }
+    Ok(b)
+}
+
+pub fn delete(name: &str, cb: spdk_bdev_unregister_cb, cb_arg: *mut c_void) -> Result<(), BdevError> {
+    let b = super::get_by_name(name).ok_or_else(|| BdevError::NotFound(name.into()))?;
+    if super::bdev_ref(b).module != module() {
+        return Err(BdevError::Invalid(format!("bdev '{name}' is not a null bdev")));
+    }
+    super::unregister(b, cb, cb_arg)
+}

@@ -1,0 +1,152 @@
+//! The bdev layer on malloc and null bdevs, driven by hand on one spdk_thread.
+
+use super::io::{self, Request, SubmitError};
+use super::*;
+use crate::thread::{self, Thread};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+struct Ctx {
+    done: u32,
+    ok: bool,
+}
+
+extern "C" fn on_done(io: *mut spdk_bdev_io, success: bool, arg: *mut c_void) {
+    // SAFETY: arg is the test's Ctx, alive until checked.
+    let c = unsafe { &mut *(arg as *mut Ctx) };
+    c.done += 1;
+    c.ok = success;
+    io::free_io(io);
+}
+
+fn poll_until(t: *mut Thread, mut cond: impl FnMut() -> bool) {
+    for _ in 0..100_000 {
+        if cond() {
+            return;
+        }
+        // SAFETY: the test's live thread.
+        unsafe { (*t).poll(0, 0) };
+    }
+    panic!("condition not reached");
+}
+
+fn rq(t: spdk_bdev_io_type, buf: *mut u8, off: u64, n: u64, ctx: &mut Ctx) -> Request {
+    Request {
+        io_type: t,
+        iovs: std::ptr::null_mut(),
+        iovcnt: 0,
+        buf: buf.cast(),
+        md_buf: std::ptr::null_mut(),
+        offset_blocks: off,
+        num_blocks: n,
+        cb: Some(on_done),
+        cb_arg: ctx as *mut Ctx as *mut c_void,
+    }
+}
+
+static REMOVED: AtomicU32 = AtomicU32::new(0);
+static GONE: AtomicU32 = AtomicU32::new(0);
+
+extern "C" fn on_event(t: spdk_bdev_event_type, _b: *mut spdk_bdev, _ctx: *mut c_void) {
+    if t == spdk_bdev_event_type::SPDK_BDEV_EVENT_REMOVE {
+        REMOVED.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+extern "C" fn on_unregistered(_arg: *mut c_void, rc: c_int) {
+    assert_eq!(rc, 0);
+    GONE.fetch_add(1, Ordering::SeqCst);
+}
+
+#[test]
+fn malloc_and_null_through_the_layer() {
+    use spdk_bdev_io_type::*;
+    let t = thread::create(Some("bdev_test"), None).unwrap();
+    thread::set_current(t);
+    assert!(matches!(malloc::create("m0", 256, 513, None), Err(BdevError::Invalid(_))));
+    let b = malloc::create("m0", 256, 512, None).unwrap();
+    assert_eq!(malloc::create("m0", 8, 512, None).err(), Some(BdevError::Exists("m0".into())));
+    assert_eq!(get_by_name("m0"), Some(b));
+    // SAFETY: every bit pattern of the 16 bytes is valid.
+    assert_ne!(unsafe { bdev_ref(b).uuid.u.raw }, [0; 16], "a UUID is generated");
+    let n = null::create("n0", 1 << 20, 4096, None).unwrap();
+    assert_eq!(list(), vec![b, n]);
+
+    let rw = open("m0", true, Some(on_event), std::ptr::null_mut()).unwrap();
+    let ro = open("m0", false, Some(on_event), std::ptr::null_mut()).unwrap();
+    assert!(matches!(open("nope", false, None, std::ptr::null_mut()), Err(BdevError::NotFound(_))));
+    let ch = ioch::get(b.cast()).unwrap().cast();
+
+    let buf = crate::env::mem::alloc(8 * 512, 4096).unwrap();
+    // SAFETY: buf is a live 4 KiB block.
+    let data = unsafe { std::slice::from_raw_parts_mut(buf, 8 * 512) };
+    for (i, x) in data.iter_mut().enumerate() {
+        *x = (i * 7 + 1) as u8;
+    }
+    let mut c = Ctx { done: 0, ok: false };
+    io::submit(rw, ch, rq(SPDK_BDEV_IO_TYPE_WRITE, buf, 16, 8, &mut c)).unwrap();
+    assert_eq!(c.done, 0, "a completion inside submit_request is deferred");
+    poll_until(t, || c.done == 1);
+    assert!(c.ok);
+    data.fill(0);
+    io::submit(rw, ch, rq(SPDK_BDEV_IO_TYPE_READ, buf, 16, 8, &mut c)).unwrap();
+    poll_until(t, || c.done == 2);
+    assert!(c.ok && data.iter().enumerate().all(|(i, &x)| x == (i * 7 + 1) as u8));
+    // Compare: equal, then different.
+    io::submit(rw, ch, rq(SPDK_BDEV_IO_TYPE_COMPARE, buf, 16, 8, &mut c)).unwrap();
+    poll_until(t, || c.done == 3);
+    assert!(c.ok);
+    data[3] ^= 1;
+    io::submit(rw, ch, rq(SPDK_BDEV_IO_TYPE_COMPARE, buf, 16, 8, &mut c)).unwrap();
+    poll_until(t, || c.done == 4);
+    assert!(!c.ok, "miscompare fails the I/O");
+    // Write zeroes then read zeros.
+    io::submit(rw, ch, rq(SPDK_BDEV_IO_TYPE_WRITE_ZEROES, std::ptr::null_mut(), 16, 8, &mut c)).unwrap();
+    poll_until(t, || c.done == 5);
+    io::submit(rw, ch, rq(SPDK_BDEV_IO_TYPE_READ, buf, 16, 8, &mut c)).unwrap();
+    poll_until(t, || c.done == 6);
+    assert!(data.iter().all(|&x| x == 0));
+
+    // Bad input: SPDK's errors, nothing submitted.
+    assert_eq!(io::submit(rw, ch, rq(SPDK_BDEV_IO_TYPE_READ, buf, 250, 8, &mut c)), Err(SubmitError::Invalid));
+    assert_eq!(io::submit(rw, ch, rq(SPDK_BDEV_IO_TYPE_READ, buf, u64::MAX, 2, &mut c)), Err(SubmitError::Invalid));
+    assert_eq!(io::submit(rw, ch, rq(SPDK_BDEV_IO_TYPE_READ, buf, 0, 0, &mut c)), Err(SubmitError::Invalid));
+    assert_eq!(io::submit(rw, ch, rq(SPDK_BDEV_IO_TYPE_READ, std::ptr::null_mut(), 0, 1, &mut c)), Err(SubmitError::Invalid));
+    assert_eq!(io::submit(ro, ch, rq(SPDK_BDEV_IO_TYPE_WRITE, buf, 0, 1, &mut c)), Err(SubmitError::ReadOnly));
+    assert_eq!(c.done, 6);
+    assert_eq!(io::chan(ch).stat.num_write_ops, 1);
+    assert_eq!(io::chan(ch).stat.num_read_ops, 2);
+    assert_eq!(io::chan(ch).stat.bytes_read, 2 * 8 * 512);
+
+    // The null bdev: no compare; reads succeed.
+    let nd = open("n0", false, None, std::ptr::null_mut()).unwrap();
+    let nch = ioch::get(n.cast()).unwrap().cast();
+    assert_eq!(io::submit(nd, nch, rq(SPDK_BDEV_IO_TYPE_COMPARE, buf, 0, 1, &mut c)), Err(SubmitError::Unsupported));
+    io::submit(nd, nch, rq(SPDK_BDEV_IO_TYPE_READ, buf, (1 << 20) - 1, 1, &mut c)).unwrap();
+    poll_until(t, || c.done == 7);
+    assert!(c.ok);
+    ioch::put(nch.cast());
+    close(nd);
+    null::delete("n0", Some(on_unregistered), std::ptr::null_mut()).unwrap();
+
+    // Removal with descriptors open: each is told; the bdev goes once both close.
+    ioch::put(ch.cast());
+    malloc::delete("m0", Some(on_unregistered), std::ptr::null_mut()).unwrap();
+    assert!(matches!(open("m0", false, None, std::ptr::null_mut()), Err(BdevError::Removing(_))));
+    poll_until(t, || REMOVED.load(Ordering::SeqCst) == 2 && GONE.load(Ordering::SeqCst) == 1);
+    for _ in 0..100 {
+        // SAFETY: the test's live thread.
+        unsafe { (*t).poll(0, 0) };
+    }
+    assert_eq!(GONE.load(Ordering::SeqCst), 1, "the null bdev is gone, the malloc one still open");
+    assert!(get_by_name("m0").is_some());
+    close(rw);
+    close(ro);
+    poll_until(t, || GONE.load(Ordering::SeqCst) == 2);
+    assert_eq!(get_by_name("m0"), None);
+    crate::env::mem::free(buf);
+    thread::set_current(std::ptr::null_mut());
+    // SAFETY: the test's thread.
+    unsafe { (*t).exit() };
+    poll_until(t, || unsafe { (*t).is_exited() });
+    thread::destroy(t);
+}
