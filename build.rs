@@ -39,6 +39,21 @@ fn main() {
         let extra = format!("\n/* ---- {name} (hand-written C, src/capi/raw/) ---- */\n{text}\n");
         config.after_includes = Some(config.after_includes.take().unwrap_or_default() + &extra);
     }
+    // Hand-written C that needs generated types: pasted at the end, inside the trailer's guard.
+    println!("cargo:rerun-if-changed=src/capi/raw_late");
+    let mut late: Vec<_> = std::fs::read_dir(root.join("src/capi/raw_late"))
+        .map(|rd| rd.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "h")).collect())
+        .unwrap_or_default();
+    late.sort();
+    for path in late {
+        println!("cargo:rerun-if-changed={}", path.display());
+        let text = std::fs::read_to_string(&path).expect("late header fragment");
+        let name = path.file_name().unwrap().to_string_lossy();
+        let trailer = config.trailer.take().unwrap_or_default();
+        let marker = "#endif /* RSPDK_H_TRAILER */";
+        let extra = format!("\n/* ---- {name} (hand-written C, src/capi/raw_late/) ---- */\n{text}\n{marker}");
+        config.trailer = Some(trailer.replacen(marker, &extra, 1));
+    }
     let bindings = cbindgen::Builder::new()
         .with_crate(&root)
         .with_config(config)

@@ -13,6 +13,8 @@
 struct spdk_bdev;
 struct spdk_bdev_io;
 struct spdk_bdev_module;
+struct spdk_bdev_desc;
+struct spdk_iobuf_entry;
 #include <assert.h>
 #include <ctype.h>
 #include <errno.h>
@@ -3157,6 +3159,153 @@ enum spdk_app_parse_args_rvals {
   SPDK_APP_PARSE_ARGS_FAIL = 2,
 };
 
+/*
+ Claim types of `spdk_bdev_module_claim_bdev_desc()`.
+ */
+enum spdk_bdev_claim_type {
+  /*
+   Not claimed (not a valid request).
+   */
+  SPDK_BDEV_CLAIM_NONE = 0,
+  /*
+   Exclusive writer (legacy `spdk_bdev_module_claim_bdev()` behaviour).
+   */
+  SPDK_BDEV_CLAIM_EXCL_WRITE = 1,
+  /*
+   One writer (the claiming descriptor); claimless readers allowed.
+   */
+  SPDK_BDEV_CLAIM_READ_MANY_WRITE_ONE = 2,
+  /*
+   Any number of readers, no writers.
+   */
+  SPDK_BDEV_CLAIM_READ_MANY_WRITE_NONE = 3,
+  /*
+   Writers sharing `shared_claim_key`.
+   */
+  SPDK_BDEV_CLAIM_READ_MANY_WRITE_SHARED = 4,
+};
+
+/*
+ Asynchronous bdev events delivered to `spdk_bdev_event_cb_t`.
+ */
+enum spdk_bdev_event_type {
+  /*
+   The bdev is going away: close the descriptor.
+   */
+  SPDK_BDEV_EVENT_REMOVE = 0,
+  /*
+   The number of blocks changed.
+   */
+  SPDK_BDEV_EVENT_RESIZE = 1,
+  /*
+   Media management events are pending (`spdk_bdev_get_media_events()`).
+   */
+  SPDK_BDEV_EVENT_MEDIA_MANAGEMENT = 2,
+};
+
+/*
+ bdev I/O completion status (`spdk_bdev_io_complete()`).
+ */
+enum spdk_bdev_io_status {
+  SPDK_BDEV_IO_STATUS_AIO_ERROR = -8,
+  SPDK_BDEV_IO_STATUS_ABORTED = -7,
+  SPDK_BDEV_IO_STATUS_FIRST_FUSED_FAILED = -6,
+  SPDK_BDEV_IO_STATUS_MISCOMPARE = -5,
+  /*
+   The module lacks resources; the I/O is retried after others complete
+   (never for RESET).
+   */
+  SPDK_BDEV_IO_STATUS_NOMEM = -4,
+  SPDK_BDEV_IO_STATUS_SCSI_ERROR = -3,
+  SPDK_BDEV_IO_STATUS_NVME_ERROR = -2,
+  SPDK_BDEV_IO_STATUS_FAILED = -1,
+  SPDK_BDEV_IO_STATUS_PENDING = 0,
+  SPDK_BDEV_IO_STATUS_SUCCESS = 1,
+};
+
+/*
+ bdev I/O types (`spdk_bdev_io::type` holds one, as a `uint8_t`).
+ */
+enum spdk_bdev_io_type {
+  SPDK_BDEV_IO_TYPE_INVALID = 0,
+  SPDK_BDEV_IO_TYPE_READ = 1,
+  SPDK_BDEV_IO_TYPE_WRITE = 2,
+  SPDK_BDEV_IO_TYPE_UNMAP = 3,
+  SPDK_BDEV_IO_TYPE_FLUSH = 4,
+  SPDK_BDEV_IO_TYPE_RESET = 5,
+  SPDK_BDEV_IO_TYPE_NVME_ADMIN = 6,
+  SPDK_BDEV_IO_TYPE_NVME_IO = 7,
+  SPDK_BDEV_IO_TYPE_NVME_IO_MD = 8,
+  SPDK_BDEV_IO_TYPE_WRITE_ZEROES = 9,
+  SPDK_BDEV_IO_TYPE_ZCOPY = 10,
+  SPDK_BDEV_IO_TYPE_GET_ZONE_INFO = 11,
+  SPDK_BDEV_IO_TYPE_ZONE_MANAGEMENT = 12,
+  SPDK_BDEV_IO_TYPE_ZONE_APPEND = 13,
+  SPDK_BDEV_IO_TYPE_COMPARE = 14,
+  SPDK_BDEV_IO_TYPE_COMPARE_AND_WRITE = 15,
+  SPDK_BDEV_IO_TYPE_ABORT = 16,
+  SPDK_BDEV_IO_TYPE_SEEK_HOLE = 17,
+  SPDK_BDEV_IO_TYPE_SEEK_DATA = 18,
+  SPDK_BDEV_IO_TYPE_COPY = 19,
+  SPDK_BDEV_IO_TYPE_NVME_IOV_MD = 20,
+  SPDK_BDEV_IO_TYPE_NVME_NSSR = 21,
+  SPDK_BDEV_IO_TYPE_WRITE_UNCORRECTABLE = 22,
+  /*
+   Number of I/O types (keep last).
+   */
+  SPDK_BDEV_NUM_IO_TYPES = 23,
+};
+
+/*
+ Registration state of a bdev.
+ */
+enum spdk_bdev_status {
+  SPDK_BDEV_STATUS_INVALID = 0,
+  SPDK_BDEV_STATUS_READY = 1,
+  SPDK_BDEV_STATUS_UNREGISTERING = 2,
+  SPDK_BDEV_STATUS_REMOVING = 3,
+};
+
+/*
+ `enum spdk_bdev_zone_action` (`spdk/bdev_zone.h`).
+ */
+enum spdk_bdev_zone_action {
+  SPDK_BDEV_ZONE_CLOSE = 0,
+  SPDK_BDEV_ZONE_FINISH = 1,
+  SPDK_BDEV_ZONE_OPEN = 2,
+  SPDK_BDEV_ZONE_RESET = 3,
+  SPDK_BDEV_ZONE_OFFLINE = 4,
+};
+
+/*
+ `enum spdk_dif_check_type` (`spdk/dif.h`).
+ */
+enum spdk_dif_check_type {
+  SPDK_DIF_CHECK_TYPE_REFTAG = 1,
+  SPDK_DIF_CHECK_TYPE_APPTAG = 2,
+  SPDK_DIF_CHECK_TYPE_GUARD = 3,
+};
+
+/*
+ `enum spdk_dif_pi_format` (`spdk/dif.h`): protection information format
+ (values as in the NVMe PIF field).
+ */
+enum spdk_dif_pi_format {
+  SPDK_DIF_PI_FORMAT_16 = 0,
+  SPDK_DIF_PI_FORMAT_32 = 1,
+  SPDK_DIF_PI_FORMAT_64 = 2,
+};
+
+/*
+ `enum spdk_dif_type` (`spdk/dif.h`): T10 protection information type.
+ */
+enum spdk_dif_type {
+  SPDK_DIF_DISABLE = 0,
+  SPDK_DIF_TYPE1 = 1,
+  SPDK_DIF_TYPE2 = 2,
+  SPDK_DIF_TYPE3 = 3,
+};
+
 enum spdk_log_level {
   /*
    All messages will be suppressed.
@@ -3334,6 +3483,36 @@ enum spdk_thread_poller_rc {
 };
 
 /*
+ Opaque: a locked or quiesced LBA range (private to the bdev library).
+ */
+struct lba_range;
+
+/*
+ Opaque: a sequence of accel operations (`spdk/accel.h`).
+ */
+struct spdk_accel_sequence;
+
+/*
+ Opaque: the bdev layer's per-thread channel (private to the bdev library).
+ */
+struct spdk_bdev_channel;
+
+/*
+ Opaque: a descriptor of an opened bdev.
+ */
+struct spdk_bdev_desc;
+
+/*
+ Opaque: per-status I/O error counters (private to the bdev library).
+ */
+struct spdk_bdev_io_error_stat;
+
+/*
+ Opaque: QoS state of a bdev (private to the bdev library).
+ */
+struct spdk_bdev_qos;
+
+/*
  Opaque: an event for one core.
  */
 struct spdk_event;
@@ -3347,6 +3526,11 @@ struct spdk_io_channel;
  Opaque: the state of an `spdk_for_each_channel` walk.
  */
 struct spdk_io_channel_iter;
+
+/*
+ Opaque: a JSON write context (`spdk/json.h`).
+ */
+struct spdk_json_write_ctx;
 
 /*
  Opaque: a key of the keyring (`spdk/keyring.h`).
@@ -3409,9 +3593,197 @@ struct spdk_poller;
 struct spdk_ring;
 
 /*
+ Opaque: debugging state of an `spdk_spinlock` (`spdk/thread.h`).
+ */
+struct spdk_spinlock_internal;
+
+/*
  Opaque: a lightweight thread.
  */
 struct spdk_thread;
+
+/*
+ bdev event callback (`spdk_bdev_open_ext()`), on the opening thread.
+ */
+typedef void (*spdk_bdev_event_cb_t)(enum spdk_bdev_event_type event_type,
+                                     struct spdk_bdev *bdev,
+                                     void *event_ctx);
+
+/*
+ I/O completion: the callee must `spdk_bdev_free_io(bdev_io)`.
+ */
+typedef void (*spdk_bdev_io_completion_cb)(struct spdk_bdev_io *bdev_io, bool success, void *cb_arg);
+
+/*
+ An `spdk_bdev_io` became available (`spdk_bdev_queue_io_wait()`).
+ */
+typedef void (*spdk_bdev_io_wait_cb)(void *cb_arg);
+
+/*
+ `TAILQ_ENTRY(spdk_bdev_io_wait_entry) link` of `spdk_bdev_io_wait_entry`.
+ */
+struct spdk_bdev_io_wait_entry_link {
+  struct spdk_bdev_io_wait_entry *tqe_next;
+  struct spdk_bdev_io_wait_entry **tqe_prev;
+};
+
+/*
+ `struct spdk_bdev_io_wait_entry`: callback queued by `spdk_bdev_queue_io_wait()`.
+ */
+struct spdk_bdev_io_wait_entry {
+  /*
+   Must match the `bdev` argument of `spdk_bdev_queue_io_wait()`.
+   */
+  struct spdk_bdev *bdev;
+  spdk_bdev_io_wait_cb cb_fn;
+  void *cb_arg;
+  /*
+   Queue at the head: this I/O unblocks others holding resources.
+   */
+  bool dep_unblock;
+  uint8_t pad[7];
+  struct spdk_bdev_io_wait_entry_link link;
+};
+
+/*
+ `struct spdk_uuid`: 16 raw bytes.
+ */
+union spdk_uuid_u {
+  uint8_t raw[16];
+};
+
+struct spdk_uuid {
+  union spdk_uuid_u u;
+};
+
+/*
+ Completion of `spdk_bdev_unregister()`.
+ */
+typedef void (*spdk_bdev_unregister_cb)(void *cb_arg, int rc);
+
+/*
+ `struct spdk_spinlock` (`spdk/thread.h`): a spinlock that records its holder.
+ */
+struct spdk_spinlock {
+  pthread_spinlock_t spinlock;
+  struct spdk_thread *thread;
+  struct spdk_spinlock_internal *internal;
+  bool initialized;
+  bool destroyed;
+};
+
+/*
+ `TAILQ_HEAD(, lba_range) quiesced_ranges` of a module's internal fields.
+ */
+struct spdk_bdev_module_internal_quiesced_ranges {
+  struct lba_range *tqh_first;
+  struct lba_range **tqh_last;
+};
+
+/*
+ `TAILQ_ENTRY(spdk_bdev_module) tailq` of a module's internal fields.
+ */
+struct spdk_bdev_module_internal_tailq {
+  struct spdk_bdev_module *tqe_next;
+  struct spdk_bdev_module **tqe_prev;
+};
+
+/*
+ `struct __bdev_module_internal_fields`: owned by the bdev layer.
+ */
+struct __bdev_module_internal_fields {
+  /*
+   Protects `action_in_progress` and `quiesced_ranges`.
+   */
+  struct spdk_spinlock spinlock;
+  /*
+   bdev inits/examinations in progress.
+   */
+  uint32_t action_in_progress;
+  struct spdk_bdev_module_internal_quiesced_ranges quiesced_ranges;
+  struct spdk_bdev_module_internal_tailq tailq;
+};
+
+/*
+ `struct spdk_bdev_module`: a bdev module (C modules define one statically
+ and register it with `SPDK_BDEV_MODULE_REGISTER`).
+ */
+struct spdk_bdev_module {
+  /*
+   Required: called by the bdev layer at startup.
+   */
+  int (*module_init)(void);
+  /*
+   Optional: the bdev subsystem finished initialization.
+   */
+  void (*init_complete)(void);
+  /*
+   Optional: the bdev subsystem starts its fini process.
+   */
+  void (*fini_start)(void);
+  /*
+   Optional: called after all bdevs are unregistered.
+   */
+  void (*module_fini)(void);
+  /*
+   Optional: write the module-level JSON RPC configuration.
+   */
+  int (*config_json)(struct spdk_json_write_ctx *w);
+  /*
+   Module name.
+   */
+  const char *name;
+  /*
+   Size of the per-I/O context (`spdk_bdev_io::driver_ctx`).
+   */
+  int (*get_ctx_size)(void);
+  /*
+   First, synchronous examination of a new bdev.
+   */
+  void (*examine_config)(struct spdk_bdev *bdev);
+  /*
+   Second, asynchronous examination of a new bdev.
+   */
+  void (*examine_disk)(struct spdk_bdev *bdev);
+  /*
+   `module_init` completes with `spdk_bdev_module_init_done()`.
+   */
+  bool async_init;
+  /*
+   `module_fini` completes with `spdk_bdev_module_fini_done()`.
+   */
+  bool async_fini;
+  /*
+   `fini_start` completes with `spdk_bdev_module_fini_start_done()`.
+   */
+  bool async_fini_start;
+  /*
+   Owned by the bdev layer.
+   */
+  struct __bdev_module_internal_fields internal;
+};
+
+/*
+ `struct spdk_bdev_opts` (packed; SPDK asserts 32 bytes).
+ */
+struct __attribute__((packed)) spdk_bdev_opts {
+  uint32_t bdev_io_pool_size;
+  uint32_t bdev_io_cache_size;
+  bool bdev_auto_examine;
+  uint8_t reserved9[7];
+  /*
+   Size of this structure as the caller knows it (ABI compatibility).
+   */
+  size_t opts_size;
+  /*
+   Per-thread small iobuf cache size.
+   */
+  uint32_t iobuf_small_cache_size;
+  /*
+   Per-thread large iobuf cache size.
+   */
+  uint32_t iobuf_large_cache_size;
+};
 
 /*
  `struct spdk_pci_addr`.
@@ -4016,19 +4388,884 @@ typedef void (*spdk_channel_msg)(struct spdk_io_channel_iter *i);
 typedef void (*spdk_channel_for_each_cpl)(struct spdk_io_channel_iter *i, int status);
 
 /*
- `struct spdk_uuid`: 16 raw bytes.
+ `struct spdk_bdev_fn_table`: the operations of a bdev, provided by its module.
  */
-union spdk_uuid_u {
-  uint8_t raw[16];
+struct spdk_bdev_fn_table {
+  /*
+   Destroy the bdev context: 0 done, 1 asynchronous (`spdk_bdev_destruct_done()`), <0 error.
+   */
+  int (*destruct)(void *ctx);
+  /*
+   Process an I/O.
+   */
+  void (*submit_request)(struct spdk_io_channel *ch, struct spdk_bdev_io *bdev_io);
+  /*
+   Is this I/O type supported?
+   */
+  bool (*io_type_supported)(void *ctx, enum spdk_bdev_io_type io_type);
+  /*
+   I/O channel of the bdev for the calling thread.
+   */
+  struct spdk_io_channel *(*get_io_channel)(void *ctx);
+  /*
+   Optional: driver-specific information as JSON.
+   */
+  int (*dump_info_json)(void *ctx, struct spdk_json_write_ctx *w);
+  /*
+   Optional: the RPC that recreates this bdev, as JSON.
+   */
+  void (*write_config_json)(struct spdk_bdev *bdev, struct spdk_json_write_ctx *w);
+  /*
+   Optional: spin time of a channel, in microseconds.
+   */
+  uint64_t (*get_spin_time)(struct spdk_io_channel *ch);
+  /*
+   Module context of the bdev.
+   */
+  void *(*get_module_ctx)(void *ctx);
+  /*
+   Optional: memory domains the bdev can use.
+   */
+  int (*get_memory_domains)(void *ctx, struct spdk_memory_domain **domains, int array_size);
+  /*
+   Optional: reset the module's statistics of this bdev.
+   */
+  void (*reset_device_stat)(void *ctx);
+  /*
+   Optional: the module's statistics of this bdev as JSON.
+   */
+  void (*dump_device_stat_json)(void *ctx, struct spdk_json_write_ctx *w);
+  /*
+   Optional: can I/O of this type carry an accel sequence?
+   */
+  bool (*accel_sequence_supported)(void *ctx, enum spdk_bdev_io_type io_type);
 };
 
-struct spdk_uuid {
-  union spdk_uuid_u u;
+/*
+ `RB_ENTRY(spdk_bdev_name) node` (`spdk/tree.h`: three pointers, the colour
+ bits live in `rbe_parent`).
+ */
+struct spdk_bdev_name_node {
+  struct spdk_bdev_name *rbe_left;
+  struct spdk_bdev_name *rbe_right;
+  struct spdk_bdev_name *rbe_parent;
+};
+
+/*
+ `struct spdk_bdev_name`: a name or alias in the global name tree.
+ */
+struct spdk_bdev_name {
+  char *name;
+  struct spdk_bdev *bdev;
+  struct spdk_bdev_name_node node;
+};
+
+/*
+ `TAILQ_ENTRY(spdk_bdev_alias) tailq` of `spdk_bdev_alias`.
+ */
+struct spdk_bdev_alias_tailq {
+  struct spdk_bdev_alias *tqe_next;
+  struct spdk_bdev_alias **tqe_prev;
+};
+
+/*
+ `struct spdk_bdev_alias`: an alias of a bdev.
+ */
+struct spdk_bdev_alias {
+  struct spdk_bdev_name alias;
+  struct spdk_bdev_alias_tailq tailq;
+};
+
+/*
+ `struct spdk_bdev_aliases_list`: `TAILQ_HEAD(spdk_bdev_aliases_list, spdk_bdev_alias)`.
+ */
+struct spdk_bdev_aliases_list {
+  struct spdk_bdev_alias *tqh_first;
+  struct spdk_bdev_alias **tqh_last;
+};
+
+/*
+ `union __bdev_internal_claim` member `v1`: the module of a legacy claim.
+ */
+struct __bdev_internal_claim_v1 {
+  struct spdk_bdev_module *module;
+};
+
+/*
+ `TAILQ_ENTRY(spdk_bdev_module_claim) link` of `spdk_bdev_module_claim`.
+ */
+struct spdk_bdev_module_claim_link {
+  struct spdk_bdev_module_claim *tqe_next;
+  struct spdk_bdev_module_claim **tqe_prev;
+};
+
+/*
+ `struct spdk_bdev_module_claim`: one claim on a bdev.
+ */
+struct spdk_bdev_module_claim {
+  struct spdk_bdev_module *module;
+  struct spdk_bdev_desc *desc;
+  /*
+   `[SPDK_BDEV_CLAIM_NAME_LEN]`.
+   */
+  char name[32];
+  struct spdk_bdev_module_claim_link link;
+};
+
+/*
+ `struct v2_claims`: `TAILQ_HEAD(v2_claims, spdk_bdev_module_claim)`.
+ */
+struct v2_claims {
+  struct spdk_bdev_module_claim *tqh_first;
+  struct spdk_bdev_module_claim **tqh_last;
+};
+
+/*
+ `union __bdev_internal_claim` member `v2`: descriptor claims.
+ */
+struct __bdev_internal_claim_v2 {
+  struct v2_claims claims;
+  /*
+   `spdk_bdev_claim_opts::shared_claim_key`.
+   */
+  uint64_t key;
+};
+
+/*
+ `union __bdev_internal_claim`: which module claimed the bdev.
+ */
+union __bdev_internal_claim {
+  struct __bdev_internal_claim_v1 v1;
+  struct __bdev_internal_claim_v2 v2;
+};
+
+/*
+ `TAILQ_HEAD(, spdk_bdev_desc) open_descs` of `spdk_bdev::internal`.
+ */
+struct spdk_bdev_internal_open_descs {
+  struct spdk_bdev_desc *tqh_first;
+  struct spdk_bdev_desc **tqh_last;
+};
+
+/*
+ `TAILQ_ENTRY(spdk_bdev) link` of `spdk_bdev::internal`.
+ */
+struct spdk_bdev_internal_link {
+  struct spdk_bdev *tqe_next;
+  struct spdk_bdev **tqe_prev;
+};
+
+/*
+ `bdev_io_tailq_t`: `typedef TAILQ_HEAD(, spdk_bdev_io) bdev_io_tailq_t`.
+ */
+struct bdev_io_tailq_t {
+  struct spdk_bdev_io *tqh_first;
+  struct spdk_bdev_io **tqh_last;
+};
+
+/*
+ `struct spdk_bdev_io_stat`: I/O statistics of a bdev or channel.
+ */
+struct spdk_bdev_io_stat {
+  uint64_t bytes_read;
+  uint64_t num_read_ops;
+  uint64_t bytes_written;
+  uint64_t num_write_ops;
+  uint64_t bytes_unmapped;
+  uint64_t num_unmap_ops;
+  uint64_t bytes_copied;
+  uint64_t num_copy_ops;
+  uint64_t read_latency_ticks;
+  uint64_t max_read_latency_ticks;
+  uint64_t min_read_latency_ticks;
+  uint64_t write_latency_ticks;
+  uint64_t max_write_latency_ticks;
+  uint64_t min_write_latency_ticks;
+  uint64_t unmap_latency_ticks;
+  uint64_t max_unmap_latency_ticks;
+  uint64_t min_unmap_latency_ticks;
+  uint64_t copy_latency_ticks;
+  uint64_t max_copy_latency_ticks;
+  uint64_t min_copy_latency_ticks;
+  uint64_t ticks_rate;
+  /*
+   Per-status error counters (private to the bdev library); no member may follow.
+   */
+  struct spdk_bdev_io_error_stat *io_error;
+};
+
+/*
+ `lba_range_tailq_t`: `typedef TAILQ_HEAD(, lba_range) lba_range_tailq_t`.
+ */
+struct lba_range_tailq_t {
+  struct lba_range *tqh_first;
+  struct lba_range **tqh_last;
+};
+
+/*
+ `struct __bdev_internal_fields`: owned by the bdev layer; modules must not touch it.
+ */
+struct __bdev_internal_fields {
+  struct spdk_bdev_qos *qos;
+  bool qos_mod_in_progress;
+  uint16_t trace_id;
+  struct spdk_spinlock spinlock;
+  enum spdk_bdev_status status;
+  uint32_t examine_in_progress;
+  enum spdk_bdev_claim_type claim_type;
+  union __bdev_internal_claim claim;
+  spdk_bdev_unregister_cb unregister_cb;
+  void *unregister_ctx;
+  struct spdk_thread *unregister_td;
+  struct spdk_bdev_internal_open_descs open_descs;
+  struct spdk_bdev_internal_link link;
+  struct spdk_bdev_io *reset_in_progress;
+  struct bdev_io_tailq_t queued_resets;
+  struct spdk_poller *qd_poller;
+  struct spdk_bdev_desc *qd_desc;
+  uint64_t period;
+  uint64_t new_period;
+  uint64_t temporary_queue_depth;
+  uint64_t measured_queue_depth;
+  uint64_t io_time;
+  uint64_t weighted_io_time;
+  struct spdk_bdev_io_stat *stat;
+  bool qd_poll_in_progress;
+  bool histogram_enabled;
+  bool histogram_in_progress;
+  uint8_t histogram_io_type;
+  uint8_t histogram_granularity;
+  uint64_t histogram_min_val;
+  uint64_t histogram_max_val;
+  struct lba_range_tailq_t locked_ranges;
+  struct lba_range_tailq_t pending_locked_ranges;
+  struct spdk_bdev_name bdev_name;
+};
+
+/*
+ `union spdk_bdev_nvme_cdw12` (4 bytes): NVMe command dword 12; in C
+ `write.dtype` is bits 20..24 (bitfields, hand-written C).
+ */
+struct spdk_bdev_nvme_cdw12 {
+  uint32_t raw;
+};
+
+/*
+ `union spdk_bdev_nvme_cdw13` (4 bytes): NVMe command dword 13; in C
+ `write.dspec` is bits 16..32 (bitfields, hand-written C).
+ */
+struct spdk_bdev_nvme_cdw13 {
+  uint32_t raw;
+};
+
+/*
+ The `zcopy` bitfield struct of `spdk_bdev_io_block_params` (anonymous in
+ SPDK): in C `uint8_t populate : 1; uint8_t commit : 1; uint8_t start : 1;`
+ (bits 0, 1, 2; hand-written C).
+ */
+struct spdk_bdev_io_block_params_zcopy {
+  uint8_t raw;
+};
+
+/*
+ The `abort` member of `spdk_bdev_io_block_params`.
+ */
+struct spdk_bdev_io_block_params_abort {
+  /*
+   Callback argument of the I/Os to abort.
+   */
+  void *bio_cb_arg;
+};
+
+/*
+ The `seek` member of `spdk_bdev_io_block_params`.
+ */
+struct spdk_bdev_io_block_params_seek {
+  /*
+   Offset of the next data or hole.
+   */
+  uint64_t offset;
+};
+
+/*
+ The `copy` member of `spdk_bdev_io_block_params`.
+ */
+struct spdk_bdev_io_block_params_copy {
+  /*
+   First source block.
+   */
+  uint64_t src_offset_blocks;
+};
+
+/*
+ `struct spdk_dif_ctx` (`spdk/dif.h`): parameters of DIF/DIX processing.
+ */
+struct spdk_dif_ctx {
+  /*
+   Extended block size (data + metadata).
+   */
+  uint32_t block_size;
+  /*
+   Bytes covered by the guard.
+   */
+  uint32_t guard_interval;
+  /*
+   Metadata bytes per block.
+   */
+  uint32_t md_size;
+  /*
+   Metadata interleaved with the data (DIF) or separate (DIX).
+   */
+  bool md_interleave;
+  /*
+   `enum spdk_dif_type` value.
+   */
+  uint8_t dif_type;
+  /*
+   `enum spdk_dif_pi_format` value.
+   */
+  uint8_t dif_pi_format;
+  uint8_t rsvd[1];
+  /*
+   `SPDK_DIF_FLAGS_*`.
+   */
+  uint32_t dif_flags;
+  uint8_t rsvd2[4];
+  uint64_t init_ref_tag;
+  uint16_t app_tag;
+  uint16_t apptag_mask;
+  /*
+   Byte offset from the start of the whole data buffer.
+   */
+  uint32_t data_offset;
+  uint32_t ref_tag_offset;
+  uint32_t remapped_init_ref_tag;
+  /*
+   Guard of the last (partial) block, or the seed.
+   */
+  uint64_t last_guard;
+  uint64_t guard_seed;
+};
+
+/*
+ `struct spdk_dif_error` (`spdk/dif.h`): where and how a DIF check failed.
+ */
+struct spdk_dif_error {
+  /*
+   `SPDK_DIF_*_ERROR` bits.
+   */
+  uint8_t err_type;
+  uint8_t rsvd[7];
+  uint64_t expected;
+  uint64_t actual;
+  /*
+   Block offset of the error.
+   */
+  uint32_t err_offset;
+};
+
+/*
+ `struct spdk_bdev_io_block_params`: `bdev_io->u.bdev` (block I/O).
+ */
+struct spdk_bdev_io_block_params {
+  /*
+   Data buffers.
+   */
+  struct iovec *iovs;
+  int iovcnt;
+  /*
+   Number of blocks.
+   */
+  uint64_t num_blocks;
+  /*
+   First block.
+   */
+  uint64_t offset_blocks;
+  /*
+   Memory domain of the buffers (NULL: local memory).
+   */
+  struct spdk_memory_domain *memory_domain;
+  void *memory_domain_ctx;
+  /*
+   Accel operations attached to the I/O.
+   */
+  struct spdk_accel_sequence *accel_sequence;
+  /*
+   Separate metadata buffer.
+   */
+  void *md_buf;
+  /*
+   Buffers of the second operation of a fused command (compare-and-write).
+   */
+  struct iovec *fused_iovs;
+  int fused_iovcnt;
+  /*
+   DIF checks enabled for this I/O.
+   */
+  uint32_t dif_check_flags;
+  struct spdk_bdev_nvme_cdw12 nvme_cdw12;
+  struct spdk_bdev_nvme_cdw13 nvme_cdw13;
+  struct spdk_bdev_io_block_params_zcopy zcopy;
+  struct spdk_bdev_io_block_params_abort abort;
+  struct spdk_bdev_io_block_params_seek seek;
+  struct spdk_bdev_io_block_params_copy copy;
+  /*
+   DIF context.
+   */
+  struct spdk_dif_ctx dif_ctx;
+  /*
+   DIF error information.
+   */
+  struct spdk_dif_error dif_err;
+};
+
+/*
+ The `wait_poller` member of `spdk_bdev_io_reset_params`.
+ */
+struct spdk_bdev_io_reset_params_wait_poller {
+  /*
+   Poller checking the channels for outstanding I/O.
+   */
+  struct spdk_poller *poller;
+  /*
+   When the poller stops.
+   */
+  uint64_t stop_time_tsc;
+};
+
+/*
+ `struct spdk_bdev_io_reset_params`: `bdev_io->u.reset`.
+ */
+struct spdk_bdev_io_reset_params {
+  /*
+   Channel held while the reset's messages are in flight.
+   */
+  struct spdk_io_channel *ch_ref;
+  struct spdk_bdev_io_reset_params_wait_poller wait_poller;
+};
+
+/*
+ `struct spdk_bdev_io_abort_params`: `bdev_io->u.abort`.
+ */
+struct spdk_bdev_io_abort_params {
+  /*
+   The I/O to abort.
+   */
+  struct spdk_bdev_io *bio_to_abort;
+};
+
+/*
+ `struct spdk_bdev_io_nvme_passthru_params`: `bdev_io->u.nvme_passthru`.
+ */
+struct spdk_bdev_io_nvme_passthru_params {
+  /*
+   The NVMe command.
+   */
+  struct spdk_nvme_cmd cmd;
+  struct iovec *iovs;
+  int iovcnt;
+  /*
+   Data buffer.
+   */
+  void *buf;
+  size_t nbytes;
+  /*
+   Metadata buffer.
+   */
+  void *md_buf;
+  size_t md_len;
+};
+
+/*
+ `struct spdk_bdev_io_zone_mgmt_params`: `bdev_io->u.zone_mgmt`.
+ */
+struct spdk_bdev_io_zone_mgmt_params {
+  /*
+   First block of the zone.
+   */
+  uint64_t zone_id;
+  uint32_t num_zones;
+  /*
+   `enum spdk_bdev_zone_action`.
+   */
+  enum spdk_bdev_zone_action zone_action;
+  void *buf;
+};
+
+/*
+ The anonymous union `u` of `spdk_bdev_io`: the parameters of the I/O,
+ by `type`.
+ */
+union spdk_bdev_io_u {
+  struct spdk_bdev_io_block_params bdev;
+  struct spdk_bdev_io_reset_params reset;
+  struct spdk_bdev_io_abort_params abort;
+  struct spdk_bdev_io_nvme_passthru_params nvme_passthru;
+  struct spdk_bdev_io_zone_mgmt_params zone_mgmt;
+};
+
+/*
+ The `f` union of `spdk_bdev_io_internal_fields`: in C an anonymous struct
+ of 1-bit flags over `uint8_t raw` (`SPDK_BDEV_IO_F_*` bits).
+ */
+struct spdk_bdev_io_internal_f {
+  uint8_t raw;
+};
+
+/*
+ `TAILQ_ENTRY(spdk_bdev_io) ch_link` of the internal fields.
+ */
+struct spdk_bdev_io_internal_ch_link {
+  struct spdk_bdev_io *tqe_next;
+  struct spdk_bdev_io **tqe_prev;
+};
+
+/*
+ `STAILQ_ENTRY(spdk_bdev_io) buf_link` of the internal fields.
+ */
+struct spdk_bdev_io_internal_buf_link {
+  struct spdk_bdev_io *stqe_next;
+};
+
+/*
+ The `error.nvme` member of the internal fields.
+ */
+struct spdk_bdev_io_internal_error_nvme {
+  /*
+   Completion queue entry DW0.
+   */
+  uint32_t cdw0;
+  /*
+   Status code type.
+   */
+  uint8_t sct;
+  /*
+   Status code.
+   */
+  uint8_t sc;
+};
+
+/*
+ The `error.scsi` member of the internal fields.
+ */
+struct spdk_bdev_io_internal_error_scsi {
+  uint8_t sc;
+  uint8_t sk;
+  uint8_t asc;
+  uint8_t ascq;
+};
+
+/*
+ The `error` union of the internal fields.
+ */
+union spdk_bdev_io_internal_error {
+  struct spdk_bdev_io_internal_error_nvme nvme;
+  struct spdk_bdev_io_internal_error_scsi scsi;
+  int aio_result;
+};
+
+/*
+ The `split` member of the internal fields.
+ */
+struct spdk_bdev_io_internal_split {
+  spdk_bdev_io_completion_cb stored_user_cb;
+  uint64_t remaining_num_blocks;
+  uint64_t current_offset_blocks;
+  uint32_t outstanding;
+};
+
+/*
+ The `buf` member of the internal fields.
+ */
+struct spdk_bdev_io_internal_buf {
+  void *ptr;
+  uint64_t len;
+};
+
+/*
+ The `bounce_buf` member of the internal fields.
+ */
+struct spdk_bdev_io_internal_bounce_buf {
+  struct iovec iov;
+  struct iovec md_iov;
+  struct iovec orig_md_iov;
+  struct iovec *orig_iovs;
+  int orig_iovcnt;
+};
+
+/*
+ A data buffer was allocated for the I/O (`spdk_bdev_io_get_buf()`).
+ */
+typedef void (*spdk_bdev_io_get_buf_cb)(struct spdk_io_channel *ch,
+                                        struct spdk_bdev_io *bdev_io,
+                                        bool success);
+
+/*
+ `TAILQ_ENTRY(spdk_bdev_io) link` of the internal fields.
+ */
+struct spdk_bdev_io_internal_link {
+  struct spdk_bdev_io *tqe_next;
+  struct spdk_bdev_io **tqe_prev;
+};
+
+/*
+ `spdk_iobuf_get_cb` (`spdk/thread.h`): a waited-for iobuf buffer arrived.
+ */
+typedef void (*spdk_iobuf_get_cb)(struct spdk_iobuf_entry *entry, void *buf);
+
+/*
+ `STAILQ_ENTRY(spdk_iobuf_entry) stailq` of `spdk_iobuf_entry`.
+ */
+struct spdk_iobuf_entry_stailq {
+  struct spdk_iobuf_entry *stqe_next;
+};
+
+/*
+ `struct spdk_iobuf_entry` (`spdk/thread.h`): a wait-queue entry for an iobuf buffer.
+ */
+struct spdk_iobuf_entry {
+  spdk_iobuf_get_cb cb_fn;
+  const void *module;
+  struct spdk_iobuf_entry_stailq stailq;
+};
+
+/*
+ `struct spdk_bdev_io_internal_fields`: owned by the bdev layer; modules
+ must not touch it.
+ */
+struct spdk_bdev_io_internal_fields {
+  struct spdk_bdev_channel *ch;
+  struct spdk_bdev_io_internal_f f;
+  /*
+   `enum spdk_bdev_io_status` value.
+   */
+  int8_t status;
+  uint8_t retry_state;
+  uint8_t reserved[5];
+  struct spdk_bdev_desc *desc;
+  spdk_bdev_io_completion_cb cb;
+  void *caller_ctx;
+  uint64_t submit_tsc;
+  struct spdk_bdev_io_internal_ch_link ch_link;
+  struct spdk_bdev_io_internal_buf_link buf_link;
+  union spdk_bdev_io_internal_error error;
+  struct spdk_bdev_io_internal_split split;
+  struct spdk_bdev_io_internal_buf buf;
+  struct spdk_bdev_io_internal_bounce_buf bounce_buf;
+  spdk_bdev_io_get_buf_cb get_buf_cb;
+  struct spdk_bdev_io_internal_link link;
+  struct spdk_iobuf_entry iobuf;
+  struct spdk_bdev_io_wait_entry waitq_entry;
+  struct spdk_memory_domain *memory_domain;
+  void *memory_domain_ctx;
+  struct spdk_accel_sequence *accel_sequence;
+  void (*data_transfer_cpl)(void *ctx, int rc);
+};
+
+/*
+ `union spdk_bdev_nvme_ctratt` (4 bytes): the NVMe CTRATT convention;
+ in C `bits.fdps` is bit 19 (bitfields, hand-written C).
+ */
+struct spdk_bdev_nvme_ctratt {
+  uint32_t raw;
 };
 
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+struct spdk_bdev *spdk_bdev_first(void);
+
+struct spdk_bdev *spdk_bdev_next(struct spdk_bdev *prev);
+
+struct spdk_bdev *spdk_bdev_get_by_name(const char *bdev_name);
+
+/*
+ Opens the bdev named `bdev_name`; `event_cb` is told of its removal.
+ */
+int spdk_bdev_open_ext(const char *bdev_name,
+                       bool write,
+                       spdk_bdev_event_cb_t event_cb,
+                       void *event_ctx,
+                       struct spdk_bdev_desc **desc_out);
+
+void spdk_bdev_close(struct spdk_bdev_desc *desc_);
+
+struct spdk_bdev *spdk_bdev_desc_get_bdev(struct spdk_bdev_desc *desc_);
+
+struct spdk_io_channel *spdk_bdev_get_io_channel(struct spdk_bdev_desc *desc_);
+
+int spdk_bdev_read_blocks(struct spdk_bdev_desc *desc_,
+                          struct spdk_io_channel *ch,
+                          void *buf,
+                          uint64_t offset_blocks,
+                          uint64_t num_blocks,
+                          spdk_bdev_io_completion_cb cb,
+                          void *cb_arg);
+
+int spdk_bdev_write_blocks(struct spdk_bdev_desc *desc_,
+                           struct spdk_io_channel *ch,
+                           void *buf,
+                           uint64_t offset_blocks,
+                           uint64_t num_blocks,
+                           spdk_bdev_io_completion_cb cb,
+                           void *cb_arg);
+
+int spdk_bdev_read(struct spdk_bdev_desc *desc_,
+                   struct spdk_io_channel *ch,
+                   void *buf,
+                   uint64_t offset,
+                   uint64_t nbytes,
+                   spdk_bdev_io_completion_cb cb,
+                   void *cb_arg);
+
+int spdk_bdev_write(struct spdk_bdev_desc *desc_,
+                    struct spdk_io_channel *ch,
+                    void *buf,
+                    uint64_t offset,
+                    uint64_t nbytes,
+                    spdk_bdev_io_completion_cb cb,
+                    void *cb_arg);
+
+int spdk_bdev_readv_blocks(struct spdk_bdev_desc *desc_,
+                           struct spdk_io_channel *ch,
+                           struct iovec *iov,
+                           int iovcnt,
+                           uint64_t offset_blocks,
+                           uint64_t num_blocks,
+                           spdk_bdev_io_completion_cb cb,
+                           void *cb_arg);
+
+int spdk_bdev_writev_blocks(struct spdk_bdev_desc *desc_,
+                            struct spdk_io_channel *ch,
+                            struct iovec *iov,
+                            int iovcnt,
+                            uint64_t offset_blocks,
+                            uint64_t num_blocks,
+                            spdk_bdev_io_completion_cb cb,
+                            void *cb_arg);
+
+int spdk_bdev_readv(struct spdk_bdev_desc *desc_,
+                    struct spdk_io_channel *ch,
+                    struct iovec *iov,
+                    int iovcnt,
+                    uint64_t offset,
+                    uint64_t nbytes,
+                    spdk_bdev_io_completion_cb cb,
+                    void *cb_arg);
+
+int spdk_bdev_writev(struct spdk_bdev_desc *desc_,
+                     struct spdk_io_channel *ch,
+                     struct iovec *iov,
+                     int iovcnt,
+                     uint64_t offset,
+                     uint64_t nbytes,
+                     spdk_bdev_io_completion_cb cb,
+                     void *cb_arg);
+
+int spdk_bdev_compare_blocks(struct spdk_bdev_desc *desc_,
+                             struct spdk_io_channel *ch,
+                             void *buf,
+                             uint64_t offset_blocks,
+                             uint64_t num_blocks,
+                             spdk_bdev_io_completion_cb cb,
+                             void *cb_arg);
+
+int spdk_bdev_write_zeroes_blocks(struct spdk_bdev_desc *desc_,
+                                  struct spdk_io_channel *ch,
+                                  uint64_t offset_blocks,
+                                  uint64_t num_blocks,
+                                  spdk_bdev_io_completion_cb cb,
+                                  void *cb_arg);
+
+int spdk_bdev_unmap_blocks(struct spdk_bdev_desc *desc_,
+                           struct spdk_io_channel *ch,
+                           uint64_t offset_blocks,
+                           uint64_t num_blocks,
+                           spdk_bdev_io_completion_cb cb,
+                           void *cb_arg);
+
+int spdk_bdev_flush_blocks(struct spdk_bdev_desc *desc_,
+                           struct spdk_io_channel *ch,
+                           uint64_t offset_blocks,
+                           uint64_t num_blocks,
+                           spdk_bdev_io_completion_cb cb,
+                           void *cb_arg);
+
+int spdk_bdev_reset(struct spdk_bdev_desc *desc_,
+                    struct spdk_io_channel *ch,
+                    spdk_bdev_io_completion_cb cb,
+                    void *cb_arg);
+
+void spdk_bdev_free_io(struct spdk_bdev_io *bdev_io);
+
+/*
+ Calls `entry->cb_fn` when a bdev_io frees on `ch`; -EINVAL while one is free.
+ */
+int spdk_bdev_queue_io_wait(struct spdk_bdev *bdev_,
+                            struct spdk_io_channel *ch,
+                            struct spdk_bdev_io_wait_entry *entry);
+
+const char *spdk_bdev_get_name(const struct spdk_bdev *bdev_);
+
+const char *spdk_bdev_get_product_name(const struct spdk_bdev *bdev_);
+
+uint32_t spdk_bdev_get_block_size(const struct spdk_bdev *bdev_);
+
+uint64_t spdk_bdev_get_num_blocks(const struct spdk_bdev *bdev_);
+
+uint32_t spdk_bdev_get_write_unit_size(const struct spdk_bdev *bdev_);
+
+size_t spdk_bdev_get_buf_align(const struct spdk_bdev *bdev_);
+
+uint32_t spdk_bdev_get_optimal_io_boundary(const struct spdk_bdev *bdev_);
+
+uint32_t spdk_bdev_get_md_size(const struct spdk_bdev *bdev_);
+
+const struct spdk_uuid *spdk_bdev_get_uuid(const struct spdk_bdev *bdev_);
+
+bool spdk_bdev_io_type_supported(struct spdk_bdev *bdev_, enum spdk_bdev_io_type io_type);
+
+/*
+ Registers a bdev a module filled in; 0 or a negative errno.
+ */
+int spdk_bdev_register(struct spdk_bdev *bdev_);
+
+/*
+ Starts removing a bdev; `cb_fn(cb_arg, rc)` runs once it is destructed.
+ */
+void spdk_bdev_unregister(struct spdk_bdev *bdev_, spdk_bdev_unregister_cb cb_fn, void *cb_arg);
+
+/*
+ A module finished an I/O.
+ */
+void spdk_bdev_io_complete(struct spdk_bdev_io *bdev_io, enum spdk_bdev_io_status status);
+
+/*
+ The bdev channel an I/O was submitted on.
+ */
+struct spdk_io_channel *spdk_bdev_io_get_io_channel(struct spdk_bdev_io *bdev_io);
+
+/*
+ Adds a module (what `SPDK_BDEV_MODULE_REGISTER` does from a constructor).
+ */
+void spdk_bdev_module_list_add(struct spdk_bdev_module *bdev_module);
+
+int spdk_bdev_module_claim_bdev(struct spdk_bdev *bdev_,
+                                struct spdk_bdev_desc *desc_,
+                                struct spdk_bdev_module *module);
+
+void spdk_bdev_module_release_bdev(struct spdk_bdev *bdev_);
+
+/*
+ Fills the first `opts_size` bytes of `opts` with the current options.
+ */
+void spdk_bdev_get_opts(struct spdk_bdev_opts *opts, size_t opts_size);
+
+/*
+ Sets the options; the pool size only before the first bdev registers.
+ */
+int spdk_bdev_set_opts(struct spdk_bdev_opts *opts);
 
 /*
  Initialise `opts` with the defaults (`opts_size` becomes `sizeof(*opts)`).
@@ -5102,4 +6339,124 @@ spdk_divide_round_up(uint64_t num, uint64_t divisor)
 
 /* ---- spdk/string.h ---- */
 #define SPDK_STRERROR_BUF_LEN 1024
+
+/* ---- bdev_module.h (hand-written C, src/capi/raw_late/) ---- */
+/*
+ * struct spdk_bdev and struct spdk_bdev_io as bdev modules see them
+ * (spdk/bdev_module.h). Hand-written because of their anonymous bitfield
+ * members and the trailing driver context; everything they contain is
+ * generated above. Layout checked against the Rust definitions (sizes and
+ * offsets asserted there and in capi-tests/test_bdev_module.c).
+ */
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct spdk_bdev {
+	void *ctxt;
+	char *name;
+	struct spdk_bdev_aliases_list aliases;
+	char *product_name;
+	int write_cache;
+	uint32_t blocklen;
+	uint32_t phys_blocklen;
+	uint32_t io_type_supported;
+	uint64_t blockcnt;
+	__extension__ struct {
+		uint32_t split_on_write_unit : 1;
+		uint32_t split_on_optimal_io_boundary : 1;
+		uint32_t md_interleave : 1;
+		uint32_t dif_is_head_of_md : 1;
+		uint32_t zoned : 1;
+		uint32_t media_events : 1;
+		uint32_t memory_domains_supported : 1;
+		uint32_t reserved : 25;
+	};
+	uint32_t write_unit_size;
+	uint16_t acwu;
+	uint8_t required_alignment;
+	uint8_t reserved1;
+	uint32_t optimal_io_boundary;
+	uint32_t preferred_write_alignment;
+	uint32_t preferred_write_granularity;
+	uint32_t optimal_write_size;
+	uint32_t preferred_unmap_alignment;
+	uint32_t preferred_unmap_granularity;
+	uint32_t max_segment_size;
+	uint32_t max_num_segments;
+	uint32_t max_unmap;
+	uint32_t max_unmap_segments;
+	uint32_t max_write_zeroes;
+	uint32_t max_copy;
+	uint32_t max_rw_size;
+	struct spdk_uuid uuid;
+	uint32_t md_len;
+	uint8_t reserved2[4];
+	enum spdk_dif_type dif_type;
+	enum spdk_dif_pi_format dif_pi_format;
+	uint8_t reserved3[4];
+	uint32_t dif_check_flags;
+	uint8_t reserved4[8];
+	uint64_t zone_size;
+	uint32_t max_zone_append_size;
+	uint32_t max_open_zones;
+	uint32_t max_active_zones;
+	uint32_t optimal_open_zones;
+	uint8_t reserved6[4];
+	struct spdk_bdev_nvme_ctratt ctratt;
+	uint32_t nsid;
+	uint16_t reset_io_drain_timeout;
+	uint8_t reserved7[2];
+	struct {
+		uint32_t id_valid : 1;
+		int32_t id : 31;
+	} numa;
+	uint32_t accel_sequence_supported;
+	struct spdk_bdev_module *module;
+	const struct spdk_bdev_fn_table *fn_table;
+	struct __bdev_internal_fields internal;
+};
+SPDK_STATIC_ASSERT(sizeof(struct spdk_bdev) == 576, "struct spdk_bdev: SPDK's size");
+SPDK_STATIC_ASSERT(offsetof(struct spdk_bdev, blockcnt) == 56, "spdk_bdev.blockcnt");
+SPDK_STATIC_ASSERT(offsetof(struct spdk_bdev, write_unit_size) == 68, "spdk_bdev.write_unit_size");
+SPDK_STATIC_ASSERT(offsetof(struct spdk_bdev, uuid) == 128, "spdk_bdev.uuid");
+SPDK_STATIC_ASSERT(offsetof(struct spdk_bdev, ctratt) == 204, "spdk_bdev.ctratt");
+SPDK_STATIC_ASSERT(offsetof(struct spdk_bdev, fn_table) == 232, "spdk_bdev.fn_table");
+SPDK_STATIC_ASSERT(offsetof(struct spdk_bdev, internal) == 240, "spdk_bdev.internal");
+
+struct spdk_bdev_io {
+	struct spdk_bdev *bdev;
+	uint8_t type;
+	uint8_t reserved0;
+	uint16_t num_retries;
+	uint32_t reserved1;
+	struct iovec iov;
+	struct iovec child_iov[SPDK_BDEV_IO_NUM_CHILD_IOV];
+	uint8_t reserved2[32];
+	union spdk_bdev_io_u u;
+	uint8_t reserved3[40];
+	struct spdk_bdev_io_internal_fields internal;
+	uint8_t reserved4[64];
+	__extension__ uint8_t driver_ctx[0] __attribute__((aligned(SPDK_CACHE_LINE_SIZE)));
+};
+SPDK_STATIC_ASSERT(offsetof(struct spdk_bdev_io, u) == 576, "spdk_bdev_io.u");
+SPDK_STATIC_ASSERT(offsetof(struct spdk_bdev_io, internal) == 832, "spdk_bdev_io.internal");
+SPDK_STATIC_ASSERT(offsetof(struct spdk_bdev_io, driver_ctx) == 1216, "spdk_bdev_io.driver_ctx");
+
+static inline struct spdk_bdev_io *
+spdk_bdev_io_from_ctx(void *ctx)
+{
+	return SPDK_CONTAINEROF(ctx, struct spdk_bdev_io, driver_ctx);
+}
+
+#define SPDK_BDEV_MODULE_REGISTER(name, module) \
+	__attribute__((constructor)) static void rspdk_bdev_module_register_##name(void) \
+	{ \
+		spdk_bdev_module_list_add(module); \
+	}
+
+#ifdef __cplusplus
+}
+#endif
+
 #endif /* RSPDK_H_TRAILER */

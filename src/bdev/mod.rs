@@ -353,7 +353,12 @@ extern "C" fn after_io_device(io_device: *mut c_void) {
     let done = {
         let mut r = REG.lock();
         r.order.retain(|&x| x != b as usize);
-        r.states.remove(&(b as usize)).and_then(|s| s.unregister_done)
+        let done = r.states.remove(&(b as usize)).and_then(|s| s.unregister_done);
+        if r.order.is_empty() {
+            // No bdev, so no I/O: the pool goes (recreated with the next bdev).
+            r.pool = None;
+        }
+        done
     };
     let bd = bdev_ref(b);
     let mut rc = 0;

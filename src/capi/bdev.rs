@@ -1,0 +1,395 @@
+//! `spdk/bdev.h` and the module side of `spdk/bdev_module.h`.
+
+use super::bdev_types::*;
+use super::thread::spdk_io_channel;
+use super::util::spdk_uuid;
+use super::{cstr, guard};
+use crate::bdev::{self, io, Desc};
+use crate::thread::io_channel as ioch;
+use std::ffi::{c_char, c_int, c_void};
+
+fn desc<'a>(d: *mut spdk_bdev_desc) -> Option<&'a Desc> {
+    // SAFETY: NULL or a descriptor from spdk_bdev_open_ext, live until closed.
+    unsafe { (d as *const Desc).as_ref() }
+}
+
+fn bdev_ok(b: *mut spdk_bdev) -> bool {
+    !b.is_null() && bdev::is_registered(b)
+}
+
+#[no_mangle]
+pub extern "C" fn spdk_bdev_first() -> *mut spdk_bdev {
+    guard(std::ptr::null_mut(), || bdev::list().first().copied().unwrap_or(std::ptr::null_mut()))
+}
+
+#[no_mangle]
+pub extern "C" fn spdk_bdev_next(prev: *mut spdk_bdev) -> *mut spdk_bdev {
+    guard(std::ptr::null_mut(), || {
+        let l = bdev::list();
+        l.iter().position(|&b| b == prev).and_then(|i| l.get(i + 1).copied()).unwrap_or(std::ptr::null_mut())
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn spdk_bdev_get_by_name(bdev_name: *const c_char) -> *mut spdk_bdev {
+    // SAFETY: the caller's C string.
+    guard(std::ptr::null_mut(), || unsafe { cstr(bdev_name) }.and_then(bdev::get_by_name).unwrap_or(std::ptr::null_mut()))
+}
+
+/// Opens the bdev named `bdev_name`; `event_cb` is told of its removal.
+#[no_mangle]
+pub unsafe extern "C" fn spdk_bdev_open_ext(
+    bdev_name: *const c_char,
+    write: bool,
+    event_cb: spdk_bdev_event_cb_t,
+    event_ctx: *mut c_void,
+    desc_out: *mut *mut spdk_bdev_desc,
+) -> c_int {
+    guard(-libc::EFAULT, || {
+        // SAFETY: the caller's string and out-parameter.
+        let (Some(name), Some(out)) = (unsafe { cstr(bdev_name) }, unsafe { desc_out.as_mut() }) else { return -libc::EINVAL };
+        if event_cb.is_none() {
+            crate::log::error(format_args!("spdk_bdev_open_ext: an event callback is required\n"));
+            return -libc::EINVAL;
+        }
+        match bdev::open(name, write, event_cb, event_ctx) {
+            Ok(d) => {
+                *out = d.cast();
+                0
+            }
+            Err(e) => {
+                crate::log::error(format_args!("spdk_bdev_open_ext: {e}\n"));
+                -e.errno()
+            }
+        }
+    })
+}
+
+#[no_mangle]
+pub extern "C" fn spdk_bdev_close(desc_: *mut spdk_bdev_desc) {
+    guard((), || {
+        if !desc_.is_null() {
+            bdev::close(desc_.cast())
+        }
+    })
+}
+
+#[no_mangle]
+pub extern "C" fn spdk_bdev_desc_get_bdev(desc_: *mut spdk_bdev_desc) -> *mut spdk_bdev {
+    desc(desc_).map_or(std::ptr::null_mut(), |d| d.bdev)
+}
+
+#[no_mangle]
+pub extern "C" fn spdk_bdev_get_io_channel(desc_: *mut spdk_bdev_desc) -> *mut spdk_io_channel {
+    guard(std::ptr::null_mut(), || match desc(desc_) {
+        Some(d) => ioch::get(d.bdev.cast()).map_or(std::ptr::null_mut(), |c| c.cast()),
+        None => std::ptr::null_mut(),
+    })
+}
+
+fn submit(desc_: *mut spdk_bdev_desc, ch: *mut spdk_io_channel, req: io::Request) -> c_int {
+    if desc(desc_).is_none() || ch.is_null() {
+        return -libc::EINVAL;
+    }
+    io::submit(desc_.cast(), ch, req).map_or_else(|e| -e.errno(), |_| 0)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn req(t: spdk_bdev_io_type, buf: *mut c_void, iov: *mut libc::iovec, iovcnt: c_int, md: *mut c_void, off: u64, n: u64, cb: spdk_bdev_io_completion_cb, arg: *mut c_void) -> io::Request {
+    io::Request { io_type: t, iovs: iov, iovcnt, buf, md_buf: md, offset_blocks: off, num_blocks: n, cb, cb_arg: arg }
+}
+
+/// Converts a byte range to blocks; None if it is not whole blocks.
+fn to_blocks(desc_: *mut spdk_bdev_desc, offset: u64, nbytes: u64) -> Option<(u64, u64)> {
+    let bl = bdev::bdev_ref(desc(desc_)?.bdev).blocklen as u64;
+    (offset % bl == 0 && nbytes % bl == 0).then(|| (offset / bl, nbytes / bl))
+}
+
+use spdk_bdev_io_type::*;
+
+#[no_mangle]
+pub extern "C" fn spdk_bdev_read_blocks(desc_: *mut spdk_bdev_desc, ch: *mut spdk_io_channel, buf: *mut c_void, offset_blocks: u64, num_blocks: u64, cb: spdk_bdev_io_completion_cb, cb_arg: *mut c_void) -> c_int {
+    guard(-libc::EFAULT, || submit(desc_, ch, req(SPDK_BDEV_IO_TYPE_READ, buf, std::ptr::null_mut(), 0, std::ptr::null_mut(), offset_blocks, num_blocks, cb, cb_arg)))
+}
+
+#[no_mangle]
+pub extern "C" fn spdk_bdev_write_blocks(desc_: *mut spdk_bdev_desc, ch: *mut spdk_io_channel, buf: *mut c_void, offset_blocks: u64, num_blocks: u64, cb: spdk_bdev_io_completion_cb, cb_arg: *mut c_void) -> c_int {
+    guard(-libc::EFAULT, || submit(desc_, ch, req(SPDK_BDEV_IO_TYPE_WRITE, buf, std::ptr::null_mut(), 0, std::ptr::null_mut(), offset_blocks, num_blocks, cb, cb_arg)))
+}
+
+#[no_mangle]
+pub extern "C" fn spdk_bdev_read(desc_: *mut spdk_bdev_desc, ch: *mut spdk_io_channel, buf: *mut c_void, offset: u64, nbytes: u64, cb: spdk_bdev_io_completion_cb, cb_arg: *mut c_void) -> c_int {
+    guard(-libc::EFAULT, || match to_blocks(desc_, offset, nbytes) {
+        Some((o, n)) => spdk_bdev_read_blocks(desc_, ch, buf, o, n, cb, cb_arg),
+        None => -libc::EINVAL,
+    })
+}
+
+#[no_mangle]
+pub extern "C" fn spdk_bdev_write(desc_: *mut spdk_bdev_desc, ch: *mut spdk_io_channel, buf: *mut c_void, offset: u64, nbytes: u64, cb: spdk_bdev_io_completion_cb, cb_arg: *mut c_void) -> c_int {
+    guard(-libc::EFAULT, || match to_blocks(desc_, offset, nbytes) {
+        Some((o, n)) => spdk_bdev_write_blocks(desc_, ch, buf, o, n, cb, cb_arg),
+        None => -libc::EINVAL,
+    })
+}
+
+#[no_mangle]
+pub extern "C" fn spdk_bdev_readv_blocks(desc_: *mut spdk_bdev_desc, ch: *mut spdk_io_channel, iov: *mut libc::iovec, iovcnt: c_int, offset_blocks: u64, num_blocks: u64, cb: spdk_bdev_io_completion_cb, cb_arg: *mut c_void) -> c_int {
+    guard(-libc::EFAULT, || {
+        if iov.is_null() || iovcnt <= 0 {
+            return -libc::EINVAL;
+        }
+        submit(desc_, ch, req(SPDK_BDEV_IO_TYPE_READ, std::ptr::null_mut(), iov, iovcnt, std::ptr::null_mut(), offset_blocks, num_blocks, cb, cb_arg))
+    })
+}
+
+#[no_mangle]
+pub extern "C" fn spdk_bdev_writev_blocks(desc_: *mut spdk_bdev_desc, ch: *mut spdk_io_channel, iov: *mut libc::iovec, iovcnt: c_int, offset_blocks: u64, num_blocks: u64, cb: spdk_bdev_io_completion_cb, cb_arg: *mut c_void) -> c_int {
+    guard(-libc::EFAULT, || {
+        if iov.is_null() || iovcnt <= 0 {
+            return -libc::EINVAL;
+        }
+        submit(desc_, ch, req(SPDK_BDEV_IO_TYPE_WRITE, std::ptr::null_mut(), iov, iovcnt, std::ptr::null_mut(), offset_blocks, num_blocks, cb, cb_arg))
+    })
+}
+
+#[no_mangle]
+pub extern "C" fn spdk_bdev_readv(desc_: *mut spdk_bdev_desc, ch: *mut spdk_io_channel, iov: *mut libc::iovec, iovcnt: c_int, offset: u64, nbytes: u64, cb: spdk_bdev_io_completion_cb, cb_arg: *mut c_void) -> c_int {
+    guard(-libc::EFAULT, || match to_blocks(desc_, offset, nbytes) {
+        Some((o, n)) => spdk_bdev_readv_blocks(desc_, ch, iov, iovcnt, o, n, cb, cb_arg),
+        None => -libc::EINVAL,
+    })
+}
+
+#[no_mangle]
+pub extern "C" fn spdk_bdev_writev(desc_: *mut spdk_bdev_desc, ch: *mut spdk_io_channel, iov: *mut libc::iovec, iovcnt: c_int, offset: u64, nbytes: u64, cb: spdk_bdev_io_completion_cb, cb_arg: *mut c_void) -> c_int {
+    guard(-libc::EFAULT, || match to_blocks(desc_, offset, nbytes) {
+        Some((o, n)) => spdk_bdev_writev_blocks(desc_, ch, iov, iovcnt, o, n, cb, cb_arg),
+        None => -libc::EINVAL,
+    })
+}
+
+#[no_mangle]
+pub extern "C" fn spdk_bdev_compare_blocks(desc_: *mut spdk_bdev_desc, ch: *mut spdk_io_channel, buf: *mut c_void, offset_blocks: u64, num_blocks: u64, cb: spdk_bdev_io_completion_cb, cb_arg: *mut c_void) -> c_int {
+    guard(-libc::EFAULT, || submit(desc_, ch, req(SPDK_BDEV_IO_TYPE_COMPARE, buf, std::ptr::null_mut(), 0, std::ptr::null_mut(), offset_blocks, num_blocks, cb, cb_arg)))
+}
+
+#[no_mangle]
+pub extern "C" fn spdk_bdev_write_zeroes_blocks(desc_: *mut spdk_bdev_desc, ch: *mut spdk_io_channel, offset_blocks: u64, num_blocks: u64, cb: spdk_bdev_io_completion_cb, cb_arg: *mut c_void) -> c_int {
+    guard(-libc::EFAULT, || submit(desc_, ch, req(SPDK_BDEV_IO_TYPE_WRITE_ZEROES, std::ptr::null_mut(), std::ptr::null_mut(), 0, std::ptr::null_mut(), offset_blocks, num_blocks, cb, cb_arg)))
+}
+
+#[no_mangle]
+pub extern "C" fn spdk_bdev_unmap_blocks(desc_: *mut spdk_bdev_desc, ch: *mut spdk_io_channel, offset_blocks: u64, num_blocks: u64, cb: spdk_bdev_io_completion_cb, cb_arg: *mut c_void) -> c_int {
+    guard(-libc::EFAULT, || submit(desc_, ch, req(SPDK_BDEV_IO_TYPE_UNMAP, std::ptr::null_mut(), std::ptr::null_mut(), 0, std::ptr::null_mut(), offset_blocks, num_blocks, cb, cb_arg)))
+}
+
+#[no_mangle]
+pub extern "C" fn spdk_bdev_flush_blocks(desc_: *mut spdk_bdev_desc, ch: *mut spdk_io_channel, offset_blocks: u64, num_blocks: u64, cb: spdk_bdev_io_completion_cb, cb_arg: *mut c_void) -> c_int {
+    guard(-libc::EFAULT, || submit(desc_, ch, req(SPDK_BDEV_IO_TYPE_FLUSH, std::ptr::null_mut(), std::ptr::null_mut(), 0, std::ptr::null_mut(), offset_blocks, num_blocks, cb, cb_arg)))
+}
+
+#[no_mangle]
+pub extern "C" fn spdk_bdev_reset(desc_: *mut spdk_bdev_desc, ch: *mut spdk_io_channel, cb: spdk_bdev_io_completion_cb, cb_arg: *mut c_void) -> c_int {
+    guard(-libc::EFAULT, || submit(desc_, ch, req(SPDK_BDEV_IO_TYPE_RESET, std::ptr::null_mut(), std::ptr::null_mut(), 0, std::ptr::null_mut(), 0, 0, cb, cb_arg)))
+}
+
+#[no_mangle]
+pub extern "C" fn spdk_bdev_free_io(bdev_io: *mut spdk_bdev_io) {
+    guard((), || {
+        if !bdev_io.is_null() {
+            io::free_io(bdev_io)
+        }
+    })
+}
+
+/// Calls `entry->cb_fn` when a bdev_io frees on `ch`; -EINVAL while one is free.
+#[no_mangle]
+pub unsafe extern "C" fn spdk_bdev_queue_io_wait(bdev_: *mut spdk_bdev, ch: *mut spdk_io_channel, entry: *mut spdk_bdev_io_wait_entry) -> c_int {
+    guard(-libc::EFAULT, || {
+        // SAFETY: the caller's entry.
+        let Some(e) = (unsafe { entry.as_mut() }) else { return -libc::EINVAL };
+        if ch.is_null() || e.bdev != bdev_ {
+            return -libc::EINVAL;
+        }
+        io::queue_io_wait(ch, entry).map_or_else(|e| -e.errno(), |_| 0)
+    })
+}
+
+#[no_mangle]
+pub extern "C" fn spdk_bdev_get_name(bdev_: *const spdk_bdev) -> *const c_char {
+    if bdev_.is_null() {
+        return std::ptr::null();
+    }
+    bdev::bdev_ref(bdev_ as *mut spdk_bdev).name
+}
+
+#[no_mangle]
+pub extern "C" fn spdk_bdev_get_product_name(bdev_: *const spdk_bdev) -> *const c_char {
+    if bdev_.is_null() {
+        return std::ptr::null();
+    }
+    bdev::bdev_ref(bdev_ as *mut spdk_bdev).product_name
+}
+
+#[no_mangle]
+pub extern "C" fn spdk_bdev_get_block_size(bdev_: *const spdk_bdev) -> u32 {
+    if bdev_.is_null() { 0 } else { bdev::bdev_ref(bdev_ as *mut spdk_bdev).blocklen }
+}
+
+#[no_mangle]
+pub extern "C" fn spdk_bdev_get_num_blocks(bdev_: *const spdk_bdev) -> u64 {
+    if bdev_.is_null() { 0 } else { bdev::bdev_ref(bdev_ as *mut spdk_bdev).blockcnt }
+}
+
+#[no_mangle]
+pub extern "C" fn spdk_bdev_get_write_unit_size(bdev_: *const spdk_bdev) -> u32 {
+    if bdev_.is_null() { 0 } else { bdev::bdev_ref(bdev_ as *mut spdk_bdev).write_unit_size.max(1) }
+}
+
+#[no_mangle]
+pub extern "C" fn spdk_bdev_get_buf_align(bdev_: *const spdk_bdev) -> usize {
+    if bdev_.is_null() { 1 } else { 1usize << bdev::bdev_ref(bdev_ as *mut spdk_bdev).required_alignment }
+}
+
+#[no_mangle]
+pub extern "C" fn spdk_bdev_get_optimal_io_boundary(bdev_: *const spdk_bdev) -> u32 {
+    if bdev_.is_null() { 0 } else { bdev::bdev_ref(bdev_ as *mut spdk_bdev).optimal_io_boundary }
+}
+
+#[no_mangle]
+pub extern "C" fn spdk_bdev_get_md_size(bdev_: *const spdk_bdev) -> u32 {
+    if bdev_.is_null() { 0 } else { bdev::bdev_ref(bdev_ as *mut spdk_bdev).md_len }
+}
+
+#[no_mangle]
+pub extern "C" fn spdk_bdev_get_uuid(bdev_: *const spdk_bdev) -> *const spdk_uuid {
+    if bdev_.is_null() {
+        return std::ptr::null();
+    }
+    &bdev::bdev_ref(bdev_ as *mut spdk_bdev).uuid
+}
+
+#[no_mangle]
+pub extern "C" fn spdk_bdev_io_type_supported(bdev_: *mut spdk_bdev, io_type: spdk_bdev_io_type_raw) -> bool {
+    guard(false, || bdev_ok(bdev_) && io_type.get().is_some_and(|t| bdev::io_type_supported(bdev_, t)))
+}
+
+// ---- bdev_module.h ----
+
+/// Registers a bdev a module filled in; 0 or a negative errno.
+#[no_mangle]
+pub extern "C" fn spdk_bdev_register(bdev_: *mut spdk_bdev) -> c_int {
+    guard(-libc::EFAULT, || {
+        if bdev_.is_null() {
+            return -libc::EINVAL;
+        }
+        match bdev::register(bdev_) {
+            Ok(()) => 0,
+            Err(e) => {
+                crate::log::error(format_args!("spdk_bdev_register: {e}\n"));
+                -e.errno()
+            }
+        }
+    })
+}
+
+/// Starts removing a bdev; `cb_fn(cb_arg, rc)` runs once it is destructed.
+#[no_mangle]
+pub extern "C" fn spdk_bdev_unregister(bdev_: *mut spdk_bdev, cb_fn: spdk_bdev_unregister_cb, cb_arg: *mut c_void) {
+    guard((), || {
+        if let Err(e) = bdev::unregister(bdev_, cb_fn, cb_arg) {
+            crate::log::error(format_args!("spdk_bdev_unregister: {e}\n"));
+            if let Some(cb) = cb_fn {
+                // SAFETY: the caller's completion, told of the failure.
+                unsafe { cb(cb_arg, -e.errno()) };
+            }
+        }
+    })
+}
+
+/// A module finished an I/O.
+#[no_mangle]
+pub extern "C" fn spdk_bdev_io_complete(bdev_io: *mut spdk_bdev_io, status: spdk_bdev_io_status_raw) {
+    guard((), || {
+        if !bdev_io.is_null() {
+            io::complete(bdev_io, status.0)
+        }
+    })
+}
+
+/// The bdev channel an I/O was submitted on.
+#[no_mangle]
+pub extern "C" fn spdk_bdev_io_get_io_channel(bdev_io: *mut spdk_bdev_io) -> *mut spdk_io_channel {
+    if bdev_io.is_null() {
+        return std::ptr::null_mut();
+    }
+    // SAFETY: a live I/O; its channel context is the layer's BdevChannel.
+    let ch = unsafe { (*bdev_io).internal.ch } as *mut std::ffi::c_void;
+    // SAFETY: the BdevChannel is the context of an io_channel.
+    unsafe { ioch::from_ctx(ch) }.cast()
+}
+
+/// Adds a module (what `SPDK_BDEV_MODULE_REGISTER` does from a constructor).
+#[no_mangle]
+pub extern "C" fn spdk_bdev_module_list_add(bdev_module: *mut spdk_bdev_module) {
+    guard((), || {
+        if !bdev_module.is_null() {
+            bdev::module_add(bdev_module)
+        }
+    })
+}
+
+#[no_mangle]
+pub extern "C" fn spdk_bdev_module_claim_bdev(bdev_: *mut spdk_bdev, desc_: *mut spdk_bdev_desc, module: *mut spdk_bdev_module) -> c_int {
+    let _ = desc_;
+    guard(-libc::EFAULT, || bdev::claim(bdev_, module).map_or_else(|e| -e.errno(), |_| 0))
+}
+
+#[no_mangle]
+pub extern "C" fn spdk_bdev_module_release_bdev(bdev_: *mut spdk_bdev) {
+    guard((), || bdev::release_claim(bdev_))
+}
+
+/// Fills the first `opts_size` bytes of `opts` with the current options.
+#[no_mangle]
+pub unsafe extern "C" fn spdk_bdev_get_opts(opts: *mut spdk_bdev_opts, opts_size: usize) {
+    guard((), || {
+        if opts.is_null() || opts_size == 0 {
+            return;
+        }
+        let o = spdk_bdev_opts {
+            bdev_io_pool_size: bdev::pool_size(),
+            bdev_io_cache_size: bdev::DEFAULT_IO_CACHE_SIZE,
+            bdev_auto_examine: true,
+            reserved9: [0; 7],
+            opts_size,
+            iobuf_small_cache_size: 128,
+            iobuf_large_cache_size: 16,
+        };
+        let n = opts_size.min(std::mem::size_of::<spdk_bdev_opts>());
+        // SAFETY: the caller's struct holds at least opts_size bytes.
+        unsafe { std::ptr::copy_nonoverlapping(&o as *const _ as *const u8, opts as *mut u8, n) };
+    })
+}
+
+/// Sets the options; the pool size only before the first bdev registers.
+#[no_mangle]
+pub unsafe extern "C" fn spdk_bdev_set_opts(opts: *mut spdk_bdev_opts) -> c_int {
+    guard(-libc::EFAULT, || {
+        // SAFETY: the caller's struct (packed: fields read by value).
+        let Some(o) = (unsafe { opts.as_ref() }) else { return -libc::EINVAL };
+        let (size, pool) = (o.opts_size, o.bdev_io_pool_size);
+        if size == 0 {
+            crate::log::error(format_args!("spdk_bdev_set_opts: opts_size is 0\n"));
+            return -libc::EINVAL;
+        }
+        match bdev::set_pool_size(pool) {
+            Ok(()) => 0,
+            Err(e) => {
+                crate::log::error(format_args!("spdk_bdev_set_opts: {e}\n"));
+                -e.errno()
+            }
+        }
+    })
+}
