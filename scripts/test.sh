@@ -28,6 +28,9 @@ cargo test
 step "C API tests, static and shared"
 make -C capi-tests test
 
+step "bdevperf: JSON config, verify, workloads, a broken config"
+scripts/bdev/bdevperf-smoke.sh
+
 step "as an ordinary user, without hugepages (pinned anonymous memory)"
 if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null 2>&1; then
 	for t in test_env test_thread test_event; do

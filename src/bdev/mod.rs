@@ -9,6 +9,7 @@
 //! Threading follows the thread library: a channel and the I/O submitted on
 //! it belong to one thread; completions run there.
 
+pub mod config;
 pub mod io;
 pub mod malloc;
 pub mod null;
@@ -432,4 +433,47 @@ pub(crate) fn add_retired_stat(b: *mut spdk_bdev, s: io::Stat) {
     t.read_latency_ticks += s.read_latency_ticks;
     t.write_latency_ticks += s.write_latency_ticks;
     t.num_errors += s.num_errors;
+}
+
+/// The bdev subsystem: at application stop, every bdev is unregistered
+/// (newest first) before the subsystems it stands on stop.
+pub static SUBSYSTEM: crate::event::subsystem::Subsystem =
+    crate::event::subsystem::Subsystem { name: "bdev", depends_on: &[], init: subsystem_init, fini: subsystem_fini };
+
+fn subsystem_init(done: crate::event::subsystem::Done) {
+    done(0)
+}
+
+struct FiniState {
+    done: Option<crate::event::subsystem::Done>,
+}
+
+extern "C" fn fini_one(arg: *mut c_void, _rc: c_int) {
+    // SAFETY: the FiniState leaked by subsystem_fini, used on the app thread.
+    let st = unsafe { &mut *(arg as *mut FiniState) };
+    fini_next(st);
+}
+
+fn fini_next(st: &mut FiniState) {
+    loop {
+        let Some(&b) = list().last() else {
+            if let Some(done) = st.done.take() {
+                // SAFETY: reclaiming the state; nothing refers to it after this.
+                drop(unsafe { Box::from_raw(st as *mut FiniState) });
+                done(0);
+            }
+            return;
+        };
+        if unregister(b, Some(fini_one), st as *mut FiniState as *mut c_void).is_ok() {
+            return;
+        }
+        // Already being removed elsewhere: forget it here and go on.
+        REG.lock().order.retain(|&x| x != b as usize);
+    }
+}
+
+fn subsystem_fini(done: crate::event::subsystem::Done) {
+    let st = Box::into_raw(Box::new(FiniState { done: Some(done) }));
+    // SAFETY: just created.
+    fini_next(unsafe { &mut *st });
 }

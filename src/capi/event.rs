@@ -158,8 +158,8 @@ fn config_from(o: &spdk_app_opts) -> Result<app::AppConfig, String> {
         unsafe { cstr(p) }.map(str::to_string)
     };
     let (json_file, json_data, lcore_map) = (o.json_config_file, o.json_data, o.lcore_map);
-    if !json_file.is_null() || !json_data.is_null() {
-        return Err("JSON configuration (--json) is not supported by this build yet".into());
+    if !json_data.is_null() {
+        return Err("json_data (in-memory JSON configuration) is not supported yet; use json_config_file".into());
     }
     if !lcore_map.is_null() {
         return Err("lcore_map is not supported; use reactor_mask".into());
@@ -169,7 +169,7 @@ fn config_from(o: &spdk_app_opts) -> Result<app::AppConfig, String> {
     let n = o.num_pci_addr;
     Ok(app::AppConfig {
         name: s(o.name).unwrap_or_else(|| "spdk".into()),
-        json_config_file: None,
+        json_config_file: s(json_file),
         json_config_ignore_errors: o.json_config_ignore_errors,
         rpc_addr: s(o.rpc_addr),
         reactor_mask: s(o.reactor_mask),

@@ -211,11 +211,22 @@ pub fn start(cfg: AppConfig, start_fn: Box<dyn FnOnce() + Send>) -> i32 {
     }
     // SAFETY: the app thread lives until the reactors stop, after this message ran.
     let app = unsafe { &*app_thread };
+    let json = cfg.json_config_file.clone();
+    let ignore_errors = cfg.json_config_ignore_errors;
     let sent = thread::send_fn(app, move || {
         subsystem::init_all(Box::new(move |rc| {
             if rc != 0 {
                 stop(rc);
                 return;
+            }
+            if let Some(path) = &json {
+                if let Err(e) = super::json_config::load_file(path) {
+                    crate::log::error(format_args!("JSON configuration: {e}\n"));
+                    if !ignore_errors {
+                        stop(-libc::EINVAL);
+                        return;
+                    }
+                }
             }
             // SAFETY: as above; the app thread outlives the start sequence.
             let app = unsafe { &*thread::app_thread() };

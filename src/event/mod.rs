@@ -4,5 +4,6 @@
 //! ordered start and stop of subsystems.
 
 pub mod app;
+pub mod json_config;
 pub mod reactor;
 pub mod subsystem;

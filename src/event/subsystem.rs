@@ -19,7 +19,7 @@ pub struct Subsystem {
 
 /// The subsystems built into the library (modules add theirs here as they land).
 fn builtin() -> Vec<&'static Subsystem> {
-    Vec::new()
+    vec![&crate::bdev::SUBSYSTEM]
 }
 
 static EXTRA: Mutex<Vec<&'static Subsystem>> = Mutex::new(Vec::new());

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+#   SPDX-License-Identifier: BSD-3-Clause
+# bdevperf end to end: bdevs from a JSON config, a verify workload on a
+# malloc bdev (data checked), random reads on null and malloc bdevs, and a
+# broken config that must fail with an error naming the file and the method.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+bin=target/release/bdevperf
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cat > "$work/ok.json" <<'JSON'
+{"subsystems": [{"subsystem": "bdev", "config": [
+  {"method": "bdev_set_options", "params": {"bdev_io_pool_size": 4095}},
+  {"method": "bdev_malloc_create", "params": {"name": "Malloc0", "num_blocks": 32768, "block_size": 512}},
+  {"method": "bdev_null_create", "params": {"name": "Null0", "num_blocks": 262144, "block_size": 4096}}
+]}]}
+JSON
+cat > "$work/verify.json" <<'JSON'
+{"subsystems": [{"subsystem": "bdev", "config": [
+  {"method": "bdev_malloc_create", "params": {"name": "Malloc0", "num_blocks": 32768, "block_size": 512}},
+  {"method": "bdev_malloc_create", "params": {"num_blocks": 8192, "block_size": 4096}}
+]}]}
+JSON
+cat > "$work/bad.json" <<'JSON'
+{"subsystems": [{"subsystem": "bdev", "config": [
+  {"method": "bdev_malloc_create", "params": {"name": "Malloc0", "num_blocks": 32768, "block_size": 512}},
+  {"method": "bdev_malloc_create", "params": {"name": "Malloc1", "num_blocks": 32768, "block_size": 513}}
+]}]}
+JSON
+pass=0
+fail=0
+ok() { echo "bdevperf-smoke: ok: $*"; pass=$((pass + 1)); }
+bad() { echo "bdevperf-smoke: FAILED: $*"; fail=$((fail + 1)); }
+
+out=$("$bin" --json "$work/verify.json" -q 32 -o 4096 -w verify -t 1 2>&1) && grep -q "^Malloc0 " <<<"$out" && grep -q "^Malloc1 " <<<"$out" \
+	&& ok "verify on two malloc bdevs" || { echo "$out"; bad "verify"; }
+out=$("$bin" --json "$work/ok.json" -q 128 -o 4096 -w randread -t 1 2>&1) && grep -q "^Total" <<<"$out" \
+	&& ok "randread on malloc and null" || { echo "$out"; bad "randread"; }
+out=$("$bin" --json "$work/ok.json" -q 16 -o 64k -w randrw -M 70 -t 1 2>&1) && ok "randrw 70/30, 64 KiB" || { echo "$out"; bad "randrw"; }
+for w in unmap write_zeroes flush reset; do
+	out=$("$bin" --json "$work/verify.json" -q 8 -o 4096 -w $w -t 1 2>&1) && ok "$w" || { echo "$out"; bad "$w"; }
+done
+if out=$("$bin" --json "$work/bad.json" -q 1 -o 4096 -w read -t 1 2>&1); then
+	bad "a broken config was accepted"
+elif grep -q "bad.json: subsystem bdev: method bdev_malloc_create: block_size 513" <<<"$out"; then
+	ok "a broken config fails, naming file, method and parameter"
+else
+	echo "$out"
+	bad "the error does not say where"
+fi
+echo "bdevperf-smoke: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

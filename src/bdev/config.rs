@@ -1,0 +1,133 @@
+//! The bdev subsystem's configuration methods, by SPDK's names and
+//! parameters, as JSON config files (and, later, JSON-RPC) call them.
+
+use super::{malloc, null, BdevError};
+use serde_json::{Map, Value};
+
+/// A method failed: which parameter, and why.
+#[derive(Debug, PartialEq, Eq)]
+pub struct MethodError(pub String);
+
+impl std::fmt::Display for MethodError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+fn obj(params: &Value) -> Result<&Map<String, Value>, MethodError> {
+    match params {
+        Value::Object(m) => Ok(m),
+        Value::Null => {
+            static EMPTY: once_cell::sync::Lazy<Map<String, Value>> = once_cell::sync::Lazy::new(Map::new);
+            Ok(&EMPTY)
+        }
+        _ => Err(MethodError("params must be an object".into())),
+    }
+}
+
+fn check_known(m: &Map<String, Value>, known: &[&str]) -> Result<(), MethodError> {
+    match m.keys().find(|k| !known.contains(&k.as_str())) {
+        Some(k) => Err(MethodError(format!("unknown parameter '{k}'"))),
+        None => Ok(()),
+    }
+}
+
+fn u64_param(m: &Map<String, Value>, key: &str) -> Result<Option<u64>, MethodError> {
+    match m.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => v.as_u64().map(Some).ok_or_else(|| MethodError(format!("{key} must be a non-negative integer, not {v}"))),
+    }
+}
+
+fn str_param<'a>(m: &'a Map<String, Value>, key: &str) -> Result<Option<&'a str>, MethodError> {
+    match m.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(v) => Err(MethodError(format!("{key} must be a string, not {v}"))),
+    }
+}
+
+fn uuid_param(m: &Map<String, Value>) -> Result<Option<[u8; 16]>, MethodError> {
+    match str_param(m, "uuid")? {
+        None => Ok(None),
+        Some(s) => crate::util::uuid::parse(s).map(Some).ok_or_else(|| MethodError(format!("uuid '{s}' is not a UUID"))),
+    }
+}
+
+fn required<T>(v: Option<T>, key: &str) -> Result<T, MethodError> {
+    v.ok_or_else(|| MethodError(format!("missing required parameter '{key}'")))
+}
+
+fn bdev_err(e: BdevError) -> MethodError {
+    MethodError(e.to_string())
+}
+
+fn next_free_name(prefix: &str) -> String {
+    (0..).map(|i| format!("{prefix}{i}")).find(|n| super::get_by_name(n).is_none()).expect("a free name")
+}
+
+/// Runs a configuration method; returns the created object's name, if any.
+pub fn call(method: &str, params: &Value) -> Result<Option<String>, MethodError> {
+    let m = obj(params)?;
+    match method {
+        "bdev_set_options" => {
+            check_known(m, &["bdev_io_pool_size", "bdev_io_cache_size", "bdev_auto_examine", "iobuf_small_cache_size", "iobuf_large_cache_size"])?;
+            if let Some(n) = u64_param(m, "bdev_io_pool_size")? {
+                let n = u32::try_from(n).map_err(|_| MethodError(format!("bdev_io_pool_size {n} is too large")))?;
+                super::set_pool_size(n).map_err(bdev_err)?;
+            }
+            Ok(None)
+        }
+        "bdev_malloc_create" => {
+            check_known(m, &["name", "num_blocks", "block_size", "physical_block_size", "uuid", "optimal_io_boundary", "md_size", "md_interleave", "dif_type", "dif_is_head_of_md"])?;
+            let num_blocks = required(u64_param(m, "num_blocks")?, "num_blocks")?;
+            let block_size = required(u64_param(m, "block_size")?, "block_size")?;
+            let block_size = u32::try_from(block_size).map_err(|_| MethodError(format!("block_size {block_size} is too large")))?;
+            if u64_param(m, "md_size")?.unwrap_or(0) != 0 {
+                return Err(MethodError("md_size: metadata is not supported by this malloc bdev yet".into()));
+            }
+            let name = match str_param(m, "name")? {
+                Some(n) => n.to_string(),
+                None => next_free_name("Malloc"),
+            };
+            malloc::create(&name, num_blocks, block_size, uuid_param(m)?).map_err(bdev_err)?;
+            Ok(Some(name))
+        }
+        "bdev_null_create" => {
+            check_known(m, &["name", "num_blocks", "block_size", "physical_block_size", "uuid", "md_size", "dif_type", "dif_is_head_of_md", "dif_pi_format"])?;
+            let name = required(str_param(m, "name")?, "name")?.to_string();
+            let num_blocks = required(u64_param(m, "num_blocks")?, "num_blocks")?;
+            let block_size = required(u64_param(m, "block_size")?, "block_size")?;
+            let block_size = u32::try_from(block_size).map_err(|_| MethodError(format!("block_size {block_size} is too large")))?;
+            null::create(&name, num_blocks, block_size, uuid_param(m)?).map_err(bdev_err)?;
+            Ok(Some(name))
+        }
+        _ => Err(MethodError(format!("method '{method}' is not known to the bdev subsystem"))),
+    }
+}
+
+/// Removes what `call` created (when a later step of a config fails).
+pub fn undo(name: &str) {
+    if malloc::delete(name, None, std::ptr::null_mut()).is_err() {
+        let _ = null::delete(name, None, std::ptr::null_mut());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn parameters_are_checked() {
+        assert_eq!(call("bdev_malloc_create", &json!({"num_blocks": 8})), Err(MethodError("missing required parameter 'block_size'".into())));
+        assert_eq!(call("bdev_malloc_create", &json!({"num_blocks": 8, "block_size": 512, "colour": 1})), Err(MethodError("unknown parameter 'colour'".into())));
+        assert_eq!(call("bdev_malloc_create", &json!({"num_blocks": "8", "block_size": 512})), Err(MethodError("num_blocks must be a non-negative integer, not \"8\"".into())));
+        assert!(call("bdev_malloc_create", &json!({"name": "cfg_m", "num_blocks": 8, "block_size": 513})).unwrap_err().0.contains("513"));
+        assert!(call("bdev_malloc_create", &json!([1, 2])).is_err());
+        assert!(call("bdev_frobnicate", &json!({})).unwrap_err().0.contains("not known"));
+        assert_eq!(call("bdev_null_create", &json!({"name": "cfg_n", "num_blocks": 8, "block_size": 4096})), Ok(Some("cfg_n".into())));
+        assert!(super::super::get_by_name("cfg_n").is_some());
+        assert!(call("bdev_null_create", &json!({"name": "cfg_n", "num_blocks": 8, "block_size": 4096})).unwrap_err().0.contains("already exists"));
+    }
+}
