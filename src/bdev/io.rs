@@ -33,7 +33,11 @@ pub struct BdevChannel {
     pub nomem: VecDeque<*mut spdk_bdev_io>,
     pub outstanding: u64,
     pub stat: Stat,
+    /// Recently freed bdev_ios, reused last-in first-out so the ones in use stay in cache.
+    cache: Vec<*mut spdk_bdev_io>,
 }
+
+const CACHE_SIZE: usize = super::DEFAULT_IO_CACHE_SIZE as usize;
 
 pub extern "C" fn channel_create(io_device: *mut c_void, ctx: *mut c_void) -> c_int {
     let b = io_device as *mut spdk_bdev;
@@ -43,7 +47,15 @@ pub extern "C" fn channel_create(io_device: *mut c_void, ctx: *mut c_void) -> c_
     if module_ch.is_null() {
         return -libc::ENOMEM;
     }
-    let ch = BdevChannel { bdev: b, module_ch, io_wait: VecDeque::new(), nomem: VecDeque::new(), outstanding: 0, stat: Stat::default() };
+    let ch = BdevChannel {
+        bdev: b,
+        module_ch,
+        io_wait: VecDeque::new(),
+        nomem: VecDeque::new(),
+        outstanding: 0,
+        stat: Stat::default(),
+        cache: Vec::with_capacity(CACHE_SIZE),
+    };
     // SAFETY: ctx is this channel's zeroed context of size_of::<BdevChannel>() bytes.
     unsafe { (ctx as *mut BdevChannel).write(ch) };
     0
@@ -52,6 +64,13 @@ pub extern "C" fn channel_create(io_device: *mut c_void, ctx: *mut c_void) -> c_
 pub extern "C" fn channel_destroy(_io_device: *mut c_void, ctx: *mut c_void) {
     // SAFETY: initialised by channel_create; dropped once here.
     let ch = unsafe { std::ptr::read(ctx as *mut BdevChannel) };
+    let pool = pool_ptr();
+    if !pool.is_null() {
+        for &io in &ch.cache {
+            // SAFETY: cached elements belong to the live pool.
+            unsafe { &*pool }.put(io.cast());
+        }
+    }
     if !ch.module_ch.is_null() {
         ioch::put(ch.module_ch.cast());
     }
@@ -140,13 +159,18 @@ pub fn submit(desc: *mut Desc, ch: *mut spdk_io_channel, req: Request) -> Result
     if data && req.iovs.is_null() && req.buf.is_null() {
         return Err(SubmitError::Invalid);
     }
-    let pool = pool_ptr();
-    if pool.is_null() {
-        return Err(SubmitError::NoMemory);
-    }
-    // SAFETY: the pool lives while bdevs are registered.
-    let io = unsafe { &*pool }.get().ok_or(SubmitError::NoMemory)? as *mut spdk_bdev_io;
     let c = chan(ch);
+    let io = match c.cache.pop() {
+        Some(io) => io,
+        None => {
+            let pool = pool_ptr();
+            if pool.is_null() {
+                return Err(SubmitError::NoMemory);
+            }
+            // SAFETY: the pool lives while bdevs are registered.
+            unsafe { &*pool }.get().ok_or(SubmitError::NoMemory)? as *mut spdk_bdev_io
+        }
+    };
     // SAFETY: a fresh element of the pool, at least size_of::<spdk_bdev_io>() bytes.
     unsafe {
         let bio = &mut *io;
@@ -282,10 +306,14 @@ pub fn complete(io: *mut spdk_bdev_io, status: i32) {
 pub fn free_io(io: *mut spdk_bdev_io) {
     // SAFETY: a completed I/O its submitter gives back.
     let c = chan_of(unsafe { &*io });
-    let pool = pool_ptr();
-    if !pool.is_null() {
-        // SAFETY: the pool lives while bdevs are registered; io is one of its elements.
-        unsafe { &*pool }.put(io.cast());
+    if c.cache.len() < CACHE_SIZE {
+        c.cache.push(io);
+    } else {
+        let pool = pool_ptr();
+        if !pool.is_null() {
+            // SAFETY: the pool lives while bdevs are registered; io is one of its elements.
+            unsafe { &*pool }.put(io.cast());
+        }
     }
     if let Some(e) = c.io_wait.pop_front() {
         // SAFETY: an entry the caller queued and keeps alive until called.
@@ -299,7 +327,7 @@ pub fn free_io(io: *mut spdk_bdev_io) {
 
 /// `spdk_bdev_queue_io_wait`: call `entry.cb_fn` when a bdev_io frees on this channel.
 pub fn queue_io_wait(ch: *mut spdk_io_channel, entry: *mut spdk_bdev_io_wait_entry) -> Result<(), SubmitError> {
-    if super::pool_has_free() {
+    if !chan(ch).cache.is_empty() || super::pool_has_free() {
         // As SPDK: waiting only makes sense when none is free.
         return Err(SubmitError::Invalid);
     }

@@ -163,6 +163,7 @@ fn ensure_pool(r: &mut Registry) -> Result<(), BdevError> {
     let size = (std::mem::size_of::<spdk_bdev_io>() + ctx).next_multiple_of(64);
     let pool = Mempool::create("bdev_io", r.pool_size as usize, size).ok_or(BdevError::NoMemory)?;
     r.io_size = size;
+    POOL.store(&*pool as *const Mempool as *mut Mempool, std::sync::atomic::Ordering::Release);
     r.pool = Some(pool);
     Ok(())
 }
@@ -177,9 +178,11 @@ pub fn pool_has_free() -> bool {
     with_pool(|p| p.count() > 0).unwrap_or(true)
 }
 
-/// The pool, as a raw pointer valid until `reset_layer` (the hot path must not lock).
+/// The pool, read without a lock on the I/O path (set with it, cleared before it goes).
+static POOL: std::sync::atomic::AtomicPtr<Mempool> = std::sync::atomic::AtomicPtr::new(std::ptr::null_mut());
+
 pub(crate) fn pool_ptr() -> *const Mempool {
-    REG.lock().pool.as_deref().map_or(std::ptr::null(), |p| p as *const Mempool)
+    POOL.load(std::sync::atomic::Ordering::Acquire)
 }
 
 /// Registers a bdev its module has filled in (`spdk_bdev_register`).
@@ -207,11 +210,21 @@ pub fn register(b: *mut spdk_bdev) -> Result<(), BdevError> {
         r.order.push(b as usize);
         r.states.insert(b as usize, BdevState { name: name.clone(), descs: Vec::new(), removing: false, unregister_done: None, claimed_by: 0 });
     }
-    // SAFETY: the bdev's uuid is a plain 16-byte field we may fill when zero.
+    // SAFETY: the bdev's uuid and io_type_supported are fields the layer fills.
     unsafe {
         if (*b).uuid.u.raw == [0; 16] {
             (*b).uuid.u.raw = crate::util::uuid::generate();
         }
+        // The supported I/O types, asked once (SPDK's bitmap of the same name).
+        let mut bits = 0u32;
+        for v in 0..32 {
+            if let Some(t) = spdk_bdev_io_type::from_raw(v) {
+                if ask_io_type_supported(b, t) {
+                    bits |= 1 << v;
+                }
+            }
+        }
+        (*b).io_type_supported = bits;
     }
     let cname = std::ffi::CString::new(format!("bdev_{name}")).unwrap_or_default();
     let _ = ioch::register(b.cast(), io::channel_create, io::channel_destroy, std::mem::size_of::<io::BdevChannel>() as u32, cname.to_str().ok());
@@ -357,6 +370,7 @@ extern "C" fn after_io_device(io_device: *mut c_void) {
         let done = r.states.remove(&(b as usize)).and_then(|s| s.unregister_done);
         if r.order.is_empty() {
             // No bdev, so no I/O: the pool goes (recreated with the next bdev).
+            POOL.store(std::ptr::null_mut(), std::sync::atomic::Ordering::Release);
             r.pool = None;
         }
         done
@@ -397,8 +411,14 @@ fn finish_unregister(b: *mut spdk_bdev) {
     }
 }
 
-/// Whether the module supports `io_type` for this bdev.
+/// Whether the module supports `io_type` for this bdev (from the bitmap filled at registration).
+#[inline]
 pub fn io_type_supported(b: *mut spdk_bdev, io_type: spdk_bdev_io_type) -> bool {
+    let v = io_type as u32;
+    v < 32 && bdev_ref(b).io_type_supported & (1 << v) != 0
+}
+
+fn ask_io_type_supported(b: *mut spdk_bdev, io_type: spdk_bdev_io_type) -> bool {
     let bd = bdev_ref(b);
     if bd.fn_table.is_null() {
         return false;
@@ -411,6 +431,7 @@ pub fn io_type_supported(b: *mut spdk_bdev, io_type: spdk_bdev_io_type) -> bool 
 pub fn reset_layer() {
     let mut r = REG.lock();
     if r.order.is_empty() {
+        POOL.store(std::ptr::null_mut(), std::sync::atomic::Ordering::Release);
         r.pool = None;
         r.pool_size = DEFAULT_IO_POOL_SIZE;
     }
