@@ -48,5 +48,19 @@ else
 	echo "$out"
 	bad "the error does not say where"
 fi
+# hello_bdev: an SPDK application in C (spdk_app_start + JSON config + bdev.h).
+make -C capi-tests vm >/dev/null
+for v in static shared; do
+	out=$(capi-tests/build/vm/hello_bdev.$v --json "$work/verify.json" 2>&1) && grep -q "Read string from bdev: Hello World!" <<<"$out" \
+		&& ok "hello_bdev ($v)" || { echo "$out"; bad "hello_bdev ($v)"; }
+done
+if capi-tests/build/vm/hello_bdev.static --json "$work/verify.json" -b NoSuchBdev >/dev/null 2>&1; then
+	bad "hello_bdev with a missing bdev succeeded"
+else
+	ok "hello_bdev with a missing bdev fails"
+fi
+out=$(valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+	capi-tests/build/vm/hello_bdev.shared --json "$work/verify.json" 2>&1) && ok "hello_bdev under valgrind" || { echo "$out" | tail -30; bad "hello_bdev under valgrind"; }
+
 echo "bdevperf-smoke: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
