@@ -131,6 +131,19 @@ unregistered(void *arg, int rc)
 	CHECK(rc == 0);
 }
 
+static int g_stat_cbs;
+static struct spdk_bdev_io_stat g_dev_stat;
+
+static void
+stat_cb(struct spdk_bdev *bdev, struct spdk_bdev_io_stat *stat, void *arg, int rc)
+{
+	(void)bdev;
+	(void)arg;
+	CHECK(rc == 0);
+	CHECK(stat == &g_dev_stat);
+	g_stat_cbs++;
+}
+
 static void
 poll_until(struct spdk_thread *t, int *counter, int want)
 {
@@ -213,6 +226,24 @@ main(void)
 	CHECK(i == 8 * BLOCK);
 	CHECK(memcmp(disk.data + 10 * BLOCK, buf, 8 * BLOCK) == 0);
 	CHECK(g_submitted == 2);
+
+	/* Statistics: the channel's, then the device's (over channels), reset after reading. */
+	{
+		struct spdk_bdev_io_stat st;
+
+		memset(&st, 0, sizeof(st));
+		spdk_bdev_get_io_stat(&disk.bdev, ch, &st);
+		CHECK(st.num_write_ops == 1 && st.num_read_ops == 1);
+		CHECK(st.bytes_written == 8 * BLOCK && st.bytes_read == 8 * BLOCK);
+		CHECK(st.ticks_rate == spdk_get_ticks_hz());
+		CHECK(st.max_read_latency_ticks >= st.min_read_latency_ticks && st.min_read_latency_ticks > 0);
+		spdk_bdev_get_device_stat(&disk.bdev, &g_dev_stat, SPDK_BDEV_RESET_STAT_ALL, stat_cb, NULL);
+		poll_until(t, &g_stat_cbs, 1);
+		CHECK(g_stat_cbs == 1);
+		CHECK(g_dev_stat.num_write_ops == 1 && g_dev_stat.num_read_ops == 1 && g_dev_stat.bytes_read == 8 * BLOCK);
+		spdk_bdev_get_io_stat(&disk.bdev, ch, &st);
+		CHECK(st.num_read_ops == 0 && st.num_write_ops == 0);
+	}
 
 	/* Bad input: SPDK's errors, nothing reaches the module. */
 	CHECK(spdk_bdev_read_blocks(rw, ch, buf, BLOCKS - 4, 8, io_done, NULL) == -EINVAL);

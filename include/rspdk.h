@@ -3257,6 +3257,28 @@ enum spdk_bdev_io_type {
 };
 
 /*
+ What `spdk_bdev_get_io_stat()`/`spdk_bdev_get_device_stat()` reset after reading.
+ */
+enum spdk_bdev_reset_stat_mode {
+  /*
+   Reset all statistics.
+   */
+  SPDK_BDEV_RESET_STAT_ALL = 0,
+  /*
+   Reset only the max and min latencies.
+   */
+  SPDK_BDEV_RESET_STAT_MAXMIN = 1,
+  /*
+   Reset only the I/O error counters.
+   */
+  SPDK_BDEV_RESET_STAT_ERROR = 2,
+  /*
+   Reset nothing.
+   */
+  SPDK_BDEV_RESET_STAT_NONE = 3,
+};
+
+/*
  Registration state of a bdev.
  */
 enum spdk_bdev_status {
@@ -3784,6 +3806,45 @@ struct __attribute__((packed)) spdk_bdev_opts {
    */
   uint32_t iobuf_large_cache_size;
 };
+
+/*
+ `struct spdk_bdev_io_stat`: I/O statistics of a bdev or channel.
+ */
+struct spdk_bdev_io_stat {
+  uint64_t bytes_read;
+  uint64_t num_read_ops;
+  uint64_t bytes_written;
+  uint64_t num_write_ops;
+  uint64_t bytes_unmapped;
+  uint64_t num_unmap_ops;
+  uint64_t bytes_copied;
+  uint64_t num_copy_ops;
+  uint64_t read_latency_ticks;
+  uint64_t max_read_latency_ticks;
+  uint64_t min_read_latency_ticks;
+  uint64_t write_latency_ticks;
+  uint64_t max_write_latency_ticks;
+  uint64_t min_write_latency_ticks;
+  uint64_t unmap_latency_ticks;
+  uint64_t max_unmap_latency_ticks;
+  uint64_t min_unmap_latency_ticks;
+  uint64_t copy_latency_ticks;
+  uint64_t max_copy_latency_ticks;
+  uint64_t min_copy_latency_ticks;
+  uint64_t ticks_rate;
+  /*
+   Per-status error counters (private to the bdev library); no member may follow.
+   */
+  struct spdk_bdev_io_error_stat *io_error;
+};
+
+/*
+ Completion of `spdk_bdev_get_device_stat()`.
+ */
+typedef void (*spdk_bdev_get_device_stat_cb)(struct spdk_bdev *bdev,
+                                             struct spdk_bdev_io_stat *stat,
+                                             void *cb_arg,
+                                             int rc);
 
 /*
  `struct spdk_pci_addr`.
@@ -4564,37 +4625,6 @@ struct bdev_io_tailq_t {
 };
 
 /*
- `struct spdk_bdev_io_stat`: I/O statistics of a bdev or channel.
- */
-struct spdk_bdev_io_stat {
-  uint64_t bytes_read;
-  uint64_t num_read_ops;
-  uint64_t bytes_written;
-  uint64_t num_write_ops;
-  uint64_t bytes_unmapped;
-  uint64_t num_unmap_ops;
-  uint64_t bytes_copied;
-  uint64_t num_copy_ops;
-  uint64_t read_latency_ticks;
-  uint64_t max_read_latency_ticks;
-  uint64_t min_read_latency_ticks;
-  uint64_t write_latency_ticks;
-  uint64_t max_write_latency_ticks;
-  uint64_t min_write_latency_ticks;
-  uint64_t unmap_latency_ticks;
-  uint64_t max_unmap_latency_ticks;
-  uint64_t min_unmap_latency_ticks;
-  uint64_t copy_latency_ticks;
-  uint64_t max_copy_latency_ticks;
-  uint64_t min_copy_latency_ticks;
-  uint64_t ticks_rate;
-  /*
-   Per-status error counters (private to the bdev library); no member may follow.
-   */
-  struct spdk_bdev_io_error_stat *io_error;
-};
-
-/*
  `lba_range_tailq_t`: `typedef TAILQ_HEAD(, lba_range) lba_range_tailq_t`.
  */
 struct lba_range_tailq_t {
@@ -5266,6 +5296,22 @@ void spdk_bdev_get_opts(struct spdk_bdev_opts *opts, size_t opts_size);
  Sets the options; the pool size only before the first bdev registers.
  */
 int spdk_bdev_set_opts(struct spdk_bdev_opts *opts);
+
+/*
+ The statistics of one channel of a bdev.
+ */
+void spdk_bdev_get_io_stat(struct spdk_bdev *bdev_,
+                           struct spdk_io_channel *ch,
+                           struct spdk_bdev_io_stat *stat);
+
+/*
+ The statistics of a bdev over every channel; `cb(bdev, stat, cb_arg, rc)` runs on this thread.
+ */
+void spdk_bdev_get_device_stat(struct spdk_bdev *bdev_,
+                               struct spdk_bdev_io_stat *stat,
+                               enum spdk_bdev_reset_stat_mode reset_mode,
+                               spdk_bdev_get_device_stat_cb cb,
+                               void *cb_arg);
 
 /*
  Initialise `opts` with the defaults (`opts_size` becomes `sizeof(*opts)`).

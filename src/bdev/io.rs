@@ -22,7 +22,62 @@ pub struct Stat {
     pub num_unmap_ops: u64,
     pub read_latency_ticks: u64,
     pub write_latency_ticks: u64,
+    pub unmap_latency_ticks: u64,
+    /// Maximum and minimum latency (min 0: none yet) by read, write, unmap.
+    pub max_latency: [u64; 3],
+    pub min_latency: [u64; 3],
     pub num_errors: u64,
+}
+
+/// How statistics are cleared after reading (SPDK's `spdk_bdev_reset_stat_mode`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ResetMode {
+    None,
+    All,
+    MaxMin,
+    Errors,
+}
+
+impl Stat {
+    /// Adds `o` (sums add; extremes combine).
+    pub fn merge(&mut self, o: &Stat) {
+        self.bytes_read += o.bytes_read;
+        self.num_read_ops += o.num_read_ops;
+        self.bytes_written += o.bytes_written;
+        self.num_write_ops += o.num_write_ops;
+        self.bytes_unmapped += o.bytes_unmapped;
+        self.num_unmap_ops += o.num_unmap_ops;
+        self.read_latency_ticks += o.read_latency_ticks;
+        self.write_latency_ticks += o.write_latency_ticks;
+        self.unmap_latency_ticks += o.unmap_latency_ticks;
+        self.num_errors += o.num_errors;
+        for k in 0..3 {
+            self.max_latency[k] = self.max_latency[k].max(o.max_latency[k]);
+            self.min_latency[k] = match (self.min_latency[k], o.min_latency[k]) {
+                (0, m) | (m, 0) => m,
+                (a, b) => a.min(b),
+            };
+        }
+    }
+
+    pub fn reset(&mut self, mode: ResetMode) {
+        match mode {
+            ResetMode::None => {}
+            ResetMode::All => *self = Stat::default(),
+            ResetMode::MaxMin => {
+                self.max_latency = [0; 3];
+                self.min_latency = [0; 3];
+            }
+            ResetMode::Errors => self.num_errors = 0,
+        }
+    }
+
+    fn latency(&mut self, k: usize, lat: u64) {
+        self.max_latency[k] = self.max_latency[k].max(lat);
+        if self.min_latency[k] == 0 || lat < self.min_latency[k] {
+            self.min_latency[k] = lat.max(1);
+        }
+    }
 }
 
 /// The layer's part of an io_channel of a bdev (the io_device's context).
@@ -241,15 +296,19 @@ fn account(c: &mut BdevChannel, bio: &spdk_bdev_io, success: bool) {
             c.stat.bytes_read += bytes;
             c.stat.num_read_ops += 1;
             c.stat.read_latency_ticks += lat;
+            c.stat.latency(0, lat);
         }
         t if t == spdk_bdev_io_type::SPDK_BDEV_IO_TYPE_WRITE as u8 => {
             c.stat.bytes_written += bytes;
             c.stat.num_write_ops += 1;
             c.stat.write_latency_ticks += lat;
+            c.stat.latency(1, lat);
         }
         t if t == spdk_bdev_io_type::SPDK_BDEV_IO_TYPE_UNMAP as u8 => {
             c.stat.bytes_unmapped += bytes;
             c.stat.num_unmap_ops += 1;
+            c.stat.unmap_latency_ticks += lat;
+            c.stat.latency(2, lat);
         }
         _ => {}
     }

@@ -443,17 +443,51 @@ static RETIRED: Mutex<BTreeMap<usize, io::Stat>> = Mutex::new(BTreeMap::new());
 
 /// Adds a destroyed channel's statistics to its bdev's total.
 pub(crate) fn add_retired_stat(b: *mut spdk_bdev, s: io::Stat) {
-    let mut g = RETIRED.lock();
-    let t = g.entry(b as usize).or_default();
-    t.bytes_read += s.bytes_read;
-    t.num_read_ops += s.num_read_ops;
-    t.bytes_written += s.bytes_written;
-    t.num_write_ops += s.num_write_ops;
-    t.bytes_unmapped += s.bytes_unmapped;
-    t.num_unmap_ops += s.num_unmap_ops;
-    t.read_latency_ticks += s.read_latency_ticks;
-    t.write_latency_ticks += s.write_latency_ticks;
-    t.num_errors += s.num_errors;
+    RETIRED.lock().entry(b as usize).or_default().merge(&s);
+}
+
+struct DeviceStat {
+    bdev: usize,
+    acc: io::Stat,
+    mode: io::ResetMode,
+    done: Option<Box<dyn FnOnce(io::Stat) + Send>>,
+}
+
+extern "C" fn stat_visit(i: *mut ioch::ChannelIter) {
+    // SAFETY: the walk hands us a live iterator whose context is our DeviceStat.
+    let (ch, st) = unsafe { ((*i).channel(), &mut *((*i).ctx() as *mut DeviceStat)) };
+    let c = io::chan(ch.cast());
+    st.acc.merge(&c.stat);
+    c.stat.reset(st.mode);
+    ioch::continue_iter(i, 0);
+}
+
+extern "C" fn stat_done(i: *mut ioch::ChannelIter, _status: c_int) {
+    // SAFETY: the context leaked by device_stat; the walk is over.
+    let mut st = unsafe { Box::from_raw((*i).ctx() as *mut DeviceStat) };
+    if let Some(r) = RETIRED.lock().get_mut(&st.bdev) {
+        r.reset(st.mode);
+    }
+    let acc = st.acc;
+    if let Some(done) = st.done.take() {
+        done(acc);
+    }
+}
+
+/// The statistics of a bdev over all its channels (and those gone), then
+/// cleared as `mode` says; `done` runs on the calling thread.
+pub fn device_stat(b: *mut spdk_bdev, mode: io::ResetMode, done: Box<dyn FnOnce(io::Stat) + Send>) -> Result<(), BdevError> {
+    if !is_registered(b) {
+        return Err(BdevError::NotFound(name_of(b)));
+    }
+    let acc = RETIRED.lock().get(&(b as usize)).copied().unwrap_or_default();
+    let st = Box::into_raw(Box::new(DeviceStat { bdev: b as usize, acc, mode, done: Some(done) }));
+    if let Err(e) = ioch::for_each(b.cast(), stat_visit, st.cast(), Some(stat_done)) {
+        // SAFETY: not started: still ours.
+        drop(unsafe { Box::from_raw(st) });
+        return Err(BdevError::Invalid(format!("{e:?}")));
+    }
+    Ok(())
 }
 
 /// The bdev subsystem: at application stop, every bdev is unregistered

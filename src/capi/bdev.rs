@@ -393,3 +393,83 @@ pub unsafe extern "C" fn spdk_bdev_set_opts(opts: *mut spdk_bdev_opts) -> c_int 
         }
     })
 }
+
+fn to_c_stat(s: &io::Stat, out: &mut spdk_bdev_io_stat) {
+    out.bytes_read = s.bytes_read;
+    out.num_read_ops = s.num_read_ops;
+    out.bytes_written = s.bytes_written;
+    out.num_write_ops = s.num_write_ops;
+    out.bytes_unmapped = s.bytes_unmapped;
+    out.num_unmap_ops = s.num_unmap_ops;
+    out.bytes_copied = 0;
+    out.num_copy_ops = 0;
+    out.read_latency_ticks = s.read_latency_ticks;
+    out.max_read_latency_ticks = s.max_latency[0];
+    out.min_read_latency_ticks = if s.min_latency[0] == 0 { u64::MAX } else { s.min_latency[0] };
+    out.write_latency_ticks = s.write_latency_ticks;
+    out.max_write_latency_ticks = s.max_latency[1];
+    out.min_write_latency_ticks = if s.min_latency[1] == 0 { u64::MAX } else { s.min_latency[1] };
+    out.unmap_latency_ticks = s.unmap_latency_ticks;
+    out.max_unmap_latency_ticks = s.max_latency[2];
+    out.min_unmap_latency_ticks = if s.min_latency[2] == 0 { u64::MAX } else { s.min_latency[2] };
+    out.copy_latency_ticks = 0;
+    out.max_copy_latency_ticks = 0;
+    out.min_copy_latency_ticks = u64::MAX;
+    out.ticks_rate = crate::env::cpu::TICKS_HZ;
+}
+
+/// The statistics of one channel of a bdev.
+#[no_mangle]
+pub unsafe extern "C" fn spdk_bdev_get_io_stat(bdev_: *mut spdk_bdev, ch: *mut spdk_io_channel, stat: *mut spdk_bdev_io_stat) {
+    guard((), || {
+        // SAFETY: the caller's struct.
+        let Some(out) = (unsafe { stat.as_mut() }) else { return };
+        if !bdev_ok(bdev_) || ch.is_null() {
+            return;
+        }
+        to_c_stat(&io::chan(ch).stat, out);
+    })
+}
+
+struct StatReq(usize, usize, usize);
+
+/// The statistics of a bdev over every channel; `cb(bdev, stat, cb_arg, rc)` runs on this thread.
+#[no_mangle]
+pub unsafe extern "C" fn spdk_bdev_get_device_stat(
+    bdev_: *mut spdk_bdev,
+    stat: *mut spdk_bdev_io_stat,
+    reset_mode: spdk_bdev_reset_stat_mode_raw,
+    cb: spdk_bdev_get_device_stat_cb,
+    cb_arg: *mut c_void,
+) {
+    guard((), || {
+        let Some(cbf) = cb else { return };
+        let mode = match reset_mode.get() {
+            Some(spdk_bdev_reset_stat_mode::SPDK_BDEV_RESET_STAT_ALL) => io::ResetMode::All,
+            Some(spdk_bdev_reset_stat_mode::SPDK_BDEV_RESET_STAT_MAXMIN) => io::ResetMode::MaxMin,
+            Some(spdk_bdev_reset_stat_mode::SPDK_BDEV_RESET_STAT_ERROR) => io::ResetMode::Errors,
+            _ => io::ResetMode::None,
+        };
+        if stat.is_null() || !bdev_ok(bdev_) {
+            // SAFETY: the caller's callback, told of the error.
+            unsafe { cbf(bdev_, stat, cb_arg, -libc::EINVAL) };
+            return;
+        }
+        let req = StatReq(bdev_ as usize, stat as usize, cb_arg as usize);
+        let r = bdev::device_stat(
+            bdev_,
+            mode,
+            Box::new(move |s| {
+                let StatReq(b, st, arg) = req;
+                // SAFETY: the caller keeps `stat` valid until its callback runs.
+                to_c_stat(&s, unsafe { &mut *(st as *mut spdk_bdev_io_stat) });
+                // SAFETY: the caller's callback with its own arguments.
+                unsafe { cbf(b as *mut spdk_bdev, st as *mut spdk_bdev_io_stat, arg as *mut c_void, 0) };
+            }),
+        );
+        if let Err(e) = r {
+            // SAFETY: as above, told of the error.
+            unsafe { cbf(bdev_, stat, cb_arg, -e.errno()) };
+        }
+    })
+}
