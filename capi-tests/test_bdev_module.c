@@ -38,6 +38,7 @@ SPDK_BDEV_MODULE_REGISTER(c_ramdisk, &g_c_module)
 
 static int g_io_device;
 static int g_submitted;
+static int g_boundary_violations;
 
 static int ch_create(void *dev, void *ctx) { (void)dev; (void)ctx; return 0; }
 static void ch_destroy(void *dev, void *ctx) { (void)dev; (void)ctx; }
@@ -63,6 +64,14 @@ c_submit(struct spdk_io_channel *ch, struct spdk_bdev_io *bdev_io)
 
 	(void)ch;
 	g_submitted++;
+	if (bdev_io->bdev->split_on_optimal_io_boundary && bdev_io->bdev->optimal_io_boundary != 0) {
+		uint64_t first = bdev_io->u.bdev.offset_blocks;
+		uint64_t last = first + bdev_io->u.bdev.num_blocks - 1;
+
+		if (first / bdev_io->bdev->optimal_io_boundary != last / bdev_io->bdev->optimal_io_boundary) {
+			g_boundary_violations++;
+		}
+	}
 	ctx->magic = CTX_MAGIC;
 	if (spdk_bdev_io_from_ctx(ctx) != bdev_io) {
 		spdk_bdev_io_complete(bdev_io, SPDK_BDEV_IO_STATUS_FAILED);
@@ -256,6 +265,68 @@ main(void)
 	entry.bdev = &disk.bdev;
 	CHECK(spdk_bdev_queue_io_wait(&disk.bdev, ch, &entry) == -EINVAL);
 	CHECK(g_submitted == 2);
+
+	/* Splitting: a bdev with a 4-block optimal I/O boundary gets no I/O crossing it. */
+	{
+		struct c_disk sd;
+		struct spdk_bdev_desc *sdesc = NULL;
+		struct spdk_io_channel *sch;
+		struct iovec iov[3];
+		uint8_t *src = spdk_dma_zmalloc(16 * BLOCK, 4096, NULL);
+		uint8_t *dst = spdk_dma_zmalloc(16 * BLOCK, 4096, NULL);
+		int before = g_submitted, done_before = g_done;
+
+		memset(&sd, 0, sizeof(sd));
+		sd.data = calloc(BLOCKS, BLOCK);
+		sd.bdev.name = (char *)"c_split0";
+		sd.bdev.product_name = (char *)"C ramdisk";
+		sd.bdev.blocklen = BLOCK;
+		sd.bdev.blockcnt = BLOCKS;
+		sd.bdev.ctxt = &sd;
+		sd.bdev.fn_table = &g_c_fn_table;
+		sd.bdev.module = &g_c_module;
+		sd.bdev.optimal_io_boundary = 4;
+		sd.bdev.split_on_optimal_io_boundary = 1;
+		CHECK(spdk_bdev_register(&sd.bdev) == 0);
+		CHECK(spdk_bdev_get_optimal_io_boundary(&sd.bdev) == 4);
+		CHECK(spdk_bdev_open_ext("c_split0", true, event_cb, NULL, &sdesc) == 0);
+		sch = spdk_bdev_get_io_channel(sdesc);
+		for (i = 0; i < 16 * BLOCK; i++) {
+			src[i] = (uint8_t)(i * 7 + 3);
+		}
+		/* 16 blocks from block 2, in three segments of odd sizes. */
+		iov[0].iov_base = src;
+		iov[0].iov_len = 1000;
+		iov[1].iov_base = src + 1000;
+		iov[1].iov_len = 3000;
+		iov[2].iov_base = src + 4000;
+		iov[2].iov_len = 16 * BLOCK - 4000;
+		CHECK(spdk_bdev_writev_blocks(sdesc, sch, iov, 3, 2, 16, io_done, NULL) == 0);
+		poll_until(t, &g_done, done_before + 1);
+		CHECK(g_done == done_before + 1 && g_ok);
+		/* Blocks 2..18 against a boundary of 4: [2,4) [4,8) [8,12) [12,16) [16,18). */
+		CHECK(g_submitted - before == 5);
+		CHECK(spdk_bdev_read_blocks(sdesc, sch, dst, 2, 16, io_done, NULL) == 0);
+		poll_until(t, &g_done, done_before + 2);
+		CHECK(g_done == done_before + 2 && g_ok);
+		CHECK(g_submitted - before == 10);
+		CHECK(memcmp(src, dst, 16 * BLOCK) == 0);
+		CHECK(memcmp(sd.data + 2 * BLOCK, src, 16 * BLOCK) == 0);
+		CHECK(g_boundary_violations == 0);
+		/* An I/O inside one boundary is not split. */
+		CHECK(spdk_bdev_read_blocks(sdesc, sch, dst, 4, 4, io_done, NULL) == 0);
+		poll_until(t, &g_done, done_before + 3);
+		CHECK(g_submitted - before == 11);
+		spdk_put_io_channel(sch);
+		spdk_bdev_close(sdesc);
+		spdk_bdev_unregister(&sd.bdev, NULL, NULL);
+		for (i = 0; i < 100; i++) {
+			spdk_thread_poll(t, 0, 0);
+		}
+		CHECK(sd.destructed == 1);
+		spdk_free(src);
+		spdk_free(dst);
+	}
 
 	/* Removal: both descriptors hear of it; the module destructs after the last close. */
 	spdk_put_io_channel(ch);

@@ -18,7 +18,8 @@ JSON
 cat > "$work/verify.json" <<'JSON'
 {"subsystems": [{"subsystem": "bdev", "config": [
   {"method": "bdev_malloc_create", "params": {"name": "Malloc0", "num_blocks": 32768, "block_size": 512}},
-  {"method": "bdev_malloc_create", "params": {"num_blocks": 8192, "block_size": 4096}}
+  {"method": "bdev_malloc_create", "params": {"num_blocks": 8192, "block_size": 4096}},
+  {"method": "bdev_malloc_create", "params": {"name": "Split0", "num_blocks": 8192, "block_size": 512, "optimal_io_boundary": 8}}
 ]}]}
 JSON
 cat > "$work/bad.json" <<'JSON'
@@ -32,8 +33,8 @@ fail=0
 ok() { echo "bdevperf-smoke: ok: $*"; pass=$((pass + 1)); }
 bad() { echo "bdevperf-smoke: FAILED: $*"; fail=$((fail + 1)); }
 
-out=$("$bin" --json "$work/verify.json" -q 32 -o 4096 -w verify -t 1 2>&1) && grep -q "^Malloc0 " <<<"$out" && grep -q "^Malloc1 " <<<"$out" \
-	&& ok "verify on two malloc bdevs" || { echo "$out"; bad "verify"; }
+out=$("$bin" --json "$work/verify.json" -q 32 -o 4096 -w verify -t 1 2>&1) && grep -q "^Malloc0 " <<<"$out" && grep -q "^Malloc1 " <<<"$out" && grep -q "^Split0 " <<<"$out" \
+	&& ok "verify on malloc bdevs, one splitting at an 8-block boundary" || { echo "$out"; bad "verify"; }
 out=$("$bin" --json "$work/ok.json" -q 128 -o 4096 -w randread -t 1 2>&1) && grep -q "^Total" <<<"$out" \
 	&& ok "randread on malloc and null" || { echo "$out"; bad "randread"; }
 out=$("$bin" --json "$work/ok.json" -q 16 -o 64k -w randrw -M 70 -t 1 2>&1) && ok "randrw 70/30, 64 KiB" || { echo "$out"; bad "randrw"; }

@@ -90,7 +90,9 @@ pub fn call(method: &str, params: &Value) -> Result<Option<String>, MethodError>
                 Some(n) => n.to_string(),
                 None => next_free_name("Malloc"),
             };
-            malloc::create(&name, num_blocks, block_size, uuid_param(m)?).map_err(bdev_err)?;
+            let boundary = u64_param(m, "optimal_io_boundary")?.unwrap_or(0);
+            let boundary = u32::try_from(boundary).map_err(|_| MethodError(format!("optimal_io_boundary {boundary} is too large")))?;
+            malloc::create_with(&name, num_blocks, block_size, uuid_param(m)?, boundary).map_err(bdev_err)?;
             Ok(Some(name))
         }
         "bdev_null_create" => {

@@ -173,8 +173,23 @@ fn writes(t: spdk_bdev_io_type) -> bool {
     )
 }
 
-/// Our flag in `internal.reserved[0]`: the module is inside `submit_request`.
+/// Our flags in `internal.reserved[0]`: the module is inside `submit_request`;
+/// the I/O is a child of a split one (its `caller_ctx` is the parent).
 const IN_SUBMIT: u8 = 1;
+const CHILD: u8 = 2;
+
+/// Split bookkeeping of a parent, kept in its `reserved3` bytes (unused by modules).
+#[repr(C)]
+struct SplitState {
+    remaining: u32,
+    failed: u8,
+}
+const _: () = assert!(std::mem::size_of::<SplitState>() <= 40);
+
+fn split_state<'a>(parent: *mut spdk_bdev_io) -> &'a mut SplitState {
+    // SAFETY: reserved3 is 40 bytes of the parent's own, 8-aligned inside spdk_bdev_io.
+    unsafe { &mut *((*parent).reserved3.as_mut_ptr() as *mut SplitState) }
+}
 
 /// What one I/O asks for.
 pub struct Request {
@@ -259,8 +274,169 @@ pub fn submit(desc: *mut Desc, ch: *mut spdk_io_channel, req: Request) -> Result
         int.reserved = [0; 5];
     }
     c.outstanding += 1;
+    let limit = split_limit(bd, req.io_type);
+    if limit.is_some_and(|(boundary, max)| crosses(req.offset_blocks, req.num_blocks, boundary, max)) {
+        let (boundary, max) = limit.expect("checked");
+        if let Err(e) = split(io, boundary, max) {
+            c.outstanding -= 1;
+            release(c, io);
+            return Err(e);
+        }
+        return Ok(());
+    }
     send_down(io);
     Ok(())
+}
+
+/// (boundary, max blocks) that reads and writes of this bdev must respect, if any.
+fn split_limit(bd: &spdk_bdev, t: spdk_bdev_io_type) -> Option<(u64, u64)> {
+    if !matches!(t, spdk_bdev_io_type::SPDK_BDEV_IO_TYPE_READ | spdk_bdev_io_type::SPDK_BDEV_IO_TYPE_WRITE) {
+        return None;
+    }
+    let boundary = if bd.flags & SPDK_BDEV_FLAG_SPLIT_ON_OPTIMAL_IO_BOUNDARY != 0 { bd.optimal_io_boundary as u64 } else { 0 };
+    let max = bd.max_rw_size as u64;
+    (boundary != 0 || max != 0).then_some((boundary, max))
+}
+
+fn chunk_end(at: u64, end: u64, boundary: u64, max: u64) -> u64 {
+    let mut n = end - at;
+    if boundary != 0 {
+        n = n.min(boundary - at % boundary);
+    }
+    if max != 0 {
+        n = n.min(max);
+    }
+    at + n
+}
+
+fn crosses(offset: u64, num: u64, boundary: u64, max: u64) -> bool {
+    chunk_end(offset, offset + num, boundary, max) < offset + num
+}
+
+fn release(c: &mut BdevChannel, io: *mut spdk_bdev_io) {
+    if c.cache.len() < CACHE_SIZE {
+        c.cache.push(io);
+    } else {
+        let pool = pool_ptr();
+        if !pool.is_null() {
+            // SAFETY: the pool lives while bdevs are registered; io is one of its elements.
+            unsafe { &*pool }.put(io.cast());
+        }
+    }
+}
+
+/// Sends `parent` down as children that each stay inside one boundary and
+/// under `max` blocks; every child takes its part of the parent's buffers
+/// (at most 32 segments each, in its `child_iov`).
+fn split(parent: *mut spdk_bdev_io, boundary: u64, max: u64) -> Result<(), SubmitError> {
+    // SAFETY: the parent prepared by `submit`, owned by this thread.
+    let p = unsafe { &mut *parent };
+    let c = chan_of(p);
+    let bl = bdev_ref(p.bdev).blocklen as u64;
+    // SAFETY: block parameters were set by `submit`.
+    let (iovs, iovcnt, offset, num) = unsafe { (p.u.bdev.iovs, p.u.bdev.iovcnt, p.u.bdev.offset_blocks, p.u.bdev.num_blocks) };
+    // SAFETY: the caller's iovecs, iovcnt of them.
+    let parent_iovs = unsafe { std::slice::from_raw_parts(iovs, iovcnt.max(0) as usize) };
+    let end = offset + num;
+    let mut count = 0u32;
+    let mut at = offset;
+    while at < end {
+        at = chunk_end(at, end, boundary, max);
+        count += 1;
+    }
+    // Take every child first, so a shortage fails the parent before anything goes down.
+    let mut children: Vec<*mut spdk_bdev_io> = Vec::with_capacity(count as usize);
+    for _ in 0..count {
+        let io = c.cache.pop().or_else(|| {
+            let pool = pool_ptr();
+            // SAFETY: the pool lives while bdevs are registered.
+            (!pool.is_null()).then(|| unsafe { &*pool }.get()).flatten().map(|e| e as *mut spdk_bdev_io)
+        });
+        match io {
+            Some(io) => children.push(io),
+            None => {
+                children.into_iter().for_each(|io| release(c, io));
+                return Err(SubmitError::NoMemory);
+            }
+        }
+    }
+    *split_state(parent) = SplitState { remaining: count, failed: 0 };
+    let (mut seg, mut seg_off) = (0usize, 0usize);
+    let mut at = offset;
+    for &io in &children {
+        let next = chunk_end(at, end, boundary, max);
+        let mut bytes = ((next - at) * bl) as usize;
+        // SAFETY: a fresh element; we fill what modules read.
+        let ch = unsafe { &mut *io };
+        ch.bdev = p.bdev;
+        ch.r#type = p.r#type;
+        ch.num_retries = 0;
+        let mut n = 0usize;
+        while bytes > 0 && seg < parent_iovs.len() {
+            if n == ch.child_iov.len() {
+                // More segments than a child can carry: fail this child's part.
+                split_state(parent).failed = 1;
+                break;
+            }
+            let v = parent_iovs[seg];
+            let take = (v.iov_len - seg_off).min(bytes);
+            // SAFETY: inside the caller's segment.
+            ch.child_iov[n] = libc::iovec { iov_base: unsafe { (v.iov_base as *mut u8).add(seg_off) }.cast(), iov_len: take };
+            n += 1;
+            bytes -= take;
+            seg_off += take;
+            if seg_off == v.iov_len {
+                seg += 1;
+                seg_off = 0;
+            }
+        }
+        // SAFETY: as above.
+        unsafe {
+            let blk = &mut ch.u.bdev;
+            blk.iovs = ch.child_iov.as_mut_ptr();
+            blk.iovcnt = n as c_int;
+            blk.offset_blocks = at;
+            blk.num_blocks = next - at;
+            blk.md_buf = std::ptr::null_mut();
+            blk.memory_domain = std::ptr::null_mut();
+            blk.memory_domain_ctx = std::ptr::null_mut();
+            blk.accel_sequence = std::ptr::null_mut();
+            blk.fused_iovs = std::ptr::null_mut();
+            blk.fused_iovcnt = 0;
+        }
+        let int = &mut ch.internal;
+        int.ch = p.internal.ch;
+        int.desc = p.internal.desc;
+        int.cb = None;
+        int.caller_ctx = parent.cast();
+        int.submit_tsc = p.internal.submit_tsc;
+        int.status = spdk_bdev_io_status::SPDK_BDEV_IO_STATUS_PENDING as i8;
+        int.reserved = [CHILD, 0, 0, 0, 0];
+        at = next;
+    }
+    for io in children {
+        send_down(io);
+    }
+    Ok(())
+}
+
+/// A child finished: fold it into its parent, which completes after the last one.
+fn child_done(io: *mut spdk_bdev_io) {
+    // SAFETY: a child this thread sent down; caller_ctx is its live parent.
+    let (parent, ok) = unsafe { ((*io).internal.caller_ctx as *mut spdk_bdev_io, (*io).internal.status == spdk_bdev_io_status::SPDK_BDEV_IO_STATUS_SUCCESS as i8) };
+    let c = chan_of(unsafe { &*io });
+    release(c, io);
+    let st = split_state(parent);
+    if !ok {
+        st.failed = 1;
+    }
+    st.remaining -= 1;
+    if st.remaining == 0 {
+        let status = if st.failed != 0 { spdk_bdev_io_status::SPDK_BDEV_IO_STATUS_FAILED } else { spdk_bdev_io_status::SPDK_BDEV_IO_STATUS_SUCCESS };
+        // SAFETY: the parent is live until its own completion.
+        unsafe { (*parent).internal.status = status as i8 };
+        finish(parent);
+    }
 }
 
 /// Hands a prepared I/O to its module.
@@ -323,6 +499,10 @@ fn bio_bytes(bio: &spdk_bdev_io) -> u64 {
 fn finish(io: *mut spdk_bdev_io) {
     // SAFETY: a completed I/O of this thread's channel.
     let bio = unsafe { &mut *io };
+    if bio.internal.reserved[0] & CHILD != 0 {
+        child_done(io);
+        return;
+    }
     let success = bio.internal.status == spdk_bdev_io_status::SPDK_BDEV_IO_STATUS_SUCCESS as i8;
     let c = chan_of(bio);
     c.outstanding -= 1;
@@ -365,15 +545,7 @@ pub fn complete(io: *mut spdk_bdev_io, status: i32) {
 pub fn free_io(io: *mut spdk_bdev_io) {
     // SAFETY: a completed I/O its submitter gives back.
     let c = chan_of(unsafe { &*io });
-    if c.cache.len() < CACHE_SIZE {
-        c.cache.push(io);
-    } else {
-        let pool = pool_ptr();
-        if !pool.is_null() {
-            // SAFETY: the pool lives while bdevs are registered; io is one of its elements.
-            unsafe { &*pool }.put(io.cast());
-        }
-    }
+    release(c, io);
     if let Some(e) = c.io_wait.pop_front() {
         // SAFETY: an entry the caller queued and keeps alive until called.
         unsafe {

@@ -138,6 +138,11 @@ fn bdev_ref_ctxt(bio: &spdk_bdev_io) -> *mut c_void {
 
 /// Creates and registers a malloc bdev of `num_blocks` blocks of `block_size` bytes.
 pub fn create(name: &str, num_blocks: u64, block_size: u32, uuid: Option<[u8; 16]>) -> Result<*mut spdk_bdev, BdevError> {
+    create_with(name, num_blocks, block_size, uuid, 0)
+}
+
+/// As `create`, with an optimal I/O boundary (in blocks) the layer splits reads and writes at.
+pub fn create_with(name: &str, num_blocks: u64, block_size: u32, uuid: Option<[u8; 16]>, optimal_io_boundary: u32) -> Result<*mut spdk_bdev, BdevError> {
     if !block_size.is_power_of_two() || block_size < 512 {
         return Err(BdevError::Invalid(format!("block_size {block_size} is not a power of two of at least 512")));
     }
@@ -161,6 +166,10 @@ pub fn create(name: &str, num_blocks: u64, block_size: u32, uuid: Option<[u8; 16
     bdev.product_name = c"Malloc disk".as_ptr() as *mut _;
     bdev.fn_table = &FN_TABLE;
     bdev.module = module();
+    if optimal_io_boundary != 0 {
+        bdev.optimal_io_boundary = optimal_io_boundary;
+        bdev.flags |= SPDK_BDEV_FLAG_SPLIT_ON_OPTIMAL_IO_BOUNDARY;
+    }
     if let Some(u) = uuid {
         bdev.uuid.u.raw = u;
     }

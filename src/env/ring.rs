@@ -72,7 +72,9 @@ impl<T: Copy> Ring<T> {
         let mut head = self.prod_head.0.load(Ordering::Relaxed);
         loop {
             let cons_tail = self.cons_tail.0.load(Ordering::Acquire);
-            let free = self.capacity - head.wrapping_sub(cons_tail);
+            // `head` may be stale (older than `cons_tail`): then this exceeds the
+            // capacity, and the CAS below fails on the stale head and retries.
+            let free = self.capacity.wrapping_add(cons_tail).wrapping_sub(head);
             let n = if burst { want.min(free) } else if want <= free { want } else { 0 };
             if n == 0 {
                 return None;
@@ -88,6 +90,7 @@ impl<T: Copy> Ring<T> {
         let mut head = self.cons_head.0.load(Ordering::Relaxed);
         loop {
             let prod_tail = self.prod_tail.0.load(Ordering::Acquire);
+            // As above: a stale `head` gives a bogus count, and the CAS fails.
             let avail = prod_tail.wrapping_sub(head);
             let n = if burst { want.min(avail) } else if want <= avail { want } else { 0 };
             if n == 0 {
