@@ -203,6 +203,14 @@ main(void)
 
 	CHECK(spdk_bdev_get_by_name("c_ramdisk0") == &disk.bdev);
 	CHECK(spdk_bdev_first() == &disk.bdev && spdk_bdev_next(&disk.bdev) == NULL);
+	CHECK(spdk_bdev_first_leaf() == &disk.bdev && spdk_bdev_next_leaf(&disk.bdev) == NULL);
+	/* A claimed bdev is no longer a leaf, and a second claim fails. */
+	CHECK(spdk_bdev_module_claim_bdev(&disk.bdev, NULL, &g_c_module) == 0);
+	CHECK(spdk_bdev_module_claim_bdev(&disk.bdev, NULL, &g_c_module) == -EPERM);
+	CHECK(spdk_bdev_first_leaf() == NULL);
+	CHECK(spdk_bdev_first() == &disk.bdev);
+	spdk_bdev_module_release_bdev(&disk.bdev);
+	CHECK(spdk_bdev_first_leaf() == &disk.bdev);
 	CHECK_STREQ(spdk_bdev_get_name(&disk.bdev), "c_ramdisk0");
 	CHECK_STREQ(spdk_bdev_get_product_name(&disk.bdev), "C ramdisk");
 	CHECK(spdk_bdev_get_block_size(&disk.bdev) == BLOCK);

@@ -5108,6 +5108,16 @@ struct spdk_bdev *spdk_bdev_first(void);
 
 struct spdk_bdev *spdk_bdev_next(struct spdk_bdev *prev);
 
+/*
+ The first bdev no module has claimed.
+ */
+struct spdk_bdev *spdk_bdev_first_leaf(void);
+
+/*
+ The next unclaimed bdev after `prev`.
+ */
+struct spdk_bdev *spdk_bdev_next_leaf(struct spdk_bdev *prev);
+
 struct spdk_bdev *spdk_bdev_get_by_name(const char *bdev_name);
 
 /*

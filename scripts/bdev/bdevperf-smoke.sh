@@ -22,6 +22,12 @@ cat > "$work/verify.json" <<'JSON'
   {"method": "bdev_malloc_create", "params": {"name": "Split0", "num_blocks": 8192, "block_size": 512, "optimal_io_boundary": 8}}
 ]}]}
 JSON
+cat > "$work/split.json" <<'JSON'
+{"subsystems": [{"subsystem": "bdev", "config": [
+  {"method": "bdev_malloc_create", "params": {"name": "Malloc0", "num_blocks": 32768, "block_size": 512}},
+  {"method": "bdev_split_create", "params": {"base_bdev": "Malloc0", "split_count": 3}}
+]}]}
+JSON
 cat > "$work/bad.json" <<'JSON'
 {"subsystems": [{"subsystem": "bdev", "config": [
   {"method": "bdev_malloc_create", "params": {"name": "Malloc0", "num_blocks": 32768, "block_size": 512}},
@@ -35,6 +41,8 @@ bad() { echo "bdevperf-smoke: FAILED: $*"; fail=$((fail + 1)); }
 
 out=$("$bin" --json "$work/verify.json" -q 32 -o 4096 -w verify -t 1 2>&1) && grep -q "^Malloc0 " <<<"$out" && grep -q "^Malloc1 " <<<"$out" && grep -q "^Split0 " <<<"$out" \
 	&& ok "verify on malloc bdevs, one splitting at an 8-block boundary" || { echo "$out"; bad "verify"; }
+out=$("$bin" --json "$work/split.json" -q 32 -o 4096 -w verify -t 1 2>&1) && grep -q "^Malloc0p0 " <<<"$out" && grep -q "^Malloc0p2 " <<<"$out" \
+	&& ! grep -q "^Malloc0 " <<<"$out" && ok "verify on three split parts, the claimed base left alone" || { echo "$out"; bad "split verify"; }
 out=$("$bin" --json "$work/ok.json" -q 128 -o 4096 -w randread -t 1 2>&1) && grep -q "^Total" <<<"$out" \
 	&& ok "randread on malloc and null" || { echo "$out"; bad "randread"; }
 out=$("$bin" --json "$work/ok.json" -q 16 -o 64k -w randrw -M 70 -t 1 2>&1) && ok "randrw 70/30, 64 KiB" || { echo "$out"; bad "randrw"; }

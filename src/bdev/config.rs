@@ -1,7 +1,7 @@
 //! The bdev subsystem's configuration methods, by SPDK's names and
 //! parameters, as JSON config files (and, later, JSON-RPC) call them.
 
-use super::{malloc, null, BdevError};
+use super::{malloc, null, split, BdevError};
 use serde_json::{Map, Value};
 
 /// A method failed: which parameter, and why.
@@ -104,12 +104,29 @@ pub fn call(method: &str, params: &Value) -> Result<Option<String>, MethodError>
             null::create(&name, num_blocks, block_size, uuid_param(m)?).map_err(bdev_err)?;
             Ok(Some(name))
         }
+        "bdev_split_create" => {
+            check_known(m, &["base_bdev", "split_count", "split_size_mb"])?;
+            let base = required(str_param(m, "base_bdev")?, "base_bdev")?.to_string();
+            let count = required(u64_param(m, "split_count")?, "split_count")?;
+            split::create(&base, count, u64_param(m, "split_size_mb")?).map_err(bdev_err)?;
+            // The undo handle of a split is its base's name.
+            Ok(Some(base))
+        }
+        "bdev_split_delete" => {
+            check_known(m, &["base_bdev"])?;
+            split::delete(required(str_param(m, "base_bdev")?, "base_bdev")?).map_err(bdev_err)?;
+            Ok(None)
+        }
         _ => Err(MethodError(format!("method '{method}' is not known to the bdev subsystem"))),
     }
 }
 
 /// Removes what `call` created (when a later step of a config fails).
 pub fn undo(name: &str) {
+    // Splits are undone by their base's name, before the base itself.
+    if split::delete(name).is_ok() {
+        return;
+    }
     if malloc::delete(name, None, std::ptr::null_mut()).is_err() {
         let _ = null::delete(name, None, std::ptr::null_mut());
     }
@@ -131,5 +148,8 @@ mod tests {
         assert_eq!(call("bdev_null_create", &json!({"name": "cfg_n", "num_blocks": 8, "block_size": 4096})), Ok(Some("cfg_n".into())));
         assert!(super::super::get_by_name("cfg_n").is_some());
         assert!(call("bdev_null_create", &json!({"name": "cfg_n", "num_blocks": 8, "block_size": 4096})).unwrap_err().0.contains("already exists"));
+        assert_eq!(call("bdev_split_create", &json!({"split_count": 2})), Err(MethodError("missing required parameter 'base_bdev'".into())));
+        assert!(call("bdev_split_create", &json!({"base_bdev": "cfg_none", "split_count": 2})).unwrap_err().0.contains("not found"));
+        assert!(call("bdev_split_delete", &json!({"base_bdev": "cfg_n"})).unwrap_err().0.contains("not split"));
     }
 }

@@ -16,20 +16,7 @@ pub struct MallocDisk {
     name: CString,
 }
 
-static FN_TABLE: spdk_bdev_fn_table = spdk_bdev_fn_table {
-    destruct: Some(destruct),
-    submit_request: Some(submit_request),
-    io_type_supported: Some(io_type_supported),
-    get_io_channel: Some(get_io_channel),
-    dump_info_json: None,
-    write_config_json: None,
-    get_spin_time: None,
-    get_module_ctx: None,
-    get_memory_domains: None,
-    reset_device_stat: None,
-    dump_device_stat_json: None,
-    accel_sequence_supported: None,
-};
+static FN_TABLE: spdk_bdev_fn_table = super::fn_table(destruct, submit_request, io_type_supported, get_io_channel);
 
 /// The module's io_device (its channels carry nothing: I/O completes at once).
 static IO_DEVICE: u8 = 0;

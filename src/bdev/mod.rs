@@ -13,6 +13,7 @@ pub mod config;
 pub mod io;
 pub mod malloc;
 pub mod null;
+pub mod split;
 #[cfg(test)]
 mod tests;
 
@@ -120,6 +121,29 @@ pub fn name_of(b: *mut spdk_bdev) -> String {
     } else {
         // SAFETY: modules set `name` to a NUL-terminated string living with the bdev.
         unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned()
+    }
+}
+
+type DestructFn = unsafe extern "C" fn(*mut c_void) -> c_int;
+type SubmitFn = unsafe extern "C" fn(*mut crate::capi::thread::spdk_io_channel, *mut spdk_bdev_io);
+type SupportedFn = unsafe extern "C" fn(*mut c_void, spdk_bdev_io_type) -> bool;
+type ChannelFn = unsafe extern "C" fn(*mut c_void) -> *mut crate::capi::thread::spdk_io_channel;
+
+/// A function table with the four callbacks every module has, and no optional ones.
+pub(crate) const fn fn_table(destruct: DestructFn, submit: SubmitFn, supported: SupportedFn, channel: ChannelFn) -> spdk_bdev_fn_table {
+    spdk_bdev_fn_table {
+        destruct: Some(destruct),
+        submit_request: Some(submit),
+        io_type_supported: Some(supported),
+        get_io_channel: Some(channel),
+        dump_info_json: None,
+        write_config_json: None,
+        get_spin_time: None,
+        get_module_ctx: None,
+        get_memory_domains: None,
+        reset_device_stat: None,
+        dump_device_stat_json: None,
+        accel_sequence_supported: None,
     }
 }
 
@@ -301,6 +325,11 @@ pub fn claim(b: *mut spdk_bdev, module: *mut spdk_bdev_module) -> Result<(), Bde
     }
     st.claimed_by = module as usize;
     Ok(())
+}
+
+/// Whether a module claimed the bdev (it is not a leaf).
+pub fn is_claimed(b: *mut spdk_bdev) -> bool {
+    REG.lock().states.get(&(b as usize)).is_some_and(|s| s.claimed_by != 0)
 }
 
 pub fn release_claim(b: *mut spdk_bdev) {

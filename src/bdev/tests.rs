@@ -153,3 +153,88 @@ fn malloc_and_null_through_the_layer() {
     poll_until(t, || unsafe { (*t).is_exited() });
     thread::destroy(t);
 }
+
+#[test]
+fn split_parts_forward_to_their_base() {
+    use spdk_bdev_io_type::*;
+    let t = thread::create(Some("split_test"), None).unwrap();
+    thread::set_current(t);
+    let base = malloc::create("sp_base", 1024, 512, None).unwrap();
+    let names = split::create("sp_base", 4, None).unwrap();
+    assert_eq!(names, ["sp_basep0", "sp_basep1", "sp_basep2", "sp_basep3"]);
+    for n in &names {
+        let p = get_by_name(n).expect("part registered");
+        assert_eq!((bdev_ref(p).blockcnt, bdev_ref(p).blocklen), (256, 512));
+    }
+    assert!(split::create("sp_base", 2, None).unwrap_err().to_string().contains("already split"));
+    assert!(matches!(split::create("sp_none", 2, None), Err(BdevError::NotFound(_))));
+    malloc::create("sp_small", 16, 512, None).unwrap();
+    assert!(split::create("sp_small", 4, Some(1)).unwrap_err().to_string().contains("do not fit"));
+    assert!(matches!(split::create("sp_small", 0, None), Err(BdevError::Invalid(_))));
+    assert!(matches!(split::create("sp_small", 32, None), Err(BdevError::Invalid(_))));
+    assert!(get_by_name("sp_smallp0").is_none(), "a failed split leaves nothing behind");
+    // The base is claimed: no writer, readers allowed.
+    assert!(matches!(open("sp_base", true, None, std::ptr::null_mut()), Err(BdevError::Claimed(_))));
+    let ro = open("sp_base", false, None, std::ptr::null_mut()).unwrap();
+    let bch = ioch::get(base.cast()).unwrap().cast();
+
+    let p2 = get_by_name("sp_basep2").unwrap();
+    let pd = open("sp_basep2", true, None, std::ptr::null_mut()).unwrap();
+    let pch = ioch::get(p2.cast()).unwrap().cast();
+    let buf = crate::env::mem::alloc(8 * 512, 4096).unwrap();
+    // SAFETY: buf is a live 4 KiB block.
+    let data = unsafe { std::slice::from_raw_parts_mut(buf, 8 * 512) };
+    for (i, x) in data.iter_mut().enumerate() {
+        *x = (i * 13 + 5) as u8;
+    }
+    let mut c = Ctx { done: 0, ok: false };
+    io::submit(pd, pch, rq(SPDK_BDEV_IO_TYPE_WRITE, buf, 10, 8, &mut c)).unwrap();
+    poll_until(t, || c.done == 1);
+    assert!(c.ok);
+    data.fill(0);
+    // Part 2 starts at block 512 of the base.
+    io::submit(ro, bch, rq(SPDK_BDEV_IO_TYPE_READ, buf, 512 + 10, 8, &mut c)).unwrap();
+    poll_until(t, || c.done == 2);
+    assert!(c.ok && data.iter().enumerate().all(|(i, &x)| x == (i * 13 + 5) as u8));
+    // Compare through the part: equal, then a miscompare.
+    io::submit(pd, pch, rq(SPDK_BDEV_IO_TYPE_COMPARE, buf, 10, 8, &mut c)).unwrap();
+    poll_until(t, || c.done == 3);
+    assert!(c.ok);
+    io::submit(pd, pch, rq(SPDK_BDEV_IO_TYPE_COMPARE, buf, 11, 8, &mut c)).unwrap();
+    poll_until(t, || c.done == 4);
+    assert!(!c.ok);
+    // The part's end is its own, not the base's.
+    assert_eq!(io::submit(pd, pch, rq(SPDK_BDEV_IO_TYPE_READ, buf, 250, 8, &mut c)), Err(SubmitError::Invalid));
+    io::submit(pd, pch, rq(SPDK_BDEV_IO_TYPE_READ, buf, 248, 8, &mut c)).unwrap();
+    poll_until(t, || c.done == 5);
+    assert!(c.ok);
+    io::submit(pd, pch, rq(SPDK_BDEV_IO_TYPE_RESET, std::ptr::null_mut(), 0, 0, &mut c)).unwrap();
+    poll_until(t, || c.done == 6);
+    assert!(c.ok);
+    ioch::put(pch.cast());
+    close(pd);
+    ioch::put(bch.cast());
+    close(ro);
+
+    // bdev_split_delete: the parts go and the base is writable again.
+    malloc::create("sp_del", 64, 512, None).unwrap();
+    split::create("sp_del", 2, None).unwrap();
+    split::delete("sp_del").unwrap();
+    poll_until(t, || get_by_name("sp_delp0").is_none() && get_by_name("sp_delp1").is_none());
+    let w = open("sp_del", true, None, std::ptr::null_mut()).expect("claim released");
+    close(w);
+    assert!(split::delete("sp_del").is_err());
+
+    // Removing the base removes its parts first.
+    malloc::delete("sp_base", None, std::ptr::null_mut()).unwrap();
+    poll_until(t, || names.iter().all(|n| get_by_name(n).is_none()) && get_by_name("sp_base").is_none());
+    malloc::delete("sp_del", None, std::ptr::null_mut()).unwrap();
+    malloc::delete("sp_small", None, std::ptr::null_mut()).unwrap();
+    poll_until(t, || get_by_name("sp_del").is_none() && get_by_name("sp_small").is_none());
+    crate::env::mem::free(buf);
+    thread::set_current(std::ptr::null_mut());
+    // SAFETY: the test's thread.
+    unsafe { (*t).exit() };
+    poll_until(t, || unsafe { (*t).is_exited() });
+    thread::destroy(t);
+}

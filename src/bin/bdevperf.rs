@@ -353,7 +353,8 @@ fn main() {
     let rc = app::start(
         cfg,
         Box::new(move || {
-            let bdevs: Vec<String> = bdev::list().into_iter().map(bdev::name_of).collect();
+            // Leaf bdevs only, as SPDK's bdevperf: a claimed bdev belongs to the module on top of it.
+            let bdevs: Vec<String> = bdev::list().into_iter().filter(|&b| !bdev::is_claimed(b)).map(bdev::name_of).collect();
             if bdevs.is_empty() {
                 eprintln!("bdevperf: the configuration has no bdevs");
                 app::stop(1);

@@ -30,6 +30,30 @@ pub extern "C" fn spdk_bdev_next(prev: *mut spdk_bdev) -> *mut spdk_bdev {
     })
 }
 
+fn next_leaf(after: Option<*mut spdk_bdev>) -> *mut spdk_bdev {
+    let l = bdev::list();
+    let start = match after {
+        None => 0,
+        Some(p) => match l.iter().position(|&b| b == p) {
+            Some(i) => i + 1,
+            None => return std::ptr::null_mut(),
+        },
+    };
+    l[start..].iter().copied().find(|&b| !bdev::is_claimed(b)).unwrap_or(std::ptr::null_mut())
+}
+
+/// The first bdev no module has claimed.
+#[no_mangle]
+pub extern "C" fn spdk_bdev_first_leaf() -> *mut spdk_bdev {
+    guard(std::ptr::null_mut(), || next_leaf(None))
+}
+
+/// The next unclaimed bdev after `prev`.
+#[no_mangle]
+pub extern "C" fn spdk_bdev_next_leaf(prev: *mut spdk_bdev) -> *mut spdk_bdev {
+    guard(std::ptr::null_mut(), || next_leaf(Some(prev)))
+}
+
 #[no_mangle]
 pub unsafe extern "C" fn spdk_bdev_get_by_name(bdev_name: *const c_char) -> *mut spdk_bdev {
     // SAFETY: the caller's C string.
