@@ -25,7 +25,21 @@ JSON
 cat > "$work/split.json" <<'JSON'
 {"subsystems": [{"subsystem": "bdev", "config": [
   {"method": "bdev_malloc_create", "params": {"name": "Malloc0", "num_blocks": 32768, "block_size": 512}},
-  {"method": "bdev_split_create", "params": {"base_bdev": "Malloc0", "split_count": 3}}
+  {"method": "bdev_split_create", "params": {"base_bdev": "Malloc0", "split_count": 3}},
+  {"method": "bdev_malloc_create", "params": {"name": "Malloc1", "num_blocks": 8192, "block_size": 4096}},
+  {"method": "bdev_passthru_create", "params": {"base_bdev_name": "Malloc1", "name": "PT0"}},
+  {"method": "bdev_malloc_create", "params": {"name": "Malloc2", "num_blocks": 8192, "block_size": 512}},
+  {"method": "bdev_error_create", "params": {"base_name": "Malloc2"}}
+]}]}
+JSON
+cat > "$work/inject.json" <<'JSON'
+{"subsystems": [{"subsystem": "bdev", "config": [
+  {"method": "bdev_malloc_create", "params": {"name": "Malloc2", "num_blocks": 8192, "block_size": 512}},
+  {"method": "bdev_error_create", "params": {"base_name": "Malloc2"}},
+  {"method": "bdev_error_inject_error", "params": {"name": "EE_Malloc2", "io_type": "read", "error_type": "nomem", "num": 50}},
+  {"method": "bdev_malloc_create", "params": {"name": "Malloc3", "num_blocks": 8192, "block_size": 512}},
+  {"method": "bdev_error_create", "params": {"base_name": "Malloc3"}},
+  {"method": "bdev_error_inject_error", "params": {"name": "EE_Malloc3", "io_type": "write", "error_type": "failure", "num": 5}}
 ]}]}
 JSON
 cat > "$work/bad.json" <<'JSON'
@@ -42,7 +56,17 @@ bad() { echo "bdevperf-smoke: FAILED: $*"; fail=$((fail + 1)); }
 out=$("$bin" --json "$work/verify.json" -q 32 -o 4096 -w verify -t 1 2>&1) && grep -q "^Malloc0 " <<<"$out" && grep -q "^Malloc1 " <<<"$out" && grep -q "^Split0 " <<<"$out" \
 	&& ok "verify on malloc bdevs, one splitting at an 8-block boundary" || { echo "$out"; bad "verify"; }
 out=$("$bin" --json "$work/split.json" -q 32 -o 4096 -w verify -t 1 2>&1) && grep -q "^Malloc0p0 " <<<"$out" && grep -q "^Malloc0p2 " <<<"$out" \
-	&& ! grep -q "^Malloc0 " <<<"$out" && ok "verify on three split parts, the claimed base left alone" || { echo "$out"; bad "split verify"; }
+	&& grep -q "^PT0 " <<<"$out" && grep -q "^EE_Malloc2 " <<<"$out" && ! grep -qE "^Malloc[012] " <<<"$out" \
+	&& ok "verify on split parts, a passthru and an error bdev, the claimed bases left alone" || { echo "$out"; bad "virtual bdev verify"; }
+# Injected errors: 50 NOMEMs are retried by the layer (no error seen), 5 write
+# failures reach bdevperf as exactly 5 errors and fail the run.
+if out=$("$bin" --json "$work/inject.json" -q 8 -o 4096 -w verify -t 1 2>&1); then
+	echo "$out"; bad "a run with injected failures succeeded"
+elif grep -q "^EE_Malloc3 *: 5 errors, 0 miscompares" <<<"$out" && ! grep -q "^EE_Malloc2 *: .*errors" <<<"$out" && grep -q "^EE_Malloc2 (core" <<<"$out"; then
+	ok "error injection: nomem retried, 5 failures counted"
+else
+	echo "$out"; bad "error injection"
+fi
 out=$("$bin" --json "$work/ok.json" -q 128 -o 4096 -w randread -t 1 2>&1) && grep -q "^Total" <<<"$out" \
 	&& ok "randread on malloc and null" || { echo "$out"; bad "randread"; }
 out=$("$bin" --json "$work/ok.json" -q 16 -o 64k -w randrw -M 70 -t 1 2>&1) && ok "randrw 70/30, 64 KiB" || { echo "$out"; bad "randrw"; }

@@ -1,7 +1,7 @@
 //! The bdev subsystem's configuration methods, by SPDK's names and
 //! parameters, as JSON config files (and, later, JSON-RPC) call them.
 
-use super::{malloc, null, split, BdevError};
+use super::{error, malloc, null, passthru, split, BdevError};
 use serde_json::{Map, Value};
 
 /// A method failed: which parameter, and why.
@@ -117,6 +117,38 @@ pub fn call(method: &str, params: &Value) -> Result<Option<String>, MethodError>
             split::delete(required(str_param(m, "base_bdev")?, "base_bdev")?).map_err(bdev_err)?;
             Ok(None)
         }
+        "bdev_passthru_create" => {
+            check_known(m, &["base_bdev_name", "name", "uuid"])?;
+            let base = required(str_param(m, "base_bdev_name")?, "base_bdev_name")?;
+            let name = required(str_param(m, "name")?, "name")?.to_string();
+            passthru::create(base, &name, uuid_param(m)?).map_err(bdev_err)?;
+            Ok(Some(name))
+        }
+        "bdev_passthru_delete" => {
+            check_known(m, &["name"])?;
+            passthru::delete(required(str_param(m, "name")?, "name")?).map_err(bdev_err)?;
+            Ok(None)
+        }
+        "bdev_error_create" => {
+            check_known(m, &["base_name", "uuid"])?;
+            let base = required(str_param(m, "base_name")?, "base_name")?;
+            Ok(Some(error::create(base, uuid_param(m)?).map_err(bdev_err)?))
+        }
+        "bdev_error_delete" => {
+            check_known(m, &["name"])?;
+            error::delete(required(str_param(m, "name")?, "name")?).map_err(bdev_err)?;
+            Ok(None)
+        }
+        "bdev_error_inject_error" => {
+            check_known(m, &["name", "io_type", "error_type", "num", "queue_depth", "corrupt_offset", "corrupt_value"])?;
+            let name = required(str_param(m, "name")?, "name")?;
+            let io_type = error::parse_io_type(required(str_param(m, "io_type")?, "io_type")?).map_err(bdev_err)?;
+            let kind = error::ErrorType::parse(required(str_param(m, "error_type")?, "error_type")?).map_err(bdev_err)?;
+            let num = u64_param(m, "num")?.unwrap_or(1);
+            let num = u32::try_from(num).map_err(|_| MethodError(format!("num {num} is too large")))?;
+            error::inject(name, io_type, kind, num).map_err(bdev_err)?;
+            Ok(None)
+        }
         _ => Err(MethodError(format!("method '{method}' is not known to the bdev subsystem"))),
     }
 }
@@ -124,7 +156,7 @@ pub fn call(method: &str, params: &Value) -> Result<Option<String>, MethodError>
 /// Removes what `call` created (when a later step of a config fails).
 pub fn undo(name: &str) {
     // Splits are undone by their base's name, before the base itself.
-    if split::delete(name).is_ok() {
+    if split::delete(name).is_ok() || passthru::delete(name).is_ok() || error::delete(name).is_ok() {
         return;
     }
     if malloc::delete(name, None, std::ptr::null_mut()).is_err() {
@@ -151,5 +183,8 @@ mod tests {
         assert_eq!(call("bdev_split_create", &json!({"split_count": 2})), Err(MethodError("missing required parameter 'base_bdev'".into())));
         assert!(call("bdev_split_create", &json!({"base_bdev": "cfg_none", "split_count": 2})).unwrap_err().0.contains("not found"));
         assert!(call("bdev_split_delete", &json!({"base_bdev": "cfg_n"})).unwrap_err().0.contains("not split"));
+        assert_eq!(call("bdev_passthru_create", &json!({"base_bdev_name": "cfg_n"})), Err(MethodError("missing required parameter 'name'".into())));
+        assert!(call("bdev_error_inject_error", &json!({"name": "EE_x", "io_type": "read", "error_type": "corrupt_data"})).unwrap_err().0.contains("not supported"));
+        assert!(call("bdev_error_inject_error", &json!({"name": "EE_x", "io_type": "read", "error_type": "failure"})).unwrap_err().0.contains("not found"));
     }
 }

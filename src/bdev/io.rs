@@ -514,6 +514,11 @@ fn finish(io: *mut spdk_bdev_io) {
     retry_nomem(c);
 }
 
+extern "C" fn nomem_kick(arg: *mut c_void) {
+    // SAFETY: a channel with outstanding I/O, on its own thread.
+    retry_nomem(unsafe { &mut *(arg as *mut BdevChannel) });
+}
+
 fn retry_nomem(c: &mut BdevChannel) {
     if let Some(io) = c.nomem.pop_front() {
         send_down(io);
@@ -526,7 +531,17 @@ pub fn complete(io: *mut spdk_bdev_io, status: i32) {
     let bio = unsafe { &mut *io };
     if status == spdk_bdev_io_status::SPDK_BDEV_IO_STATUS_NOMEM as i32 {
         // The module ran out of its own resources: retry after another I/O completes.
-        chan_of(bio).nomem.push_back(io);
+        let c = chan_of(bio);
+        c.nomem.push_back(io);
+        if c.outstanding as usize <= c.nomem.len() {
+            // Nothing else in flight will complete and retry it: retry from a
+            // message (the channel lives while it has outstanding I/O).
+            let t = thread::current();
+            // SAFETY: the current thread is live.
+            if !t.is_null() {
+                let _ = unsafe { &*t }.send_msg(nomem_kick, c as *mut BdevChannel as *mut c_void);
+            }
+        }
         return;
     }
     bio.internal.status = status as i8;

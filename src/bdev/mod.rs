@@ -13,7 +13,10 @@ pub mod config;
 pub mod io;
 pub mod malloc;
 pub mod null;
+pub mod error;
+pub mod passthru;
 pub mod split;
+pub(crate) mod vbdev;
 #[cfg(test)]
 mod tests;
 

@@ -1,210 +1,19 @@
 //! The split virtual bdev (SPDK's `bdev_split`): a base bdev cut into equal
 //! parts named `<base>p0`, `<base>p1`, …; each part forwards its I/O to the
-//! base at its own offset. The base is opened read-write and claimed while
-//! parts exist; removing the base removes the parts first.
+//! base at its own offset.
 
-use super::io::{self, Request, SubmitError};
-use super::{BdevError, Desc};
-use crate::capi::bdev_types::*;
-use crate::capi::thread::spdk_io_channel;
-use crate::thread::io_channel as ioch;
-use parking_lot::Mutex;
-use std::ffi::{c_int, c_void, CString};
-
-/// One split base: its descriptor and the parts not yet destructed.
-struct Base {
-    name: String,
-    bdev: *mut spdk_bdev,
-    desc: *mut Desc,
-    parts: Vec<usize>,
-    removing: bool,
-}
-
-/// Split bases by address (`Box<Base>` leaked while parts exist).
-static BASES: Mutex<Vec<usize>> = Mutex::new(Vec::new());
-
-#[repr(C)]
-struct Part {
-    bdev: spdk_bdev,
-    name: CString,
-    base: *mut Base,
-    offset_blocks: u64,
-    /// This part's io_device: its own allocation holding the base bdev's
-    /// address (for channel creation), freed when unregistered.
-    io_dev: *mut usize,
-}
-
-/// A part's channel: the base bdev's channel on the same thread.
-#[repr(C)]
-struct PartChannel {
-    base_ch: *mut spdk_io_channel,
-    base_bdev: *mut spdk_bdev,
-}
-
-static FN_TABLE: spdk_bdev_fn_table = super::fn_table(destruct, submit_request, io_type_supported, get_io_channel);
-
-extern "C" fn ctx_size() -> c_int {
-    std::mem::size_of::<spdk_bdev_io_wait_entry>() as c_int
-}
+use super::{vbdev, BdevError};
+use crate::capi::bdev_types::spdk_bdev_module;
 
 fn module() -> *mut spdk_bdev_module {
-    static MODULE: once_cell::sync::Lazy<usize> = once_cell::sync::Lazy::new(|| {
-        // SAFETY: all-zero is valid for the module struct.
-        let mut m: spdk_bdev_module = unsafe { std::mem::zeroed() };
-        m.name = c"split".as_ptr();
-        m.get_ctx_size = Some(ctx_size);
-        let p = Box::into_raw(Box::new(m));
-        super::module_add(p);
-        p as usize
-    });
+    static MODULE: once_cell::sync::Lazy<usize> = once_cell::sync::Lazy::new(|| vbdev::new_module(c"split") as usize);
     *MODULE as *mut spdk_bdev_module
-}
-
-fn part_of<'a>(ctx: *mut c_void) -> &'a Part {
-    // SAFETY: ctx is a part's `ctxt`, alive until its destruct.
-    unsafe { &*(ctx as *const Part) }
-}
-
-extern "C" fn ch_create(io_device: *mut c_void, ctx: *mut c_void) -> c_int {
-    // SAFETY: io_dev allocations hold the base bdev's address (written at creation).
-    let base_bdev = unsafe { *(io_device as *const usize) } as *mut spdk_bdev;
-    let Some(base_ch) = ioch::get(base_bdev.cast()) else {
-        return -libc::ENOMEM;
-    };
-    // SAFETY: ctx is this channel's context of size_of::<PartChannel>() bytes.
-    unsafe { (ctx as *mut PartChannel).write(PartChannel { base_ch: base_ch.cast(), base_bdev }) };
-    0
-}
-
-extern "C" fn ch_destroy(_io_device: *mut c_void, ctx: *mut c_void) {
-    // SAFETY: written by ch_create.
-    let pc = unsafe { &*(ctx as *const PartChannel) };
-    ioch::put(pc.base_ch.cast());
-}
-
-extern "C" fn io_dev_gone(io_device: *mut c_void) {
-    // SAFETY: the Box<usize> leaked by `create` for this part; unregistered once.
-    drop(unsafe { Box::from_raw(io_device as *mut usize) });
-}
-
-extern "C" fn get_io_channel(ctx: *mut c_void) -> *mut spdk_io_channel {
-    ioch::get(part_of(ctx).io_dev.cast()).map_or(std::ptr::null_mut(), |c| c.cast())
-}
-
-extern "C" fn io_type_supported(ctx: *mut c_void, t: spdk_bdev_io_type) -> bool {
-    // SAFETY: the base outlives its parts.
-    let base = unsafe { &*part_of(ctx).base };
-    super::io_type_supported(base.bdev, t)
-}
-
-fn wait_entry(io: *mut spdk_bdev_io) -> *mut spdk_bdev_io_wait_entry {
-    // SAFETY: driver_ctx follows the bdev_io and holds at least ctx_size() bytes
-    // (the pool's per-I/O context is the largest module's, at least 256 bytes).
-    unsafe { (io as *mut u8).add(std::mem::size_of::<spdk_bdev_io>()) as *mut spdk_bdev_io_wait_entry }
-}
-
-extern "C" fn base_done(bio: *mut spdk_bdev_io, _success: bool, arg: *mut c_void) {
-    // SAFETY: a completed base I/O; its status is final.
-    let status = unsafe { (*bio).internal.status } as i32;
-    io::free_io(bio);
-    io::complete(arg as *mut spdk_bdev_io, status);
-}
-
-extern "C" fn retry(arg: *mut c_void) {
-    forward(arg as *mut spdk_bdev_io);
-}
-
-/// Sends a part's I/O to the base at the part's offset.
-fn forward(io: *mut spdk_bdev_io) {
-    // SAFETY: an I/O the layer handed to this module; its channel is a part channel.
-    let (part, pc, req) = unsafe {
-        let bio = &mut *io;
-        let part = part_of((*bio.bdev).ctxt);
-        let layer_ch = &*(bio.internal.ch as *const io::BdevChannel);
-        let pc = &*(ioch::ctx(layer_ch.module_ch.cast()) as *const PartChannel);
-        let blk = &bio.u.bdev;
-        let t = spdk_bdev_io_type::from_raw(bio.r#type as i32).unwrap_or(spdk_bdev_io_type::SPDK_BDEV_IO_TYPE_INVALID);
-        let reset = t == spdk_bdev_io_type::SPDK_BDEV_IO_TYPE_RESET;
-        let req = Request {
-            io_type: t,
-            iovs: if reset { std::ptr::null_mut() } else { blk.iovs },
-            iovcnt: if reset { 0 } else { blk.iovcnt },
-            buf: std::ptr::null_mut(),
-            md_buf: blk.md_buf,
-            offset_blocks: if reset { 0 } else { blk.offset_blocks + part.offset_blocks },
-            num_blocks: if reset { 0 } else { blk.num_blocks },
-            cb: Some(base_done),
-            cb_arg: io.cast(),
-        };
-        (part, pc, req)
-    };
-    // SAFETY: the base outlives its parts.
-    let base = unsafe { &*part.base };
-    match io::submit(base.desc, pc.base_ch, req) {
-        Ok(()) => {}
-        Err(SubmitError::NoMemory) => {
-            let e = wait_entry(io);
-            // SAFETY: the entry lives in this I/O's driver context until called.
-            unsafe {
-                e.write(std::mem::zeroed());
-                (*e).bdev = pc.base_bdev;
-                (*e).cb_fn = Some(retry);
-                (*e).cb_arg = io.cast();
-            }
-            if io::queue_io_wait(pc.base_ch, e).is_err() {
-                // A bdev_io was freed meanwhile: try again later on this thread.
-                let t = crate::thread::current();
-                // SAFETY: the current thread is live.
-                if t.is_null() || unsafe { &*t }.send_msg(retry, io.cast()).is_err() {
-                    io::complete(io, spdk_bdev_io_status::SPDK_BDEV_IO_STATUS_FAILED as i32);
-                }
-            }
-        }
-        Err(_) => io::complete(io, spdk_bdev_io_status::SPDK_BDEV_IO_STATUS_FAILED as i32),
-    }
-}
-
-extern "C" fn submit_request(_ch: *mut spdk_io_channel, io: *mut spdk_bdev_io) {
-    forward(io);
-}
-
-extern "C" fn destruct(ctx: *mut c_void) -> c_int {
-    // SAFETY: the Part leaked by `create`; destructed once, after its last channel.
-    let part = unsafe { Box::from_raw(ctx as *mut Part) };
-    let _ = ioch::unregister(part.io_dev.cast(), Some(io_dev_gone));
-    let base_ptr = part.base;
-    let last = {
-        let mut bases = BASES.lock();
-        // SAFETY: the base is live while it has parts; changed under BASES.
-        let base = unsafe { &mut *base_ptr };
-        base.parts.retain(|&p| p != ctx as usize);
-        let last = base.parts.is_empty();
-        if last {
-            bases.retain(|&b| b != base_ptr as usize);
-        }
-        last
-    };
-    if last {
-        // SAFETY: no part refers to the base any more; taken out of BASES above.
-        let base = unsafe { Box::from_raw(base_ptr) };
-        super::release_claim(base.bdev);
-        super::close(base.desc);
-    }
-    0
-}
-
-extern "C" fn base_event(t: spdk_bdev_event_type, _b: *mut spdk_bdev, ctx: *mut c_void) {
-    if t == spdk_bdev_event_type::SPDK_BDEV_EVENT_REMOVE {
-        // SAFETY: ctx is the Base, live until its last part is destructed.
-        let name = unsafe { (*(ctx as *const Base)).name.clone() };
-        let _ = delete(&name);
-    }
 }
 
 /// Splits `base_name` into `count` parts of `size_mb` MiB each (or equal
 /// shares of the whole base); returns the parts' names. Needs an spdk_thread.
 pub fn create(base_name: &str, count: u64, size_mb: Option<u64>) -> Result<Vec<String>, BdevError> {
-    if find_in(&BASES.lock(), base_name).is_some() {
+    if vbdev::is_stacked(module(), base_name) {
         return Err(BdevError::Invalid(format!("{base_name} is already split")));
     }
     let b = super::get_by_name(base_name).ok_or_else(|| BdevError::NotFound(base_name.into()))?;
@@ -233,112 +42,22 @@ pub fn create(base_name: &str, count: u64, size_mb: Option<u64>) -> Result<Vec<S
     if let Some(n) = names.iter().find(|n| super::get_by_name(n).is_some()) {
         return Err(BdevError::Exists(n.clone()));
     }
-    let base = Box::into_raw(Box::new(Base { name: base_name.into(), bdev: b, desc: std::ptr::null_mut(), parts: Vec::new(), removing: false }));
-    let desc = match super::open(base_name, true, Some(base_event), base.cast()) {
-        Ok(d) => d,
-        Err(e) => {
-            // SAFETY: never shared.
-            drop(unsafe { Box::from_raw(base) });
-            return Err(e);
-        }
-    };
-    if let Err(e) = super::claim(b, module()) {
-        super::close(desc);
-        // SAFETY: never shared.
-        drop(unsafe { Box::from_raw(base) });
-        return Err(e);
-    }
-    // SAFETY: not shared yet.
-    unsafe { (*base).desc = desc };
-    BASES.lock().push(base as usize);
+    let base = vbdev::open_base(module(), base_name)?;
     for (i, name) in names.iter().enumerate() {
-        if let Err(e) = add_part(base, name, i as u64 * part_blocks, part_blocks) {
-            // SAFETY: live: we hold it until its parts go.
-            if unsafe { (*base).parts.is_empty() } {
-                BASES.lock().retain(|&x| x != base as usize);
-                super::release_claim(b);
-                super::close(desc);
-                // SAFETY: no part refers to it.
-                drop(unsafe { Box::from_raw(base) });
-            } else {
-                let _ = delete(base_name);
-            }
+        if let Err(e) = vbdev::add_part(base, name, i as u64 * part_blocks, part_blocks, c"Split Disk", None, None) {
+            vbdev::abandon(base);
             return Err(e);
         }
     }
     Ok(names)
 }
 
-fn add_part(base: *mut Base, name: &str, offset_blocks: u64, num_blocks: u64) -> Result<(), BdevError> {
-    // SAFETY: the base is live (held by `create`).
-    let bd = super::bdev_ref(unsafe { (*base).bdev });
-    let cname = CString::new(name).map_err(|_| BdevError::Invalid("name contains NUL".into()))?;
-    // SAFETY: all-zero is valid for spdk_bdev.
-    let mut bdev: spdk_bdev = unsafe { std::mem::zeroed() };
-    bdev.blocklen = bd.blocklen;
-    bdev.phys_blocklen = bd.phys_blocklen;
-    bdev.blockcnt = num_blocks;
-    bdev.write_unit_size = bd.write_unit_size;
-    bdev.required_alignment = bd.required_alignment;
-    bdev.optimal_io_boundary = bd.optimal_io_boundary;
-    bdev.max_rw_size = bd.max_rw_size;
-    bdev.flags = bd.flags & SPDK_BDEV_FLAG_SPLIT_ON_OPTIMAL_IO_BOUNDARY;
-    bdev.product_name = c"Split Disk".as_ptr() as *mut _;
-    bdev.fn_table = &FN_TABLE;
-    bdev.module = module();
-    let io_dev = Box::into_raw(Box::new(bd as *const spdk_bdev as usize));
-    if let Err(e) = ioch::register(io_dev.cast(), ch_create, ch_destroy, std::mem::size_of::<PartChannel>() as u32, Some("bdev_split")) {
-        // SAFETY: not registered: still ours.
-        drop(unsafe { Box::from_raw(io_dev) });
-        return Err(BdevError::Invalid(format!("{name}: {e:?}")));
-    }
-    let part = Box::into_raw(Box::new(Part { bdev, name: cname, base, offset_blocks, io_dev }));
-    // SAFETY: just created.
-    unsafe {
-        (*part).bdev.name = (*part).name.as_ptr() as *mut _;
-        (*part).bdev.ctxt = part.cast();
-    }
-    // SAFETY: as above.
-    let pb = unsafe { std::ptr::addr_of_mut!((*part).bdev) };
-    {
-        let _g = BASES.lock();
-        // SAFETY: the base is live; parts change under BASES.
-        unsafe { (*base).parts.push(part as usize) };
-    }
-    if let Err(e) = super::register(pb) {
-        let _g = BASES.lock();
-        // SAFETY: as above.
-        unsafe { (*base).parts.retain(|&p| p != part as usize) };
-        drop(_g);
-        let _ = ioch::unregister(io_dev.cast(), Some(io_dev_gone));
-        // SAFETY: not registered: still ours.
-        drop(unsafe { Box::from_raw(part) });
-        return Err(e);
-    }
-    Ok(())
-}
-
 /// Removes the parts of `base_name` (`bdev_split_delete`); the base is
 /// released once the last part is gone.
 pub fn delete(base_name: &str) -> Result<(), BdevError> {
-    let parts = {
-        let g = BASES.lock();
-        let base = find_in(&g, base_name).ok_or_else(|| BdevError::Invalid(format!("{base_name} is not split")))?;
-        // SAFETY: bases in BASES are live; changed under the lock.
-        let base = unsafe { &mut *base };
-        if base.removing {
-            return Err(BdevError::Invalid(format!("the split of {base_name} is being removed")));
-        }
-        base.removing = true;
-        base.parts.clone()
-    };
-    for p in parts {
-        let _ = super::unregister(p as *mut spdk_bdev, None, std::ptr::null_mut());
-    }
-    Ok(())
-}
-
-fn find_in(v: &[usize], name: &str) -> Option<*mut Base> {
-    // SAFETY: the caller holds BASES; its entries are live.
-    v.iter().map(|&b| b as *mut Base).find(|&b| unsafe { (*b).name == name })
+    vbdev::remove_base(module(), base_name).map_err(|e| match e {
+        BdevError::NotFound(_) => BdevError::Invalid(format!("{base_name} is not split")),
+        BdevError::Removing(_) => BdevError::Invalid(format!("the split of {base_name} is being removed")),
+        e => e,
+    })
 }

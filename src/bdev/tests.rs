@@ -238,3 +238,90 @@ fn split_parts_forward_to_their_base() {
     poll_until(t, || unsafe { (*t).is_exited() });
     thread::destroy(t);
 }
+
+#[test]
+fn passthru_and_error_injection() {
+    use spdk_bdev_io_type::*;
+    let t = thread::create(Some("vbdev_test"), None).unwrap();
+    thread::set_current(t);
+    let buf = crate::env::mem::alloc(4 * 512, 4096).unwrap();
+    // SAFETY: buf is a live 2 KiB block.
+    let data = unsafe { std::slice::from_raw_parts_mut(buf, 4 * 512) };
+    let mut c = Ctx { done: 0, ok: false };
+
+    // Passthru: same blocks under a new name; the base is claimed meanwhile.
+    let base = malloc::create("pt_base", 128, 512, None).unwrap();
+    passthru::create("pt_base", "pt0", None).unwrap();
+    assert!(matches!(passthru::create("pt_base", "pt1", None), Err(BdevError::Claimed(_))));
+    assert!(matches!(passthru::create("pt_none", "pt2", None), Err(BdevError::NotFound(_))));
+    assert!(get_by_name("pt1").is_none() && get_by_name("pt2").is_none());
+    let pt = get_by_name("pt0").unwrap();
+    assert_eq!(bdev_ref(pt).blockcnt, 128);
+    let pd = open("pt0", true, None, std::ptr::null_mut()).unwrap();
+    let pch = ioch::get(pt.cast()).unwrap().cast();
+    data.iter_mut().enumerate().for_each(|(i, x)| *x = (i * 3 + 7) as u8);
+    io::submit(pd, pch, rq(SPDK_BDEV_IO_TYPE_WRITE, buf, 100, 4, &mut c)).unwrap();
+    poll_until(t, || c.done == 1);
+    assert!(c.ok);
+    data.fill(0);
+    let ro = open("pt_base", false, None, std::ptr::null_mut()).unwrap();
+    let bch = ioch::get(base.cast()).unwrap().cast();
+    io::submit(ro, bch, rq(SPDK_BDEV_IO_TYPE_READ, buf, 100, 4, &mut c)).unwrap();
+    poll_until(t, || c.done == 2);
+    assert!(c.ok && data.iter().enumerate().all(|(i, &x)| x == (i * 3 + 7) as u8));
+    ioch::put(bch.cast());
+    close(ro);
+    ioch::put(pch.cast());
+    close(pd);
+    assert!(passthru::delete("pt_base").is_err(), "the base is not a passthru bdev");
+    passthru::delete("pt0").unwrap();
+    poll_until(t, || get_by_name("pt0").is_none());
+    close(open("pt_base", true, None, std::ptr::null_mut()).expect("claim released"));
+
+    // Error injection.
+    malloc::create("ee_base", 64, 512, None).unwrap();
+    assert_eq!(error::create("ee_base", None).unwrap(), "EE_ee_base");
+    let ee = get_by_name("EE_ee_base").unwrap();
+    let ed = open("EE_ee_base", true, None, std::ptr::null_mut()).unwrap();
+    let ech = ioch::get(ee.cast()).unwrap().cast();
+    c.done = 0;
+    let mut n = 0;
+    let mut run = |ty, c: &mut Ctx| {
+        io::submit(ed, ech, rq(ty, buf, 8, 4, c)).unwrap();
+        n += 1;
+        poll_until(t, || c.done == n);
+        c.ok
+    };
+    assert!(run(SPDK_BDEV_IO_TYPE_WRITE, &mut c));
+    error::inject("EE_ee_base", Some(SPDK_BDEV_IO_TYPE_WRITE), error::ErrorType::Failure, 2).unwrap();
+    assert!(run(SPDK_BDEV_IO_TYPE_READ, &mut c), "reads are not armed");
+    assert!(!run(SPDK_BDEV_IO_TYPE_WRITE, &mut c));
+    assert!(!run(SPDK_BDEV_IO_TYPE_WRITE, &mut c));
+    assert!(run(SPDK_BDEV_IO_TYPE_WRITE, &mut c), "two failures, then through again");
+    // NOMEM with nothing else in flight: the layer retries until it passes.
+    error::inject("EE_ee_base", Some(SPDK_BDEV_IO_TYPE_READ), error::ErrorType::NoMem, 3).unwrap();
+    assert!(run(SPDK_BDEV_IO_TYPE_READ, &mut c));
+    error::inject("EE_ee_base", None, error::ErrorType::Failure, 1).unwrap();
+    assert!(!run(SPDK_BDEV_IO_TYPE_READ, &mut c));
+    assert!(!run(SPDK_BDEV_IO_TYPE_WRITE, &mut c));
+    assert!(run(SPDK_BDEV_IO_TYPE_READ, &mut c));
+    error::inject("EE_ee_base", Some(SPDK_BDEV_IO_TYPE_WRITE), error::ErrorType::Failure, 5).unwrap();
+    error::inject("EE_ee_base", Some(SPDK_BDEV_IO_TYPE_WRITE), error::ErrorType::Failure, 0).unwrap();
+    assert!(run(SPDK_BDEV_IO_TYPE_WRITE, &mut c), "num 0 disarms");
+    assert!(matches!(error::inject("ee_base", None, error::ErrorType::Failure, 1), Err(BdevError::NotFound(_))));
+    assert!(error::ErrorType::parse("pending").unwrap_err().to_string().contains("not supported"));
+    assert!(error::parse_io_type("frob").is_err());
+    ioch::put(ech.cast());
+    close(ed);
+
+    // Removing a base takes its virtual bdev with it.
+    malloc::delete("ee_base", None, std::ptr::null_mut()).unwrap();
+    malloc::delete("pt_base", None, std::ptr::null_mut()).unwrap();
+    poll_until(t, || get_by_name("EE_ee_base").is_none() && get_by_name("ee_base").is_none() && get_by_name("pt_base").is_none());
+    crate::env::mem::free(buf);
+    thread::set_current(std::ptr::null_mut());
+    // SAFETY: the test's thread.
+    unsafe { (*t).exit() };
+    poll_until(t, || unsafe { (*t).is_exited() });
+    thread::destroy(t);
+}
