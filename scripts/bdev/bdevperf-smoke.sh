@@ -42,6 +42,13 @@ cat > "$work/inject.json" <<'JSON'
   {"method": "bdev_error_inject_error", "params": {"name": "EE_Malloc3", "io_type": "write", "error_type": "failure", "num": 5}}
 ]}]}
 JSON
+cat > "$work/delay.json" <<'JSON'
+{"subsystems": [{"subsystem": "bdev", "config": [
+  {"method": "bdev_malloc_create", "params": {"name": "Malloc4", "num_blocks": 8192, "block_size": 512}},
+  {"method": "bdev_delay_create", "params": {"base_bdev_name": "Malloc4", "name": "Delay0",
+   "avg_read_latency": 2000, "p99_read_latency": 2000, "avg_write_latency": 0, "p99_write_latency": 0}}
+]}]}
+JSON
 cat > "$work/bad.json" <<'JSON'
 {"subsystems": [{"subsystem": "bdev", "config": [
   {"method": "bdev_malloc_create", "params": {"name": "Malloc0", "num_blocks": 32768, "block_size": 512}},
@@ -67,6 +74,10 @@ elif grep -q "^EE_Malloc3 *: 5 errors, 0 miscompares" <<<"$out" && ! grep -q "^E
 else
 	echo "$out"; bad "error injection"
 fi
+# Every read on Delay0 takes at least 2 ms: the minimum latency (µs) says so.
+out=$("$bin" --json "$work/delay.json" -q 4 -o 4096 -w randread -t 1 2>&1) \
+	&& awk '/^Delay0 \(core/ { found = 1; if ($(NF-1) + 0 < 2000) exit 1 } END { exit !found }' <<<"$out" \
+	&& ok "delay bdev: no read faster than its 2 ms latency" || { echo "$out"; bad "delay bdev"; }
 out=$("$bin" --json "$work/ok.json" -q 128 -o 4096 -w randread -t 1 2>&1) && grep -q "^Total" <<<"$out" \
 	&& ok "randread on malloc and null" || { echo "$out"; bad "randread"; }
 out=$("$bin" --json "$work/ok.json" -q 16 -o 64k -w randrw -M 70 -t 1 2>&1) && ok "randrw 70/30, 64 KiB" || { echo "$out"; bad "randrw"; }

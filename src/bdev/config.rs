@@ -1,7 +1,7 @@
 //! The bdev subsystem's configuration methods, by SPDK's names and
 //! parameters, as JSON config files (and, later, JSON-RPC) call them.
 
-use super::{error, malloc, null, passthru, split, BdevError};
+use super::{delay, error, malloc, null, passthru, split, BdevError};
 use serde_json::{Map, Value};
 
 /// A method failed: which parameter, and why.
@@ -149,6 +149,32 @@ pub fn call(method: &str, params: &Value) -> Result<Option<String>, MethodError>
             error::inject(name, io_type, kind, num).map_err(bdev_err)?;
             Ok(None)
         }
+        "bdev_delay_create" => {
+            check_known(m, &["base_bdev_name", "name", "avg_read_latency", "p99_read_latency", "avg_write_latency", "p99_write_latency", "uuid"])?;
+            let base = required(str_param(m, "base_bdev_name")?, "base_bdev_name")?;
+            let name = required(str_param(m, "name")?, "name")?.to_string();
+            let lat = delay::Latencies {
+                avg_read: required(u64_param(m, "avg_read_latency")?, "avg_read_latency")?,
+                p99_read: required(u64_param(m, "p99_read_latency")?, "p99_read_latency")?,
+                avg_write: required(u64_param(m, "avg_write_latency")?, "avg_write_latency")?,
+                p99_write: required(u64_param(m, "p99_write_latency")?, "p99_write_latency")?,
+            };
+            delay::create(base, &name, lat, uuid_param(m)?).map_err(bdev_err)?;
+            Ok(Some(name))
+        }
+        "bdev_delay_delete" => {
+            check_known(m, &["name"])?;
+            delay::delete(required(str_param(m, "name")?, "name")?).map_err(bdev_err)?;
+            Ok(None)
+        }
+        "bdev_delay_update_latency" => {
+            check_known(m, &["delay_bdev_name", "latency_type", "latency_us"])?;
+            let name = required(str_param(m, "delay_bdev_name")?, "delay_bdev_name")?;
+            let t = required(str_param(m, "latency_type")?, "latency_type")?;
+            let us = required(u64_param(m, "latency_us")?, "latency_us")?;
+            delay::update_latency(name, t, us).map_err(bdev_err)?;
+            Ok(None)
+        }
         _ => Err(MethodError(format!("method '{method}' is not known to the bdev subsystem"))),
     }
 }
@@ -156,7 +182,7 @@ pub fn call(method: &str, params: &Value) -> Result<Option<String>, MethodError>
 /// Removes what `call` created (when a later step of a config fails).
 pub fn undo(name: &str) {
     // Splits are undone by their base's name, before the base itself.
-    if split::delete(name).is_ok() || passthru::delete(name).is_ok() || error::delete(name).is_ok() {
+    if split::delete(name).is_ok() || passthru::delete(name).is_ok() || error::delete(name).is_ok() || delay::delete(name).is_ok() {
         return;
     }
     if malloc::delete(name, None, std::ptr::null_mut()).is_err() {
@@ -183,6 +209,7 @@ mod tests {
         assert_eq!(call("bdev_split_create", &json!({"split_count": 2})), Err(MethodError("missing required parameter 'base_bdev'".into())));
         assert!(call("bdev_split_create", &json!({"base_bdev": "cfg_none", "split_count": 2})).unwrap_err().0.contains("not found"));
         assert!(call("bdev_split_delete", &json!({"base_bdev": "cfg_n"})).unwrap_err().0.contains("not split"));
+        assert!(call("bdev_delay_create", &json!({"base_bdev_name": "cfg_n", "name": "cfg_d", "avg_read_latency": 10, "p99_read_latency": 5, "avg_write_latency": 1, "p99_write_latency": 1})).unwrap_err().0.contains("below"));
         assert_eq!(call("bdev_passthru_create", &json!({"base_bdev_name": "cfg_n"})), Err(MethodError("missing required parameter 'name'".into())));
         assert!(call("bdev_error_inject_error", &json!({"name": "EE_x", "io_type": "read", "error_type": "corrupt_data"})).unwrap_err().0.contains("not supported"));
         assert!(call("bdev_error_inject_error", &json!({"name": "EE_x", "io_type": "read", "error_type": "failure"})).unwrap_err().0.contains("not found"));

@@ -13,6 +13,7 @@ pub mod config;
 pub mod io;
 pub mod malloc;
 pub mod null;
+pub mod delay;
 pub mod error;
 pub mod passthru;
 pub mod split;

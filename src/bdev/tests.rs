@@ -325,3 +325,57 @@ fn passthru_and_error_injection() {
     poll_until(t, || unsafe { (*t).is_exited() });
     thread::destroy(t);
 }
+
+#[test]
+fn delay_bdev_holds_completions() {
+    use spdk_bdev_io_type::*;
+    let t = thread::create(Some("delay_test"), None).unwrap();
+    thread::set_current(t);
+    malloc::create("dl_base", 64, 512, None).unwrap();
+    let bad = delay::Latencies { avg_read: 10, p99_read: 5, avg_write: 0, p99_write: 0 };
+    assert!(delay::create("dl_base", "dl0", bad, None).unwrap_err().to_string().contains("below"));
+    let lat = delay::Latencies { avg_read: 3000, p99_read: 3000, avg_write: 0, p99_write: 0 };
+    delay::create("dl_base", "dl0", lat, None).unwrap();
+    let b = get_by_name("dl0").unwrap();
+    let d = open("dl0", true, None, std::ptr::null_mut()).unwrap();
+    let ch = ioch::get(b.cast()).unwrap().cast();
+    let buf = crate::env::mem::alloc(512, 4096).unwrap();
+    let mut c = Ctx { done: 0, ok: false };
+    let wait = |c: &Ctx, n: u32| {
+        let start = crate::env::cpu::ticks();
+        while c.done < n {
+            assert!(crate::env::cpu::ticks() - start < 10 * crate::env::cpu::TICKS_HZ, "I/O never completed");
+            // SAFETY: the test's live thread.
+            unsafe { (*t).poll(0, 0) };
+        }
+        crate::env::cpu::ticks() - start
+    };
+    io::submit(d, ch, rq(SPDK_BDEV_IO_TYPE_WRITE, buf, 0, 1, &mut c)).unwrap();
+    wait(&c, 1);
+    assert!(c.ok);
+    io::submit(d, ch, rq(SPDK_BDEV_IO_TYPE_READ, buf, 0, 1, &mut c)).unwrap();
+    let took = wait(&c, 2);
+    assert!(c.ok);
+    assert!(took >= 3_000_000, "a read with 3 ms of latency completed after {took} ns");
+    assert!(delay::update_latency("dl0", "avg_read", 5000).unwrap_err().to_string().contains("below"));
+    assert!(delay::update_latency("dl0", "median", 1).is_err());
+    assert!(matches!(delay::update_latency("dl_base", "avg_read", 1), Err(BdevError::NotFound(_))));
+    delay::update_latency("dl0", "p99_read", 8000).unwrap();
+    delay::update_latency("dl0", "avg_read", 8000).unwrap();
+    io::submit(d, ch, rq(SPDK_BDEV_IO_TYPE_READ, buf, 0, 1, &mut c)).unwrap();
+    let took = wait(&c, 3);
+    assert!(took >= 8_000_000, "after the update, a read completed after {took} ns");
+    ioch::put(ch.cast());
+    close(d);
+    delay::delete("dl0").unwrap();
+    poll_until(t, || get_by_name("dl0").is_none());
+    close(open("dl_base", true, None, std::ptr::null_mut()).expect("claim released"));
+    malloc::delete("dl_base", None, std::ptr::null_mut()).unwrap();
+    poll_until(t, || get_by_name("dl_base").is_none());
+    crate::env::mem::free(buf);
+    thread::set_current(std::ptr::null_mut());
+    // SAFETY: the test's thread.
+    unsafe { (*t).exit() };
+    poll_until(t, || unsafe { (*t).is_exited() });
+    thread::destroy(t);
+}

@@ -29,6 +29,11 @@ static BASES: Mutex<Vec<usize>> = Mutex::new(Vec::new());
 pub(crate) trait Hook: Send + Sync {
     /// Returns a status to complete the I/O with instead of forwarding it.
     fn intercept(&self, io_type: spdk_bdev_io_type) -> Option<spdk_bdev_io_status>;
+    /// Nanoseconds to hold a finished I/O of this type before completing it
+    /// (0: at once); `roll` is uniform in 0..100, for tail latencies.
+    fn delay_ns(&self, _io_type: spdk_bdev_io_type, _roll: u32) -> u64 {
+        0
+    }
     /// The module's own type behind the hook.
     fn as_any(&self) -> &dyn std::any::Any;
 }
@@ -45,11 +50,16 @@ struct Part {
     hook: Option<Box<dyn Hook>>,
 }
 
-/// A part's channel: the base bdev's channel on the same thread.
+/// A part's channel: the base bdev's channel on the same thread, and the
+/// finished I/Os held back by a delaying hook (with their poller).
 #[repr(C)]
 struct PartChannel {
     base_ch: *mut spdk_io_channel,
     base_bdev: *mut spdk_bdev,
+    /// (deadline in ticks, the part's I/O, its status)
+    held: Vec<(u64, *mut spdk_bdev_io, i32)>,
+    poller: *mut crate::thread::poller::Poller,
+    rng: u32,
 }
 
 static FN_TABLE: spdk_bdev_fn_table = super::fn_table(destruct, submit_request, io_type_supported, get_io_channel);
@@ -81,14 +91,58 @@ extern "C" fn ch_create(io_device: *mut c_void, ctx: *mut c_void) -> c_int {
         return -libc::ENOMEM;
     };
     // SAFETY: ctx is this channel's context of size_of::<PartChannel>() bytes.
-    unsafe { (ctx as *mut PartChannel).write(PartChannel { base_ch: base_ch.cast(), base_bdev }) };
+    unsafe {
+        (ctx as *mut PartChannel).write(PartChannel {
+            base_ch: base_ch.cast(),
+            base_bdev,
+            held: Vec::new(),
+            poller: std::ptr::null_mut(),
+            rng: (crate::env::cpu::ticks() as u32) | 1,
+        })
+    };
     0
 }
 
 extern "C" fn ch_destroy(_io_device: *mut c_void, ctx: *mut c_void) {
-    // SAFETY: written by ch_create.
-    let pc = unsafe { &*(ctx as *const PartChannel) };
+    // SAFETY: written by ch_create; dropped once here.
+    let pc = unsafe { std::ptr::read(ctx as *mut PartChannel) };
+    if !pc.poller.is_null() {
+        crate::thread::poller::unregister(pc.poller);
+    }
     ioch::put(pc.base_ch.cast());
+}
+
+/// Completes the held I/Os whose time has come.
+extern "C" fn release_held(arg: *mut c_void) -> c_int {
+    // SAFETY: the poller's channel context, polled on its own thread while it lives.
+    let pc = unsafe { &mut *(arg as *mut PartChannel) };
+    if pc.held.is_empty() {
+        return 0;
+    }
+    let now = crate::env::cpu::ticks();
+    let mut due = Vec::new();
+    pc.held.retain(|&(deadline, io, status)| {
+        if deadline <= now {
+            due.push((io, status));
+            false
+        } else {
+            true
+        }
+    });
+    let busy = !due.is_empty();
+    // Completion callbacks may submit (and hold) more: the list is not borrowed here.
+    for (io, status) in due {
+        io::complete(io, status);
+    }
+    busy as c_int
+}
+
+fn part_channel<'a>(io: *mut spdk_bdev_io) -> &'a mut PartChannel {
+    // SAFETY: an I/O of a part, whose layer channel's module channel is a part channel.
+    unsafe {
+        let layer_ch = &*((*io).internal.ch as *const io::BdevChannel);
+        &mut *(ioch::ctx(layer_ch.module_ch.cast()) as *mut PartChannel)
+    }
 }
 
 extern "C" fn io_dev_gone(io_device: *mut c_void) {
@@ -113,10 +167,31 @@ fn wait_entry(io: *mut spdk_bdev_io) -> *mut spdk_bdev_io_wait_entry {
 }
 
 extern "C" fn base_done(bio: *mut spdk_bdev_io, _success: bool, arg: *mut c_void) {
-    // SAFETY: a completed base I/O; its status is final.
-    let status = unsafe { (*bio).internal.status } as i32;
+    // SAFETY: a completed base I/O; its status and type are final.
+    let (status, t) = unsafe { ((*bio).internal.status as i32, (*bio).r#type) };
     io::free_io(bio);
-    io::complete(arg as *mut spdk_bdev_io, status);
+    let io = arg as *mut spdk_bdev_io;
+    // SAFETY: the part's I/O, alive until completed.
+    let part = part_of(unsafe { (*(*io).bdev).ctxt });
+    if let Some(h) = part.hook.as_ref() {
+        let pc = part_channel(io);
+        pc.rng ^= pc.rng << 13;
+        pc.rng ^= pc.rng >> 17;
+        pc.rng ^= pc.rng << 5;
+        let t = spdk_bdev_io_type::from_raw(t as i32).unwrap_or(spdk_bdev_io_type::SPDK_BDEV_IO_TYPE_INVALID);
+        let ns = h.delay_ns(t, pc.rng % 100);
+        if ns > 0 {
+            if pc.poller.is_null() {
+                let arg = pc as *mut PartChannel as *mut c_void;
+                pc.poller = crate::thread::poller::register(release_held, arg, 0, Some("vbdev_held")).unwrap_or(std::ptr::null_mut());
+            }
+            if !pc.poller.is_null() {
+                pc.held.push((crate::env::cpu::ticks() + ns, io, status));
+                return;
+            }
+        }
+    }
+    io::complete(io, status);
 }
 
 extern "C" fn retry(arg: *mut c_void) {
@@ -129,8 +204,7 @@ fn forward(io: *mut spdk_bdev_io) {
     let (part, pc, req) = unsafe {
         let bio = &mut *io;
         let part = part_of((*bio.bdev).ctxt);
-        let layer_ch = &*(bio.internal.ch as *const io::BdevChannel);
-        let pc = &*(ioch::ctx(layer_ch.module_ch.cast()) as *const PartChannel);
+        let pc = &*part_channel(io);
         let blk = &bio.u.bdev;
         let t = spdk_bdev_io_type::from_raw(bio.r#type as i32).unwrap_or(spdk_bdev_io_type::SPDK_BDEV_IO_TYPE_INVALID);
         let reset = t == spdk_bdev_io_type::SPDK_BDEV_IO_TYPE_RESET;
