@@ -277,6 +277,48 @@ test_app_start(void)
 	spdk_app_fini();
 }
 
+/* spdk_app_start_shutdown: the application's shutdown_cb, else stop(0).    */
+static int g_shutdown_cb_ran;
+
+static void
+shutdown_cb(void)
+{
+	g_shutdown_cb_ran++;
+	spdk_app_stop(5);
+}
+
+static void
+start_then_shutdown(void *ctx)
+{
+	(void)ctx;
+	spdk_app_start_shutdown();
+}
+
+static void
+test_app_start_shutdown(void)
+{
+	struct spdk_app_opts opts;
+
+	spdk_app_opts_init(&opts, sizeof(opts));
+	opts.name = "test_event_shutdown";
+	opts.reactor_mask = "0x1";
+	opts.rpc_addr = NULL;
+	opts.no_pci = true;
+	opts.shutdown_cb = shutdown_cb;
+	CHECK_EQ_I(spdk_app_start(&opts, start_then_shutdown, NULL), 5);
+	CHECK_EQ_I(g_shutdown_cb_ran, 1);
+	spdk_app_fini();
+
+	spdk_app_opts_init(&opts, sizeof(opts));
+	opts.name = "test_event_shutdown";
+	opts.reactor_mask = "0x1";
+	opts.rpc_addr = NULL;
+	opts.no_pci = true;
+	CHECK_EQ_I(spdk_app_start(&opts, start_then_shutdown, NULL), 0);
+	CHECK_EQ_I(g_shutdown_cb_ran, 1);
+	spdk_app_fini();
+}
+
 int
 main(void)
 {
@@ -285,5 +327,6 @@ main(void)
 	test_opts_defaults();
 	test_parse_args();
 	test_app_start();
+	test_app_start_shutdown();
 	return CHECK_DONE("event");
 }
