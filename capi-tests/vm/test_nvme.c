@@ -532,6 +532,115 @@ test_sgl(struct spdk_nvme_ns *ns, struct spdk_nvme_qpair *q)
 	spdk_free(rb);
 }
 
+/* The remaining I/O entry points: _ext vectors, _with_md (no metadata on
+ * this namespace), raw I/O and admin commands, printing, getters. */
+static void
+test_more_entry_points(struct spdk_nvme_ns *ns, struct spdk_nvme_qpair *q)
+{
+	uint32_t ss = spdk_nvme_ns_get_sector_size(ns);
+	uint8_t *wb = spdk_zmalloc(4 * ss, 4096, NULL, SPDK_ENV_NUMA_ID_ANY, SPDK_MALLOC_DMA);
+	/* At least 4 KiB: it also takes an identify page. */
+	uint8_t *rb = spdk_zmalloc(4 * ss < 4096 ? 4096 : 4 * ss, 4096, NULL, SPDK_ENV_NUMA_ID_ANY, SPDK_MALLOC_DMA);
+	struct spdk_nvme_ns_cmd_ext_io_opts xo;
+	struct sgl_ctx w = {0}, r = {0};
+	struct spdk_nvme_cmd cmd;
+	struct waiter k = {0};
+	uint32_t nsid = spdk_nvme_ns_get_id(ns);
+
+	memset(&xo, 0, sizeof(xo));
+	xo.size = sizeof(xo);
+	fill(wb, 4 * ss, 900, ss, 9);
+	w.iov[0] = (struct iovec){wb, 4 * ss};
+	w.iovcnt = 1;
+	CHECK(spdk_nvme_ns_cmd_writev_ext(ns, q, 900, 4, sgl_cpl, &w, sgl_reset, sgl_next, &xo) == 0);
+	wait_io(q, &w.w);
+	CHECK(w.w.done == 1 && !spdk_nvme_cpl_is_error(&w.w.cpl));
+	r.iov[0] = (struct iovec){rb, 4 * ss};
+	r.iovcnt = 1;
+	CHECK(spdk_nvme_ns_cmd_readv_ext(ns, q, 900, 4, sgl_cpl, &r, sgl_reset, sgl_next, &xo) == 0);
+	wait_io(q, &r.w);
+	CHECK(r.w.done == 1 && verify(rb, 4 * ss, 900, ss, 9));
+
+	fill(wb, 4 * ss, 910, ss, 10);
+	CHECK(spdk_nvme_ns_cmd_write_with_md(ns, q, wb, NULL, 910, 4, on_cpl, &k, 0, 0, 0) == 0);
+	wait_io(q, &k);
+	CHECK(k.done == 1 && !spdk_nvme_cpl_is_error(&k.cpl));
+	memset(rb, 0, 4 * ss);
+	memset(&k, 0, sizeof(k));
+	CHECK(spdk_nvme_ns_cmd_read_with_md(ns, q, rb, NULL, 910, 4, on_cpl, &k, 0, 0, 0) == 0);
+	wait_io(q, &k);
+	CHECK(k.done == 1 && verify(rb, 4 * ss, 910, ss, 10));
+
+	/* Raw I/O: a read of the same blocks built by hand. */
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.opc = SPDK_NVME_OPC_READ;
+	cmd.nsid = nsid;
+	cmd.cdw10 = 910;
+	cmd.cdw12 = 3; /* 0-based: four blocks */
+	memset(rb, 0, 4 * ss);
+	memset(&k, 0, sizeof(k));
+	CHECK(spdk_nvme_ctrlr_cmd_io_raw(g_ctrlr, q, &cmd, rb, 4 * ss, on_cpl, &k) == 0);
+	wait_io(q, &k);
+	CHECK(k.done == 1 && verify(rb, 4 * ss, 910, ss, 10));
+	spdk_nvme_qpair_print_command(q, &cmd);
+	spdk_nvme_qpair_print_completion(q, &k.cpl);
+	memset(rb, 0, 4 * ss);
+	memset(&k, 0, sizeof(k));
+	CHECK(spdk_nvme_ctrlr_cmd_io_raw_with_md(g_ctrlr, q, &cmd, rb, 4 * ss, NULL, on_cpl, &k) == 0);
+	wait_io(q, &k);
+	CHECK(k.done == 1 && verify(rb, 4 * ss, 910, ss, 10));
+	CHECK(spdk_nvme_qpair_get_failure_reason(q) == SPDK_NVME_QPAIR_FAILURE_NONE);
+
+	/* Raw admin: identify namespace, compared with what the driver keeps. */
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.opc = SPDK_NVME_OPC_IDENTIFY;
+	cmd.nsid = nsid;
+	cmd.cdw10 = SPDK_NVME_IDENTIFY_NS;
+	memset(rb, 0, 4096);
+	memset(&k, 0, sizeof(k));
+	CHECK(spdk_nvme_ctrlr_cmd_admin_raw(g_ctrlr, &cmd, rb, 4096, on_cpl, &k) == 0);
+	wait_admin(&k);
+	CHECK(k.done == 1 && !spdk_nvme_cpl_is_error(&k.cpl));
+	CHECK(((struct spdk_nvme_ns_data *)rb)->nsze == spdk_nvme_ns_get_data(ns)->nsze);
+	CHECK(((struct spdk_nvme_ns_data *)rb)->nsze == spdk_nvme_ns_get_num_sectors(ns));
+	CHECK(((struct spdk_nvme_ns_data *)rb)->flbas.format == spdk_nvme_ns_get_data(ns)->flbas.format);
+
+	/* Getters. */
+	CHECK(spdk_nvme_ns_get_md_size(ns) == 0);
+	CHECK(spdk_nvme_ns_get_csi(ns) == SPDK_NVME_CSI_NVM);
+	CHECK(spdk_nvme_ns_get_optimal_io_boundary(ns) == 0);
+	CHECK(spdk_nvme_ctrlr_get_regs_vs(g_ctrlr).bits.mjr == 1);
+	CHECK(spdk_nvme_ctrlr_get_num_ns(g_ctrlr) >= 1);
+	CHECK(spdk_nvme_ctrlr_is_active_ns(g_ctrlr, nsid));
+	CHECK(!spdk_nvme_ctrlr_is_active_ns(g_ctrlr, spdk_nvme_ctrlr_get_num_ns(g_ctrlr) + 1));
+	spdk_free(wb);
+	spdk_free(rb);
+}
+
+/* A failed controller refuses I/O until a reset brings it back. */
+static void
+test_fail_and_recover(struct spdk_nvme_ns *ns)
+{
+	struct spdk_nvme_qpair *q;
+	uint8_t *buf = spdk_zmalloc(4096, 4096, NULL, SPDK_ENV_NUMA_ID_ANY, SPDK_MALLOC_DMA);
+	struct waiter w = {0};
+
+	CHECK(!spdk_nvme_ctrlr_is_failed(g_ctrlr));
+	spdk_nvme_ctrlr_fail(g_ctrlr);
+	CHECK(spdk_nvme_ctrlr_is_failed(g_ctrlr));
+	CHECK(spdk_nvme_ctrlr_reset(g_ctrlr) == 0);
+	CHECK(!spdk_nvme_ctrlr_is_failed(g_ctrlr));
+	q = spdk_nvme_ctrlr_alloc_io_qpair(g_ctrlr, NULL, 0);
+	CHECK(q != NULL);
+	if (q != NULL) {
+		CHECK(spdk_nvme_ns_cmd_read(ns, q, buf, 0, 1, on_cpl, &w, 0) == 0);
+		wait_io(q, &w);
+		CHECK(w.done == 1 && !spdk_nvme_cpl_is_error(&w.cpl));
+		spdk_nvme_ctrlr_free_io_qpair(q);
+	}
+	spdk_free(buf);
+}
+
 static int g_disconnected;
 
 static void
@@ -663,6 +772,8 @@ main(void)
 	test_commands(ns, q);
 	printf("== test_sgl\n");
 	test_sgl(ns, q);
+	printf("== test_more_entry_points\n");
+	test_more_entry_points(ns, q);
 	printf("== %s\n", "test_exhaustion");
 	test_exhaustion(ns);
 	printf("== %s\n", "test_timeout");
@@ -685,9 +796,16 @@ main(void)
 	printf("== test_poll_group\n");
 	test_poll_group(ns);
 	CHECK(spdk_nvme_ctrlr_free_io_qpair(q) == 0);
+	printf("== test_fail_and_recover\n");
+	test_fail_and_recover(ns);
 	printf("== test_async_probe_detach\n");
 	test_async_probe_detach();
-	CHECK(spdk_nvme_detach(g_ctrlr) == 0);
+	{
+		struct spdk_nvme_detach_ctx *dctx = NULL;
+
+		CHECK(spdk_nvme_detach_async(g_ctrlr, &dctx) == 0);
+		spdk_nvme_detach_poll(dctx);
+	}
 	spdk_env_fini();
 	return CHECK_DONE("nvme");
 }
