@@ -15,6 +15,8 @@ pub mod env;
 pub mod event;
 /// cbindgen:ignore
 pub mod nvme;
+/// cbindgen:ignore
+pub mod rpc;
 pub mod log;
 /// cbindgen:ignore
 pub mod thread;

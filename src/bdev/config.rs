@@ -58,8 +58,24 @@ fn required<T>(v: Option<T>, key: &str) -> Result<T, MethodError> {
     v.ok_or_else(|| MethodError(format!("missing required parameter '{key}'")))
 }
 
+thread_local! {
+    /// The errno of the last bdev error a method met on this thread (for RPC codes).
+    static LAST_ERRNO: std::cell::Cell<i32> = const { std::cell::Cell::new(0) };
+}
+
 fn bdev_err(e: BdevError) -> MethodError {
+    LAST_ERRNO.with(|c| c.set(e.errno()));
     MethodError(e.to_string())
+}
+
+/// As `call`, with an error code as JSON-RPC gives it: `-errno` when the
+/// bdev layer refused, "invalid params" (-32602) when the parameters did.
+pub fn call_coded(method: &str, params: &Value) -> Result<Option<String>, (i32, String)> {
+    LAST_ERRNO.with(|c| c.set(0));
+    call(method, params).map_err(|e| {
+        let errno = LAST_ERRNO.with(|c| c.replace(0));
+        (if errno != 0 { -errno } else { -32602 }, e.0)
+    })
 }
 
 fn next_free_name(prefix: &str) -> String {
@@ -76,6 +92,20 @@ pub fn call(method: &str, params: &Value) -> Result<Option<String>, MethodError>
                 let n = u32::try_from(n).map_err(|_| MethodError(format!("bdev_io_pool_size {n} is too large")))?;
                 super::set_pool_size(n).map_err(bdev_err)?;
             }
+            Ok(None)
+        }
+        "bdev_wait_for_examine" => {
+            check_known(m, &[])?;
+            Ok(None)
+        }
+        "bdev_malloc_delete" => {
+            check_known(m, &["name"])?;
+            malloc::delete(required(str_param(m, "name")?, "name")?, None, std::ptr::null_mut()).map_err(bdev_err)?;
+            Ok(None)
+        }
+        "bdev_null_delete" => {
+            check_known(m, &["name"])?;
+            null::delete(required(str_param(m, "name")?, "name")?, None, std::ptr::null_mut()).map_err(bdev_err)?;
             Ok(None)
         }
         "bdev_malloc_create" => {

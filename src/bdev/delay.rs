@@ -96,3 +96,10 @@ pub fn update_latency(name: &str, latency_type: &str, us: u64) -> Result<(), Bde
     d.0[i].store(us.saturating_mul(1000), Ordering::Relaxed);
     Ok(())
 }
+
+/// The latencies of delay bdev `b` in microseconds, if it is one.
+pub(crate) fn latencies_of(b: *mut crate::capi::bdev_types::spdk_bdev) -> Option<Latencies> {
+    let d = vbdev::hook_of_bdev(b)?.as_any().downcast_ref::<Delays>()?;
+    let us = |i: usize| d.0[i].load(Ordering::Relaxed) / 1000;
+    Some(Latencies { avg_read: us(AVG_READ), p99_read: us(P99_READ), avg_write: us(AVG_WRITE), p99_write: us(P99_WRITE) })
+}

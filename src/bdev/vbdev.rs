@@ -457,6 +457,41 @@ pub(crate) fn remove_part(module: *mut spdk_bdev_module, name: &str) -> Result<(
     super::unregister(b, None, std::ptr::null_mut())
 }
 
+/// What a part is, for the JSON methods: its module's name, its base, its
+/// window and its place among the parts of that base.
+pub(crate) struct PartInfo {
+    pub module: String,
+    pub base_name: String,
+    pub offset_blocks: u64,
+    pub index: usize,
+    pub count: usize,
+}
+
+/// Describes `b` if it is a part made by this core.
+pub(crate) fn part_info(b: *mut spdk_bdev) -> Option<PartInfo> {
+    let bd = super::bdev_ref(b);
+    if !std::ptr::eq(bd.fn_table, &FN_TABLE) {
+        return None;
+    }
+    let part = part_of(bd.ctxt);
+    let _g = BASES.lock();
+    // SAFETY: the base outlives its parts; its part list changes under BASES.
+    let base = unsafe { &*part.base };
+    let index = base.parts.iter().position(|&p| p == bd.ctxt as usize)?;
+    // SAFETY: modules are static; their names are C strings.
+    let module = unsafe { std::ffi::CStr::from_ptr((*(base.module as *const spdk_bdev_module)).name) }.to_string_lossy().into_owned();
+    Some(PartInfo { module, base_name: base.name.clone(), offset_blocks: part.offset_blocks, index, count: base.parts.len() })
+}
+
+/// The hook of bdev `b` if it is a part with one.
+pub(crate) fn hook_of_bdev<'a>(b: *mut spdk_bdev) -> Option<&'a dyn Hook> {
+    let bd = super::bdev_ref(b);
+    if !std::ptr::eq(bd.fn_table, &FN_TABLE) {
+        return None;
+    }
+    part_of(bd.ctxt).hook.as_deref()
+}
+
 /// The hook of part `name` of `module`, if it is one of its parts.
 pub(crate) fn hook_of<'a>(module: *mut spdk_bdev_module, name: &str) -> Option<&'a dyn Hook> {
     let b = super::get_by_name(name)?;

@@ -348,7 +348,7 @@ fn start_job(name: String, opts: Opts, core: u32) {
 fn main() {
     let opts = parse();
     *OPTS.lock().unwrap() = Some(opts.clone());
-    let cfg = app::AppConfig { name: "bdevperf".into(), reactor_mask: Some(opts.mask.clone()), json_config_file: opts.json.clone(), ..Default::default() };
+    let cfg = app::AppConfig { name: "bdevperf".into(), reactor_mask: Some(opts.mask.clone()), json_config_file: opts.json.clone(), rpc_addr: None, ..Default::default() };
     let o = opts.clone();
     let rc = app::start(
         cfg,

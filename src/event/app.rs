@@ -71,6 +71,31 @@ static STOPPING: AtomicBool = AtomicBool::new(false);
 static RC: AtomicI32 = AtomicI32::new(0);
 static CORE_MASK: Mutex<Option<Box<spdk_cpuset>>> = Mutex::new(None);
 
+type InitFn = Box<dyn FnOnce(Box<dyn FnOnce(i32) + Send>) + Send>;
+/// The subsystem start sequence, kept until `framework_start_init` under `--wait-for-rpc`.
+static PENDING_INIT: Mutex<Option<InitFn>> = Mutex::new(None);
+static INIT_DONE: AtomicBool = AtomicBool::new(false);
+static INIT_WAITERS: Mutex<Vec<Box<dyn FnOnce() + Send>>> = Mutex::new(Vec::new());
+
+/// Starts the subsystems now (`framework_start_init`); `done` gets 0 or a negative errno.
+pub fn start_init(done: Box<dyn FnOnce(i32) + Send>) {
+    match PENDING_INIT.lock().take() {
+        Some(init) => init(done),
+        None => done(-libc::EALREADY),
+    }
+}
+
+/// Calls `f` once the subsystems have started (at once if they have).
+pub fn wait_init(f: Box<dyn FnOnce() + Send>) {
+    let mut w = INIT_WAITERS.lock();
+    if INIT_DONE.load(Ordering::Acquire) {
+        drop(w);
+        f();
+    } else {
+        w.push(f);
+    }
+}
+
 extern "C" fn on_signal(_sig: libc::c_int) {
     reactor::SHUTDOWN_SIGNALED.store(true, Ordering::Release);
 }
@@ -134,14 +159,14 @@ impl std::fmt::Display for AppError {
         match self {
             AppError::AlreadyRunning => write!(f, "an application is already running in this process"),
             AppError::Env(e) => write!(f, "environment: {e}"),
-            AppError::NeedsRpc => write!(f, "--wait-for-rpc needs the JSON-RPC server, which this build does not include yet"),
+            AppError::NeedsRpc => write!(f, "--wait-for-rpc needs the JSON-RPC server (an RPC listen address)"),
             AppError::Thread => write!(f, "could not create the reactor threads"),
         }
     }
 }
 
 fn setup(cfg: &AppConfig) -> Result<(), AppError> {
-    if cfg.delay_subsystem_init {
+    if cfg.delay_subsystem_init && cfg.rpc_addr.is_none() {
         return Err(AppError::NeedsRpc);
     }
     env::init(env::EnvConfig {
@@ -213,9 +238,13 @@ pub fn start(cfg: AppConfig, start_fn: Box<dyn FnOnce() + Send>) -> i32 {
     let app = unsafe { &*app_thread };
     let json = cfg.json_config_file.clone();
     let ignore_errors = cfg.json_config_ignore_errors;
-    let sent = thread::send_fn(app, move || {
+    let rpc_addr = cfg.rpc_addr.clone();
+    let delay_init = cfg.delay_subsystem_init;
+    INIT_DONE.store(false, Ordering::Release);
+    let init: InitFn = Box::new(move |done| {
         subsystem::init_all(Box::new(move |rc| {
             if rc != 0 {
+                done(rc);
                 stop(rc);
                 return;
             }
@@ -223,17 +252,40 @@ pub fn start(cfg: AppConfig, start_fn: Box<dyn FnOnce() + Send>) -> i32 {
                 if let Err(e) = super::json_config::load_file(path) {
                     crate::log::error(format_args!("JSON configuration: {e}\n"));
                     if !ignore_errors {
+                        done(-libc::EINVAL);
                         stop(-libc::EINVAL);
                         return;
                     }
                 }
             }
+            crate::rpc::set_state(crate::rpc::RUNTIME);
+            INIT_DONE.store(true, Ordering::Release);
+            done(0);
+            let waiters = std::mem::take(&mut *INIT_WAITERS.lock());
+            waiters.into_iter().for_each(|w| w());
             // SAFETY: as above; the app thread outlives the start sequence.
             let app = unsafe { &*thread::app_thread() };
             if thread::send_fn(app, start_fn).is_err() {
                 stop(-libc::ENOMEM);
             }
         }))
+    });
+    let sent = thread::send_fn(app, move || {
+        crate::rpc::set_state(crate::rpc::STARTUP);
+        if let Some(addr) = rpc_addr {
+            crate::rpc::register_builtin();
+            if let Err(e) = crate::rpc::server::start(&addr) {
+                crate::log::error(format_args!("spdk_app_start: JSON-RPC server: {e}\n"));
+                stop(-libc::EINVAL);
+                return;
+            }
+        }
+        if delay_init {
+            crate::log::notice(format_args!("Waiting for framework_start_init over JSON-RPC\n"));
+            *PENDING_INIT.lock() = Some(init);
+        } else {
+            init(Box::new(|_| {}));
+        }
     });
     if sent.is_err() {
         stop(-libc::ENOMEM);
@@ -301,7 +353,12 @@ pub fn stop(rc: i32) {
     }
     RC.store(rc, Ordering::Release);
     let app = thread::app_thread();
-    let finish = || subsystem::fini_all(Box::new(reactor::stop_all));
+    let finish = || {
+        crate::rpc::server::stop();
+        PENDING_INIT.lock().take();
+        INIT_WAITERS.lock().clear();
+        subsystem::fini_all(Box::new(reactor::stop_all))
+    };
     // SAFETY: the app thread lives until the reactors stop, which happens only
     // after this sequence.
     if app.is_null() || thread::send_fn(unsafe { &*app }, finish).is_err() {

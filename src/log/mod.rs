@@ -106,7 +106,7 @@ pub fn would_emit(level: i32) -> bool {
     level != LOG_DISABLED && (level <= print_level() || level <= self::level())
 }
 
-fn level_name(level: i32) -> &'static str {
+pub(crate) fn level_name(level: i32) -> &'static str {
     match level {
         LOG_ERROR => "ERROR",
         LOG_WARN => "WARNING",
