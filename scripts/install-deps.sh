@@ -5,6 +5,8 @@
 set -euo pipefail
 
 pkgs=(build-essential pkg-config valgrind git make)
+# SPDK's Python RPC client (PyPI "spdk") runs in a venv of its own.
+pkgs+=(python3 python3-venv)
 # The VM harness (scripts/vm) boots a Debian kernel in QEMU.
 pkgs+=(qemu-system-x86 busybox-static cpio kmod)
 
@@ -28,4 +30,11 @@ if ! command -v cargo >/dev/null 2>&1; then
 		echo "install-deps: no Rust toolchain (cargo) on this machine" >&2
 	fi
 	exit 1
+fi
+
+# SPDK's own JSON-RPC client, to drive rspdk_tgt as SPDK users do.
+venv="$HOME/.cache/rspdk-pyenv"
+if [ ! -x "$venv/bin/spdk-rpc" ]; then
+	python3 -m venv "$venv"
+	"$venv/bin/pip" install -q spdk
 fi

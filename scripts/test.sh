@@ -31,6 +31,9 @@ make -C capi-tests test
 step "bdevperf: JSON config, verify, workloads, a broken config"
 scripts/bdev/bdevperf-smoke.sh
 
+step "rspdk_tgt and JSON-RPC, driven by SPDK's spdk-rpc"
+SPDK_RPC="$HOME/.cache/rspdk-pyenv/bin/spdk-rpc" scripts/rpc/rpc-tests.sh
+
 step "as an ordinary user, without hugepages (pinned anonymous memory)"
 if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null 2>&1; then
 	for t in test_env test_thread test_event; do

@@ -109,7 +109,7 @@ pub fn call(method: &str, params: &Value) -> Result<Option<String>, MethodError>
             Ok(None)
         }
         "bdev_malloc_create" => {
-            check_known(m, &["name", "num_blocks", "block_size", "physical_block_size", "uuid", "optimal_io_boundary", "md_size", "md_interleave", "dif_type", "dif_is_head_of_md"])?;
+            check_known(m, &["name", "num_blocks", "block_size", "physical_block_size", "uuid", "optimal_io_boundary", "md_size", "md_interleave", "dif_type", "dif_is_head_of_md", "dif_pi_format", "numa_id"])?;
             let num_blocks = required(u64_param(m, "num_blocks")?, "num_blocks")?;
             let block_size = required(u64_param(m, "block_size")?, "block_size")?;
             let block_size = u32::try_from(block_size).map_err(|_| MethodError(format!("block_size {block_size} is too large")))?;

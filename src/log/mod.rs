@@ -259,7 +259,7 @@ pub fn register_internal_flag(name: &'static CStr) {
 }
 
 pub fn register_builtin_flags() {
-    for n in [c"thread", c"reactor", c"app", c"env", c"log"] {
+    for n in [c"thread", c"reactor", c"app", c"env", c"log", c"bdev", c"nvme", c"rpc"] {
         register_internal_flag(n);
     }
 }

@@ -200,7 +200,7 @@ fn iostat_next(mut todo: Vec<*mut spdk_bdev>, mut done: Vec<Value>, mode: ResetM
 }
 
 fn bdev_get_iostat(p: Value, r: Responder) {
-    let parsed = Params::new("bdev_get_iostat", &p, &["name", "per_channel", "reset_mode"]).and_then(|p| {
+    let parsed = Params::new("bdev_get_iostat", &p, &["name", "names", "per_channel", "reset_mode"]).and_then(|p| {
         if p.bool("per_channel")? == Some(true) {
             return Err("bdev_get_iostat: per_channel statistics are not supported yet".to_string());
         }
@@ -210,19 +210,28 @@ fn bdev_get_iostat(p: Value, r: Responder) {
             Some("maxmin") => ResetMode::MaxMin,
             Some(m) => return Err(format!("bdev_get_iostat: reset_mode '{m}' is not one of all, maxmin, none")),
         };
-        Ok((p.str("name")?.map(str::to_string), mode))
+        let mut names: Vec<String> = p.str("name")?.map(str::to_string).into_iter().collect();
+        match p.get("names") {
+            None => {}
+            Some(Value::Array(a)) if a.iter().all(Value::is_string) => names.extend(a.iter().filter_map(Value::as_str).map(str::to_string)),
+            Some(v) => return Err(format!("bdev_get_iostat: names must be an array of strings, not {v}")),
+        }
+        Ok((names, mode))
     });
-    let (name, mode) = match parsed {
+    let (names, mode) = match parsed {
         Ok(v) => v,
         Err(e) => return r.invalid(e),
     };
-    let mut todo = match name {
-        Some(n) => match find(&n) {
-            Some(b) => vec![b],
+    let mut todo = Vec::new();
+    for n in &names {
+        match find(n) {
+            Some(b) => todo.push(b),
             None => return r.err(-libc::ENODEV, format!("bdev_get_iostat: bdev '{n}' not found")),
-        },
-        None => bdev::list(),
-    };
+        }
+    }
+    if names.is_empty() {
+        todo = bdev::list();
+    }
     todo.reverse();
     iostat_next(todo, Vec::new(), mode, r);
 }

@@ -199,7 +199,7 @@ impl<'a> Params<'a> {
         }
     }
 
-    fn get(&self, key: &str) -> Option<&'a Value> {
+    pub fn get(&self, key: &str) -> Option<&'a Value> {
         self.m.and_then(|m| m.get(key)).filter(|v| !v.is_null())
     }
 

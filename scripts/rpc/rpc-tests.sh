@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+#   SPDX-License-Identifier: BSD-3-Clause
+# rspdk_tgt driven by SPDK's own RPC client (PyPI "spdk", command spdk-rpc):
+# every framework, log, thread and bdev method, the results checked; the
+# save_config round trips (restart with --json, and load_config into a
+# --wait-for-rpc instance); config errors at start; raw malformed requests.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+tgt=target/release/rspdk_tgt
+RPC=${SPDK_RPC:-$(command -v spdk-rpc || echo "$HOME/.cache/rspdk-pyenv/bin/spdk-rpc")}
+PY=${SPDK_PY:-$(dirname "$RPC")/python3}
+[ -x "$PY" ] || PY=python3
+work=$(mktemp -d)
+sock=$work/spdk.sock
+pid=
+cleanup() {
+	[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+pass=0
+fail=0
+ok() { echo "rpc-tests: ok: $*"; pass=$((pass + 1)); }
+bad() { echo "rpc-tests: FAILED: $*"; fail=$((fail + 1)); }
+rpc() { "$RPC" -s "$sock" "$@"; }
+# jq-like: jget 'PYTHON EXPRESSION over d' < json
+jget() { "$PY" -c 'import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"; }
+
+start() {
+	"$tgt" -r "$sock" "$@" >"$work/tgt.log" 2>&1 &
+	pid=$!
+	for _ in $(seq 100); do
+		[ -S "$sock" ] && "$RPC" -s "$sock" -t 2 spdk_get_version >/dev/null 2>&1 && return 0
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	cat "$work/tgt.log"
+	return 1
+}
+stop() {
+	rpc spdk_kill_instance SIGTERM >/dev/null || true
+	for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	if kill -0 "$pid" 2>/dev/null; then bad "rspdk_tgt did not stop on spdk_kill_instance"; kill -9 "$pid"; fi
+	wait "$pid" 2>/dev/null || true
+	pid=
+}
+expect_err() { # expect_err WHAT PATTERN CMD...
+	local what=$1 pat=$2 out
+	shift 2
+	if out=$(rpc "$@" 2>&1); then bad "$what: succeeded"; elif grep -qE -- "$pat" <<<"$out"; then ok "$what"; else echo "$out"; bad "$what: wrong error"; fi
+}
+
+start
+# Framework methods.
+[ "$(rpc spdk_get_version | jget 'd["fields"]["major"]')" = 26 ] && ok spdk_get_version || bad spdk_get_version
+n=$(rpc rpc_get_methods | jget 'len([m for m in d if m.startswith(("bdev_","framework_","log_","thread_"))])')
+[ "$n" -ge 30 ] && ok "rpc_get_methods lists $n methods" || bad "rpc_get_methods ($n)"
+rpc rpc_get_methods --current | jget '"framework_start_init" not in d and "bdev_malloc_create" in d' | grep -q True && ok "rpc_get_methods --current after init" || bad "rpc_get_methods --current"
+rpc framework_wait_init >/dev/null && ok framework_wait_init || bad framework_wait_init
+rpc framework_get_subsystems | jget '[s["subsystem"] for s in d]' | grep -q "'bdev'" && ok framework_get_subsystems || bad framework_get_subsystems
+rpc framework_get_reactors | jget 'd["reactors"][0]["lw_threads"][0]["name"]' | grep -q app_thread && ok framework_get_reactors || bad framework_get_reactors
+rpc thread_get_stats | jget 'd["threads"][0]["name"] == "app_thread" and d["threads"][0]["timed_pollers_count"] >= 1' | grep -q True && ok thread_get_stats || bad thread_get_stats
+rpc thread_get_pollers | jget '"rpc_subsystem_poll" in [p["name"] for p in d["threads"][0]["timed_pollers"]]' | grep -q True && ok thread_get_pollers || bad thread_get_pollers
+expect_err "framework_start_init after init" "after framework is initialized|before framework is initialized" framework_start_init
+expect_err "framework_get_config of an unknown subsystem" "not found" framework_get_config nosuch
+# Log methods.
+rpc log_set_level DEBUG && [ "$(rpc log_get_level)" = '"DEBUG"' ] && rpc log_set_level NOTICE && ok "log_set_level / log_get_level" || bad log level
+rpc log_set_print_level WARNING && [ "$(rpc log_get_print_level)" = '"WARNING"' ] && rpc log_set_print_level NOTICE && ok "log_set_print_level / log_get_print_level" || bad print level
+rpc log_set_flag rpc && rpc log_get_flags | jget 'd["rpc"]' | grep -q True && rpc log_clear_flag rpc && rpc log_get_flags | jget 'd["rpc"]' | grep -q False \
+	&& ok "log_set_flag / log_clear_flag / log_get_flags" || bad "log flags"
+expect_err "log_set_flag with an unknown flag" "no log flag" log_set_flag no_such_flag_xyz
+
+# bdev methods.
+[ "$(rpc bdev_malloc_create -b Malloc0 32 512)" = Malloc0 ] && ok "bdev_malloc_create" || bad bdev_malloc_create
+rpc bdev_get_bdevs -b Malloc0 | jget 'd[0]["num_blocks"] == 65536 and d[0]["block_size"] == 512 and d[0]["product_name"] == "Malloc disk"' | grep -q True \
+	&& ok "bdev_get_bdevs shows the size" || bad "bdev_get_bdevs size"
+[ "$(rpc bdev_malloc_create 8 4096)" = Malloc1 ] && ok "bdev_malloc_create picks the next free name" || bad "malloc auto name"
+expect_err "bdev_malloc_create with block size 513" "block_size 513" bdev_malloc_create -b Bad 8 513
+expect_err "bdev_malloc_create twice" "already exists" bdev_malloc_create -b Malloc0 8 512
+[ "$(rpc bdev_null_create Null0 16 4096)" = Null0 ] && rpc bdev_get_bdevs -b Null0 | jget 'd[0]["num_blocks"]' | grep -qx 4096 && ok "bdev_null_create" || bad bdev_null_create
+[ "$(rpc bdev_split_create Malloc1 4 | tr -s ' \n' ' ')" = "Malloc1p0 Malloc1p1 Malloc1p2 Malloc1p3 " ] && ok bdev_split_create || bad bdev_split_create
+rpc bdev_get_bdevs -b Malloc1 | jget 'd[0]["claimed"]' | grep -q True && ok "the split base shows as claimed" || bad "split base claimed"
+[ "$(rpc bdev_passthru_create -b Malloc1p0 -p PT0)" = PT0 ] && ok bdev_passthru_create || bad bdev_passthru_create
+rpc bdev_error_create Malloc0 >/dev/null && rpc bdev_get_bdevs -b EE_Malloc0 >/dev/null && ok bdev_error_create || bad bdev_error_create
+rpc bdev_error_inject_error EE_Malloc0 write failure -n 3 && ok bdev_error_inject_error || bad bdev_error_inject_error
+expect_err "bdev_error_inject_error on a missing bdev" "not found" bdev_error_inject_error EE_Nope read failure
+[ "$(rpc bdev_delay_create -b Null0 -d Delay0 -r 100 -t 200 -w 300 -n 400)" = Delay0 ] && ok bdev_delay_create || bad bdev_delay_create
+rpc bdev_delay_update_latency Delay0 avg_read 150 && rpc bdev_get_bdevs -b Delay0 | jget 'd[0]["driver_specific"]["delay"]["avg_read_latency"]' | grep -qx 150 \
+	&& ok bdev_delay_update_latency || bad bdev_delay_update_latency
+expect_err "bdev_delay_update_latency above its p99" "below" bdev_delay_update_latency Delay0 avg_read 250
+rpc bdev_get_iostat --names Malloc0 | jget 'd["bdevs"][0]["name"] == "Malloc0" and d["tick_rate"] > 0' | grep -q True && ok bdev_get_iostat || bad bdev_get_iostat
+rpc bdev_get_iostat | jget 'len(d["bdevs"])' | grep -qx "$(rpc bdev_get_bdevs | jget 'len(d)')" && ok "bdev_get_iostat of every bdev" || bad "bdev_get_iostat all"
+expect_err "bdev_get_iostat of a missing bdev" "not found" bdev_get_iostat --names Nope
+rpc bdev_wait_for_examine && ok bdev_wait_for_examine || bad bdev_wait_for_examine
+expect_err "bdev_get_bdevs of a missing bdev (waiting 200 ms)" "not found" bdev_get_bdevs -b Nope -t 200
+rpc thread_get_io_channels | jget 'd["threads"][0]["name"]' | grep -q app_thread && ok thread_get_io_channels || bad thread_get_io_channels
+expect_err "bdev_set_options after init" "before framework is initialized" bdev_set_options -p 1023
+
+# save_config, then a restart with --json on it: the same configuration.
+rpc save_config >"$work/saved1.json"
+"$PY" -c 'import json,sys; c=json.load(open(sys.argv[1])); m=[x["method"] for s in c["subsystems"] if s["subsystem"]=="bdev" for x in s["config"]]; print(m)' "$work/saved1.json" \
+	| grep -q "'bdev_malloc_create', 'bdev_malloc_create', 'bdev_null_create', 'bdev_split_create', 'bdev_passthru_create', 'bdev_error_create', 'bdev_delay_create'" \
+	&& ok "save_config lists every object in creation order" || { cat "$work/saved1.json"; bad "save_config order"; }
+stop
+start --json "$work/saved1.json"
+rpc save_config >"$work/saved2.json"
+cmp -s "$work/saved1.json" "$work/saved2.json" && ok "restart with --json on the saved config: save_config is equal" || { diff "$work/saved1.json" "$work/saved2.json"; bad "round trip via --json"; }
+stop
+# load_config into a --wait-for-rpc instance.
+start --wait-for-rpc
+expect_err "bdev_get_bdevs before framework_start_init" "after framework is initialized" bdev_get_bdevs
+rpc rpc_get_methods --current | jget '"framework_start_init" in d and "bdev_set_options" in d and "bdev_malloc_create" not in d' | grep -q True \
+	&& ok "before init, only startup methods are current" || bad "startup methods"
+rpc load_config <"$work/saved1.json"
+rpc save_config >"$work/saved3.json"
+cmp -s "$work/saved1.json" "$work/saved3.json" && ok "load_config into --wait-for-rpc: save_config is equal" || { diff "$work/saved1.json" "$work/saved3.json"; bad "round trip via load_config"; }
+# Deletes: each object gone afterwards.
+rpc bdev_delay_delete Delay0 && rpc bdev_error_delete EE_Malloc0 && rpc bdev_passthru_delete PT0 && rpc bdev_split_delete Malloc1 \
+	&& rpc bdev_null_delete Null0 && rpc bdev_malloc_delete Malloc0 && rpc bdev_malloc_delete Malloc1 && ok "every delete method" || bad "deletes"
+[ "$(rpc bdev_get_bdevs | jget 'len(d)')" = 0 ] && ok "no bdev left after the deletes" || bad "bdevs left: $(rpc bdev_get_bdevs | jget '[b["name"] for b in d]')"
+expect_err "bdev_malloc_delete of a missing bdev" "not found" bdev_malloc_delete Malloc0
+stop
+
+# --wait-for-rpc then framework_start_init with bdev_set_options first.
+start --wait-for-rpc
+rpc bdev_set_options -p 1023 && rpc framework_start_init && rpc framework_wait_init && rpc framework_get_config bdev | jget 'd[0]["params"]["bdev_io_pool_size"]' | grep -qx 1023 \
+	&& ok "bdev_set_options before framework_start_init takes effect" || bad "bdev_set_options at startup"
+stop
+
+# A config error at start names the file, the method and the parameter; nothing is left.
+cat >"$work/bad.json" <<'JSON'
+{"subsystems": [{"subsystem": "bdev", "config": [
+  {"method": "bdev_malloc_create", "params": {"name": "Good0", "num_blocks": 64, "block_size": 512}},
+  {"method": "bdev_null_create", "params": {"name": "Bad0", "num_blocks": 64, "block_size": 4096, "colour": "red"}}
+]}]}
+JSON
+if out=$("$tgt" -r "$sock" --json "$work/bad.json" 2>&1); then
+	bad "a bad config was accepted"
+elif grep -q "bad.json: subsystem bdev: method bdev_null_create: unknown parameter 'colour'" <<<"$out"; then
+	ok "a config error names file, method and parameter; exit code non-zero"
+else
+	echo "$out"
+	bad "config error message"
+fi
+[ ! -e "$sock" ] && ok "the socket is removed after a failed start" || bad "socket left behind"
+if out=$("$tgt" --json "$work/nonexistent.json" -r "$sock" 2>&1); then bad "a missing config file was accepted"; else grep -q "nonexistent.json" <<<"$out" && ok "a missing config file is named" || bad "missing file message"; fi
+
+# Raw protocol cases.
+start --default-config
+rpc bdev_get_bdevs -b Malloc0 >/dev/null && ok "--default-config creates Malloc0" || bad "--default-config"
+if out=$("$tgt" -r "$sock" 2>&1); then bad "a second target on the same socket started"; else grep -q "in use" <<<"$out" && ok "a second target on the same socket is refused" || { echo "$out"; bad "socket in use message"; }; fi
+if "$PY" scripts/rpc/raw_requests.py "$sock"; then ok "raw requests"; else bad "raw requests"; fi
+stop
+
+echo "rpc-tests: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
