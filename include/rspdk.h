@@ -3135,6 +3135,11 @@ enum spdk_nvme_ctrlr_type {
 
 #define SPDK_VTOPHYS_ERROR 18446744073709551615ull
 
+/*
+ `SPDK_JSON_WRITE_FLAG_FORMATTED`.
+ */
+#define SPDK_JSON_WRITE_FLAG_FORMATTED 1
+
 #define SPDK_NVMF_TRSTRING_MAX_LEN 32
 
 #define SPDK_NVMF_TRADDR_MAX_LEN 256
@@ -3146,6 +3151,22 @@ enum spdk_nvme_ctrlr_type {
 #define SPDK_NVMF_NQN_MAX_LEN 223
 
 #define SPDK_NVMF_PRIORITY_MAX_LEN 4
+
+#define SPDK_RPC_STARTUP 1
+
+#define SPDK_RPC_RUNTIME 2
+
+#define SPDK_JSONRPC_ERROR_PARSE_ERROR -32700
+
+#define SPDK_JSONRPC_ERROR_INVALID_REQUEST -32600
+
+#define SPDK_JSONRPC_ERROR_METHOD_NOT_FOUND -32601
+
+#define SPDK_JSONRPC_ERROR_INVALID_PARAMS -32602
+
+#define SPDK_JSONRPC_ERROR_INTERNAL_ERROR -32603
+
+#define SPDK_JSONRPC_ERROR_INVALID_STATE -1
 
 #define SPDK_DEFAULT_MSG_MEMPOOL_SIZE (262144 - 1)
 
@@ -3326,6 +3347,23 @@ enum spdk_dif_type {
   SPDK_DIF_TYPE1 = 1,
   SPDK_DIF_TYPE2 = 2,
   SPDK_DIF_TYPE3 = 3,
+};
+
+/*
+ `enum spdk_json_val_type`.
+ */
+enum spdk_json_val_type {
+  SPDK_JSON_VAL_INVALID = 0,
+  SPDK_JSON_VAL_NULL = (1 << 1),
+  SPDK_JSON_VAL_TRUE = (1 << 2),
+  SPDK_JSON_VAL_FALSE = (1 << 3),
+  SPDK_JSON_VAL_NUMBER = (1 << 4),
+  SPDK_JSON_VAL_STRING = (1 << 5),
+  SPDK_JSON_VAL_ARRAY_BEGIN = (1 << 6),
+  SPDK_JSON_VAL_ARRAY_END = (1 << 7),
+  SPDK_JSON_VAL_OBJECT_BEGIN = (1 << 8),
+  SPDK_JSON_VAL_OBJECT_END = (1 << 9),
+  SPDK_JSON_VAL_NAME = (1 << 10),
 };
 
 enum spdk_log_level {
@@ -3553,6 +3591,11 @@ struct spdk_io_channel_iter;
  Opaque: a JSON write context (`spdk/json.h`).
  */
 struct spdk_json_write_ctx;
+
+/*
+ Opaque: one JSON-RPC request being answered (`spdk/jsonrpc.h`).
+ */
+struct spdk_jsonrpc_request;
 
 /*
  Opaque: a key of the keyring (`spdk/keyring.h`).
@@ -3991,6 +4034,32 @@ typedef void (*spdk_event_fn)(void *arg1, void *arg2);
 typedef enum spdk_app_parse_args_rvals spdk_app_parse_args_rvals_t;
 
 /*
+ `struct spdk_json_val`: one value of a flattened JSON document. For
+ strings, names and numbers, `start`/`len` are its text (strings
+ unescaped); for `_BEGIN` values, `len` counts the values up to the
+ matching `_END`. `type` holds an `enum spdk_json_val_type`.
+ */
+struct spdk_json_val {
+  void *start;
+  uint32_t len;
+  uint32_t type;
+};
+
+typedef int (*spdk_json_decode_fn)(const struct spdk_json_val *val, void *out);
+
+/*
+ `struct spdk_json_object_decoder`.
+ */
+struct spdk_json_object_decoder {
+  const char *name;
+  size_t offset;
+  spdk_json_decode_fn decode_func;
+  bool optional;
+};
+
+typedef int (*spdk_json_write_cb)(void *cb_ctx, const void *data, size_t size);
+
+/*
  `struct spdk_log_opts` (40 bytes).
  */
 struct spdk_log_opts {
@@ -4421,6 +4490,9 @@ struct spdk_nvme_accel_fn_table {
  A qpair of a poll group was found disconnected.
  */
 typedef void (*spdk_nvme_disconnected_qpair_cb)(struct spdk_nvme_qpair *qpair, void *poll_group_ctx);
+
+typedef void (*spdk_rpc_method_handler)(struct spdk_jsonrpc_request *request,
+                                        const struct spdk_json_val *params);
 
 typedef int (*spdk_new_thread_fn)(struct spdk_thread *thread);
 
@@ -5531,6 +5603,166 @@ spdk_app_parse_args_rvals_t spdk_app_parse_args(int argc,
                                                 int (*parse)(int ch, char *arg),
                                                 void (*usage)(void));
 
+size_t spdk_json_val_len(const struct spdk_json_val *val);
+
+bool spdk_json_strequal(const struct spdk_json_val *val, const char *s);
+
+char *spdk_json_strdup(const struct spdk_json_val *val);
+
+int spdk_json_number_to_uint8(const struct spdk_json_val *val, uint8_t *num);
+
+int spdk_json_number_to_uint16(const struct spdk_json_val *val, uint16_t *num);
+
+int spdk_json_number_to_uint32(const struct spdk_json_val *val, uint32_t *num);
+
+int spdk_json_number_to_uint64(const struct spdk_json_val *val, uint64_t *num);
+
+int spdk_json_number_to_int32(const struct spdk_json_val *val, int32_t *num);
+
+int spdk_json_number_to_int64(const struct spdk_json_val *val, int64_t *num);
+
+int spdk_json_decode_bool(const struct spdk_json_val *val, void *out);
+
+int spdk_json_decode_uint8(const struct spdk_json_val *val, void *out);
+
+int spdk_json_decode_uint16(const struct spdk_json_val *val, void *out);
+
+int spdk_json_decode_uint32(const struct spdk_json_val *val, void *out);
+
+int spdk_json_decode_uint64(const struct spdk_json_val *val, void *out);
+
+int spdk_json_decode_int32(const struct spdk_json_val *val, void *out);
+
+int spdk_json_decode_int64(const struct spdk_json_val *val, void *out);
+
+/*
+ Decodes a string into a freshly allocated C string at `*(char **)out`
+ (a previous one there is freed).
+ */
+int spdk_json_decode_string(const struct spdk_json_val *val, void *out);
+
+int spdk_json_decode_object(const struct spdk_json_val *values,
+                            const struct spdk_json_object_decoder *decoders,
+                            size_t num_decoders,
+                            void *out);
+
+int spdk_json_decode_object_relaxed(const struct spdk_json_val *values,
+                                    const struct spdk_json_object_decoder *decoders,
+                                    size_t num_decoders,
+                                    void *out);
+
+int spdk_json_decode_array(const struct spdk_json_val *values,
+                           spdk_json_decode_fn decode_func,
+                           void *out,
+                           size_t max_size,
+                           size_t *out_size,
+                           size_t stride);
+
+/*
+ Frees the strings `spdk_json_decode_string` allocated in a decoded object.
+ */
+void spdk_json_free_object(const struct spdk_json_object_decoder *decoders,
+                           size_t num_decoders,
+                           void *obj);
+
+struct spdk_json_val *spdk_json_next(struct spdk_json_val *pos);
+
+struct spdk_json_val *spdk_json_object_first(struct spdk_json_val *object);
+
+struct spdk_json_val *spdk_json_array_first(struct spdk_json_val *array_begin);
+
+/*
+ Finds `key_name` in an object: 0, -EINVAL (not an object), -ENOENT, -EDOM (type mismatch).
+ */
+int spdk_json_find(struct spdk_json_val *object,
+                   const char *key_name,
+                   struct spdk_json_val **key,
+                   struct spdk_json_val **val,
+                   uint32_t type);
+
+int spdk_json_find_string(struct spdk_json_val *object,
+                          const char *key_name,
+                          struct spdk_json_val **key,
+                          struct spdk_json_val **val);
+
+int spdk_json_find_array(struct spdk_json_val *object,
+                         const char *key_name,
+                         struct spdk_json_val **key,
+                         struct spdk_json_val **value);
+
+struct spdk_json_write_ctx *spdk_json_write_begin(spdk_json_write_cb write_cb,
+                                                  void *cb_ctx,
+                                                  uint32_t flags);
+
+/*
+ Hands the output to the callback and frees the context; 0, or -1 if
+ anything failed (misuse, unbalanced nesting, the callback).
+ */
+int spdk_json_write_end(struct spdk_json_write_ctx *w);
+
+int spdk_json_write_null(struct spdk_json_write_ctx *w);
+
+int spdk_json_write_bool(struct spdk_json_write_ctx *w, bool val);
+
+int spdk_json_write_uint8(struct spdk_json_write_ctx *w, uint8_t val);
+
+int spdk_json_write_uint16(struct spdk_json_write_ctx *w, uint16_t val);
+
+int spdk_json_write_int32(struct spdk_json_write_ctx *w, int32_t val);
+
+int spdk_json_write_uint32(struct spdk_json_write_ctx *w, uint32_t val);
+
+int spdk_json_write_int64(struct spdk_json_write_ctx *w, int64_t val);
+
+int spdk_json_write_uint64(struct spdk_json_write_ctx *w, uint64_t val);
+
+int spdk_json_write_uint128(struct spdk_json_write_ctx *w, uint64_t low_val, uint64_t high_val);
+
+int spdk_json_write_string(struct spdk_json_write_ctx *w, const char *val);
+
+int spdk_json_write_string_raw(struct spdk_json_write_ctx *w, const char *val, size_t len);
+
+int spdk_json_write_array_begin(struct spdk_json_write_ctx *w);
+
+int spdk_json_write_array_end(struct spdk_json_write_ctx *w);
+
+int spdk_json_write_object_begin(struct spdk_json_write_ctx *w);
+
+int spdk_json_write_object_end(struct spdk_json_write_ctx *w);
+
+int spdk_json_write_name(struct spdk_json_write_ctx *w, const char *name);
+
+int spdk_json_write_name_raw(struct spdk_json_write_ctx *w, const char *name, size_t len);
+
+int spdk_json_write_val(struct spdk_json_write_ctx *w, const struct spdk_json_val *val);
+
+int spdk_json_write_named_null(struct spdk_json_write_ctx *w, const char *name);
+
+int spdk_json_write_named_bool(struct spdk_json_write_ctx *w, const char *name, bool val);
+
+int spdk_json_write_named_uint8(struct spdk_json_write_ctx *w, const char *name, uint8_t val);
+
+int spdk_json_write_named_uint16(struct spdk_json_write_ctx *w, const char *name, uint16_t val);
+
+int spdk_json_write_named_int32(struct spdk_json_write_ctx *w, const char *name, int32_t val);
+
+int spdk_json_write_named_uint32(struct spdk_json_write_ctx *w, const char *name, uint32_t val);
+
+int spdk_json_write_named_int64(struct spdk_json_write_ctx *w, const char *name, int64_t val);
+
+int spdk_json_write_named_uint64(struct spdk_json_write_ctx *w, const char *name, uint64_t val);
+
+int spdk_json_write_named_uint128(struct spdk_json_write_ctx *w,
+                                  const char *name,
+                                  uint64_t low_val,
+                                  uint64_t high_val);
+
+int spdk_json_write_named_string(struct spdk_json_write_ctx *w, const char *name, const char *val);
+
+int spdk_json_write_named_array_begin(struct spdk_json_write_ctx *w, const char *name);
+
+int spdk_json_write_named_object_begin(struct spdk_json_write_ctx *w, const char *name);
+
 /*
  Opens the log: `log` NULL means stderr and syslog; otherwise every message goes to `log`.
  */
@@ -5983,6 +6215,38 @@ int spdk_nvme_poll_group_destroy(struct spdk_nvme_poll_group *group);
 void *spdk_nvme_poll_group_get_ctx(struct spdk_nvme_poll_group *group);
 
 /*
+ Registers a method written in C; a second registration of a name is refused (logged).
+ */
+void spdk_rpc_register_method(const char *method,
+                              spdk_rpc_method_handler func,
+                              uint32_t state_mask);
+
+/*
+ 0 if `method` exists and may run in `state_mask`, -EPERM if not in it, -ENOENT if unknown.
+ */
+int spdk_rpc_is_method_allowed(const char *method, uint32_t state_mask);
+
+uint32_t spdk_rpc_get_state(void);
+
+void spdk_rpc_set_state(uint32_t state);
+
+/*
+ Starts the result: the method writes one JSON value to the returned writer.
+ */
+struct spdk_json_write_ctx *spdk_jsonrpc_begin_result(struct spdk_jsonrpc_request *request);
+
+/*
+ Sends the result written since `spdk_jsonrpc_begin_result`.
+ */
+void spdk_jsonrpc_end_result(struct spdk_jsonrpc_request *request, struct spdk_json_write_ctx *w);
+
+void spdk_jsonrpc_send_bool_response(struct spdk_jsonrpc_request *request, bool value);
+
+void spdk_jsonrpc_send_error_response(struct spdk_jsonrpc_request *request,
+                                      int error_code,
+                                      const char *msg);
+
+/*
  Initialise the thread library; `new_thread_fn` (may be NULL) is told of each new thread.
  */
 int spdk_thread_lib_init(spdk_new_thread_fn new_thread_fn, size_t ctx_sz);
@@ -6277,9 +6541,23 @@ char *spdk_vsprintf_alloc(const char *format, va_list args);
 char *spdk_sprintf_append_realloc(char *buffer, const char *format, ...)
 	__attribute__((__format__(__printf__, 2, 3)));
 char *spdk_vsprintf_append_realloc(char *buffer, const char *format, va_list args);
+int spdk_json_write_string_fmt(struct spdk_json_write_ctx *w, const char *fmt, ...)
+	__attribute__((__format__(__printf__, 2, 3)));
+int spdk_json_write_string_fmt_v(struct spdk_json_write_ctx *w, const char *fmt, va_list args);
+int spdk_json_write_named_string_fmt(struct spdk_json_write_ctx *w, const char *name,
+				     const char *fmt, ...) __attribute__((__format__(__printf__, 3, 4)));
+int spdk_json_write_named_string_fmt_v(struct spdk_json_write_ctx *w, const char *name,
+				       const char *fmt, va_list args);
+void spdk_jsonrpc_send_error_response_fmt(struct spdk_jsonrpc_request *request, int error_code,
+		const char *fmt, ...) __attribute__((__format__(__printf__, 3, 4)));
 #ifdef __cplusplus
 }
 #endif
+
+/* ---- spdk/json.h, spdk/rpc.h macros ---- */
+#define SPDK_JSON_VAL_ANY SPDK_JSON_VAL_INVALID
+/* Registers an RPC method before main() runs, as SPDK's macro of the same name does. */
+#define SPDK_RPC_REGISTER(method, func, state_mask) static void __attribute__((constructor)) rspdk_rpc_register_##func(void) { spdk_rpc_register_method(method, func, state_mask); }
 
 /* ---- spdk/log.h macros ---- */
 #define SPDK_NOTICELOG(...) spdk_log(SPDK_LOG_NOTICE, __FILE__, __LINE__, __func__, __VA_ARGS__)

@@ -21,6 +21,29 @@ fn uuid_of(b: *mut spdk_bdev) -> String {
     crate::util::uuid::fmt_lower(&unsafe { bdev_ref(b).uuid.u.raw })
 }
 
+/// Runs a C module's JSON callback on a writer opened inside an array or
+/// object of ours, and returns what it wrote (None if it wrote invalid JSON).
+fn from_callback(object: bool, f: impl FnOnce(*mut spdk_json_write_ctx)) -> Option<Value> {
+    let w = crate::capi::json::ctx_new(crate::util::json_write::Writer::inside(object));
+    f(w);
+    crate::capi::json::ctx_take(w).close_inside(object)
+}
+
+/// What a bdev's own `write_config_json` writes (modules written in C).
+fn fn_table_config(b: *mut spdk_bdev) -> Vec<Value> {
+    let bd = bdev_ref(b);
+    // SAFETY: registered bdevs have a function table.
+    let Some(f) = (unsafe { (*bd.fn_table).write_config_json }) else { return Vec::new() };
+    // SAFETY: the module's callback with its own bdev and a live writer.
+    match from_callback(false, |w| unsafe { f(b, w) }) {
+        Some(Value::Array(a)) => a,
+        _ => {
+            crate::log::error(format_args!("bdev {}: write_config_json wrote invalid JSON; left out\n", name_of(b)));
+            Vec::new()
+        }
+    }
+}
+
 /// The method that recreates `b` (or, for parts of one base, the first part
 /// stands for all), if its module knows one.
 fn config_of(b: *mut spdk_bdev) -> Option<Value> {
@@ -69,6 +92,15 @@ fn config_of(b: *mut spdk_bdev) -> Option<Value> {
 
 /// The module-specific part of `bdev_get_bdevs` for `b`.
 fn driver_specific(b: *mut spdk_bdev) -> Value {
+    let bd = bdev_ref(b);
+    // SAFETY: registered bdevs have a function table.
+    if let Some(f) = unsafe { (*bd.fn_table).dump_info_json } {
+        // SAFETY: the module's callback with its context and a live writer.
+        return from_callback(true, |w| unsafe {
+            f(bd.ctxt, w);
+        })
+        .unwrap_or_else(|| json!({}));
+    }
     let Some(part) = vbdev::part_info(b) else { return json!({}) };
     let bd = bdev_ref(b);
     match part.module.as_str() {
@@ -148,7 +180,24 @@ pub fn config() -> Vec<Value> {
         "bdev_io_cache_size": super::DEFAULT_IO_CACHE_SIZE,
         "bdev_auto_examine": true,
     }})];
-    out.extend(super::list().into_iter().filter_map(config_of));
+    for m in super::modules() {
+        // SAFETY: registered modules are static.
+        if let Some(f) = unsafe { (*m).config_json } {
+            // SAFETY: the module's callback with a live writer.
+            match from_callback(false, |w| unsafe {
+                f(w);
+            }) {
+                Some(Value::Array(a)) => out.extend(a),
+                _ => crate::log::error(format_args!("a bdev module's config_json wrote invalid JSON; left out\n")),
+            }
+        }
+    }
+    for b in super::list() {
+        match config_of(b) {
+            Some(v) => out.push(v),
+            None => out.extend(fn_table_config(b)),
+        }
+    }
     out.push(json!({"method": "bdev_wait_for_examine"}));
     out
 }

@@ -160,6 +160,11 @@ pub fn module_add(m: *mut spdk_bdev_module) {
     }
 }
 
+/// The registered modules, in registration order.
+pub fn modules() -> Vec<*mut spdk_bdev_module> {
+    REG.lock().modules.iter().map(|&m| m as *mut spdk_bdev_module).collect()
+}
+
 fn module_ctx_size(m: usize) -> usize {
     // SAFETY: registered modules are static for the process.
     let m = unsafe { &*(m as *const spdk_bdev_module) };

@@ -192,3 +192,87 @@ rspdk_log_forward(int level, const char *file, int line, const char *func, const
 {
 	rspdk_c_spdk_log(level, file, line, func, "%s", msg);
 }
+
+/* ---- spdk/json.h and spdk/jsonrpc.h: formatted strings ---- */
+struct spdk_json_write_ctx;
+struct spdk_jsonrpc_request;
+extern int spdk_json_write_string(struct spdk_json_write_ctx *w, const char *val);
+extern int spdk_json_write_name(struct spdk_json_write_ctx *w, const char *name);
+extern void spdk_jsonrpc_send_error_response(struct spdk_jsonrpc_request *request, int error_code,
+		const char *msg);
+
+int rspdk_c_spdk_json_write_string_fmt_v(struct spdk_json_write_ctx *w, const char *fmt,
+		va_list args);
+int rspdk_c_spdk_json_write_string_fmt(struct spdk_json_write_ctx *w, const char *fmt, ...)
+	__attribute__((__format__(__printf__, 2, 3)));
+int rspdk_c_spdk_json_write_named_string_fmt_v(struct spdk_json_write_ctx *w, const char *name,
+		const char *fmt, va_list args);
+int rspdk_c_spdk_json_write_named_string_fmt(struct spdk_json_write_ctx *w, const char *name,
+		const char *fmt, ...) __attribute__((__format__(__printf__, 3, 4)));
+void rspdk_c_spdk_jsonrpc_send_error_response_fmt(struct spdk_jsonrpc_request *request, int error_code,
+		const char *fmt, ...) __attribute__((__format__(__printf__, 3, 4)));
+
+int
+rspdk_c_spdk_json_write_string_fmt_v(struct spdk_json_write_ctx *w, const char *fmt, va_list args)
+{
+	char *s = rspdk_c_spdk_vsprintf_alloc(fmt, args);
+	int rc;
+
+	if (s == NULL) {
+		return -1;
+	}
+	rc = spdk_json_write_string(w, s);
+	free(s);
+	return rc;
+}
+
+int
+rspdk_c_spdk_json_write_string_fmt(struct spdk_json_write_ctx *w, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = rspdk_c_spdk_json_write_string_fmt_v(w, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+int
+rspdk_c_spdk_json_write_named_string_fmt_v(struct spdk_json_write_ctx *w, const char *name,
+		const char *fmt, va_list args)
+{
+	int rc = spdk_json_write_name(w, name);
+
+	if (rc != 0) {
+		return rc;
+	}
+	return rspdk_c_spdk_json_write_string_fmt_v(w, fmt, args);
+}
+
+int
+rspdk_c_spdk_json_write_named_string_fmt(struct spdk_json_write_ctx *w, const char *name,
+		const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = rspdk_c_spdk_json_write_named_string_fmt_v(w, name, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+void
+rspdk_c_spdk_jsonrpc_send_error_response_fmt(struct spdk_jsonrpc_request *request, int error_code,
+		const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	s = rspdk_c_spdk_vsprintf_alloc(fmt, ap);
+	va_end(ap);
+	spdk_jsonrpc_send_error_response(request, error_code, s != NULL ? s : "");
+	free(s);
+}

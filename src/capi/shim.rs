@@ -33,4 +33,9 @@ trampoline! {
     spdk_vsprintf_alloc => rspdk_c_spdk_vsprintf_alloc,
     spdk_sprintf_append_realloc => rspdk_c_spdk_sprintf_append_realloc,
     spdk_vsprintf_append_realloc => rspdk_c_spdk_vsprintf_append_realloc,
+    spdk_json_write_string_fmt => rspdk_c_spdk_json_write_string_fmt,
+    spdk_json_write_string_fmt_v => rspdk_c_spdk_json_write_string_fmt_v,
+    spdk_json_write_named_string_fmt => rspdk_c_spdk_json_write_named_string_fmt,
+    spdk_json_write_named_string_fmt_v => rspdk_c_spdk_json_write_named_string_fmt_v,
+    spdk_jsonrpc_send_error_response_fmt => rspdk_c_spdk_jsonrpc_send_error_response_fmt,
 }

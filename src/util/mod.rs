@@ -3,6 +3,8 @@
 
 pub mod cpuset;
 /// cbindgen:ignore
+pub mod json_write;
+/// cbindgen:ignore
 pub mod crc;
 /// cbindgen:ignore
 pub mod string;
