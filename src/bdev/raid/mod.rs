@@ -197,6 +197,7 @@ fn find(name: &str) -> Option<usize> {
 }
 
 /// The raid behind a bdev of this module.
+#[allow(dead_code)] // until JSON-RPC's bdev_get_bdevs and save_config call it
 fn of_bdev(b: *mut spdk_bdev) -> Option<usize> {
     if b.is_null() || super::bdev_ref(b).module != module() {
         return None;
@@ -218,6 +219,7 @@ pub(crate) struct RaidChannel {
     raid: usize,
     base_ch: Vec<*mut spdk_io_channel>,
     base_bdev: Vec<*mut spdk_bdev>,
+    base_desc: Vec<*mut Desc>,
     /// Member I/Os in flight, per slot.
     outstanding: Vec<u32>,
     /// A removal waiting for a slot's I/O to drain on this channel.
@@ -237,14 +239,14 @@ extern "C" fn ch_create(io_device: *mut c_void, ctx: *mut c_void) -> c_int {
     let r = unsafe { *(io_device as *const usize) };
     let raid = raid_ref(r);
     let n = raid.n();
-    let bases: Vec<*mut spdk_bdev> = {
+    let (bases, descs): (Vec<*mut spdk_bdev>, Vec<*mut Desc>) = {
         let m = raid.meta.lock();
         (0..n)
             .map(|s| match raid.state_of(s) {
-                OPERATIONAL | REBUILDING | FAILED if !m.members[s].desc.is_null() => m.members[s].bdev,
-                _ => std::ptr::null_mut(),
+                OPERATIONAL | REBUILDING | FAILED if !m.members[s].desc.is_null() => (m.members[s].bdev, m.members[s].desc),
+                _ => (std::ptr::null_mut(), std::ptr::null_mut()),
             })
-            .collect()
+            .unzip()
     };
     let mut chans: Vec<*mut spdk_io_channel> = vec![std::ptr::null_mut(); n];
     for s in 0..n {
@@ -263,6 +265,7 @@ extern "C" fn ch_create(io_device: *mut c_void, ctx: *mut c_void) -> c_int {
         raid: r,
         base_ch: chans,
         base_bdev: bases,
+        base_desc: descs,
         outstanding: vec![0; n],
         detach_wait: vec![std::ptr::null_mut(); n],
         inflight: Vec::new(),
@@ -314,6 +317,7 @@ fn slot_io_done(rc: &mut RaidChannel, slot: usize) {
 fn drop_slot_channel(rc: &mut RaidChannel, slot: usize) {
     let c = std::mem::replace(&mut rc.base_ch[slot], std::ptr::null_mut());
     rc.base_bdev[slot] = std::ptr::null_mut();
+    rc.base_desc[slot] = std::ptr::null_mut();
     if !c.is_null() {
         ioch::put(c.cast());
     }
@@ -491,8 +495,7 @@ fn fan_out(io: *mut spdk_bdev_io) {
                     ctx_of(io).bad += 1;
                 }
             } else {
-                let desc = member_desc(raid, s);
-                match io::submit(desc, rc.base_ch[s], req) {
+                match io::submit(rc.base_desc[s], rc.base_ch[s], req) {
                     Ok(()) => {
                         ctx_of(io).pending += 1;
                         rc.outstanding[s] += 1;
@@ -510,11 +513,6 @@ fn fan_out(io: *mut spdk_bdev_io) {
     }
     ctx_of(io).submitting = false;
     maybe_finish(io);
-}
-
-/// The descriptor of a member (the slot is usable: it has one until removed).
-fn member_desc(raid: &Raid, slot: usize) -> *mut Desc {
-    raid.meta.lock().members[slot].desc
 }
 
 /// The slot of a member I/O, by its bdev.
@@ -961,8 +959,8 @@ pub fn remove_base_bdev(name: &str) -> Result<(), BdevError> {
 fn remove_slot(r: usize, s: usize) -> Result<(), BdevError> {
     let raid = raid_ref(r);
     {
-        let m = raid.meta.lock();
-        if m.state == State::Offline || m.deleting {
+        let mut m = raid.meta.lock();
+        if m.deleting {
             return Err(BdevError::Removing(raid.name.to_string_lossy().into_owned()));
         }
         let prev = raid.states[s].load(Ordering::Acquire);
@@ -970,6 +968,14 @@ fn remove_slot(r: usize, s: usize) -> Result<(), BdevError> {
             return Err(BdevError::Removing(m.members[s].name.clone().unwrap_or_default()));
         }
         raid.states[s].store(REMOVING, Ordering::Release);
+        if m.state == State::Offline {
+            // No I/O any more: given back now, or as soon as the channels are gone.
+            if !m.io_dev_live {
+                close_member(&mut m.members[s]);
+                raid.states[s].store(EMPTY, Ordering::Release);
+            }
+            return Ok(());
+        }
         if rebuild::target_of(m.rebuild) == Some(s) {
             abort_rebuild(&m);
         }
@@ -1081,10 +1087,14 @@ extern "C" fn attach_visit(i: *mut ChannelIter) {
     let (rc, r, s) = visiting(i);
     let raid = raid_ref(r);
     if rc.base_ch[s].is_null() && raid.state_of(s) == REBUILDING {
-        let b = raid.meta.lock().members[s].bdev;
+        let (b, d) = {
+            let m = raid.meta.lock();
+            (m.members[s].bdev, m.members[s].desc)
+        };
         if let Some(c) = ioch::get(b.cast()) {
             rc.base_ch[s] = c.cast();
             rc.base_bdev[s] = b;
+            rc.base_desc[s] = d;
         }
     }
     ioch::continue_iter(i, 0);
@@ -1170,11 +1180,13 @@ pub fn get_bdevs(category: &str) -> Result<Value, BdevError> {
 }
 
 /// The `driver_specific` part of `bdev_get_bdevs` for a raid bdev: `{"raid": {...}}`.
+#[allow(dead_code)] // until JSON-RPC's bdev_get_bdevs and save_config call it
 pub(crate) fn info_json(bdev: *mut spdk_bdev) -> Option<Value> {
     of_bdev(bdev).map(|r| json!({ "raid": Value::Object(describe(r)) }))
 }
 
 /// The `bdev_raid_create` call that recreates this raid bdev.
+#[allow(dead_code)] // until JSON-RPC's bdev_get_bdevs and save_config call it
 pub(crate) fn config_json(bdev: *mut spdk_bdev) -> Option<Value> {
     let r = of_bdev(bdev)?;
     let raid = raid_ref(r);

@@ -14,7 +14,7 @@ pub(super) fn read_next(io: *mut spdk_bdev_io) {
             continue;
         }
         let Some(req) = member_request(raid, io, s) else { continue };
-        match io::submit(member_desc(raid, s), rc.base_ch[s], req) {
+        match io::submit(rc.base_desc[s], rc.base_ch[s], req) {
             Ok(()) => {
                 rc.next_read = s + 1;
                 rc.outstanding[s] += 1;

@@ -183,7 +183,6 @@ fn send(rb: &mut Rebuild, slot: usize, t: spdk_bdev_io_type, cb: spdk_bdev_io_co
 }
 
 fn member_rw(rb: &mut Rebuild, slot: usize, t: spdk_bdev_io_type, cb: spdk_bdev_io_completion_cb) -> Result<(), SubmitError> {
-    let raid = raid_ref(rb.raid);
     let rc = rchan(rb.ch);
     let req = Request {
         io_type: t,
@@ -196,7 +195,7 @@ fn member_rw(rb: &mut Rebuild, slot: usize, t: spdk_bdev_io_type, cb: spdk_bdev_
         cb,
         cb_arg: rb as *mut Rebuild as *mut c_void,
     };
-    io::submit(member_desc(raid, slot), rc.base_ch[slot], req)?;
+    io::submit(rc.base_desc[slot], rc.base_ch[slot], req)?;
     rc.outstanding[slot] += 1;
     Ok(())
 }
