@@ -122,6 +122,8 @@ struct Meta {
     /// Our io_device is registered (its channels may exist).
     io_dev_live: bool,
     deleting: bool,
+    /// Channels of our io_device: with none, member changes need no walk over them.
+    channels: usize,
     /// The running rebuild (a `rebuild::Rebuild`), if any.
     rebuild: usize,
 }
@@ -240,7 +242,8 @@ extern "C" fn ch_create(io_device: *mut c_void, ctx: *mut c_void) -> c_int {
     let raid = raid_ref(r);
     let n = raid.n();
     let (bases, descs): (Vec<*mut spdk_bdev>, Vec<*mut Desc>) = {
-        let m = raid.meta.lock();
+        let mut m = raid.meta.lock();
+        m.channels += 1;
         (0..n)
             .map(|s| match raid.state_of(s) {
                 OPERATIONAL | REBUILDING | FAILED if !m.members[s].desc.is_null() => (m.members[s].bdev, m.members[s].desc),
@@ -257,6 +260,7 @@ extern "C" fn ch_create(io_device: *mut c_void, ctx: *mut c_void) -> c_int {
             Some(c) => chans[s] = c.cast(),
             None => {
                 chans.iter().filter(|c| !c.is_null()).for_each(|&c| ioch::put(c.cast()));
+                raid.meta.lock().channels -= 1;
                 return -libc::ENOMEM;
             }
         }
@@ -282,6 +286,7 @@ extern "C" fn ch_create(io_device: *mut c_void, ctx: *mut c_void) -> c_int {
 extern "C" fn ch_destroy(_io_device: *mut c_void, ctx: *mut c_void) {
     // SAFETY: written by ch_create; dropped once here.
     let rc = unsafe { std::ptr::read(ctx as *mut RaidChannel) };
+    raid_ref(rc.raid).meta.lock().channels -= 1;
     for c in rc.base_ch.into_iter().filter(|c| !c.is_null()) {
         ioch::put(c.cast());
     }
@@ -720,7 +725,7 @@ pub fn create(cfg: &Config) -> Result<*mut spdk_bdev, BdevError> {
         extents: Vec::new(),
         states: (0..n).map(|_| AtomicU8::new(EMPTY)).collect(),
         io_dev: std::ptr::null_mut(),
-        meta: Mutex::new(Meta { members: Vec::new(), state: State::Online, registered: false, io_dev_live: false, deleting: false, rebuild: 0 }),
+        meta: Mutex::new(Meta { members: Vec::new(), state: State::Online, registered: false, io_dev_live: false, deleting: false, channels: 0, rebuild: 0 }),
     }));
     let r = raid as usize;
     let mut members: Vec<Member> = Vec::with_capacity(n);
@@ -985,7 +990,12 @@ fn remove_slot(r: usize, s: usize) -> Result<(), BdevError> {
         return Ok(());
     }
     crate::log::notice(format_args!("raid bdev {}: member {s} removed, running degraded\n", raid.name.to_string_lossy()));
-    walk(r, s, detach_visit, detach_finish);
+    if raid.meta.lock().channels == 0 {
+        // No channel holds the member (new ones leave a REMOVING slot out).
+        detach_finish(r, s);
+    } else {
+        walk(r, s, detach_visit, detach_finish);
+    }
     Ok(())
 }
 
@@ -1079,7 +1089,11 @@ pub fn add_base_bdev(raid_name: &str, base: &str) -> Result<(), BdevError> {
         raid.states[slot].store(REBUILDING, Ordering::Release);
     }
     crate::log::notice(format_args!("raid bdev {raid_name}: rebuilding member {slot} ({base})\n"));
-    walk(r, slot, attach_visit, attach_finish);
+    if raid.meta.lock().channels == 0 {
+        attach_finish(r, slot);
+    } else {
+        walk(r, slot, attach_visit, attach_finish);
+    }
     Ok(())
 }
 

@@ -555,3 +555,32 @@ fn bad_input_is_refused_and_leaves_nothing_behind() {
     delete_mallocs(t, &["bad_a", "bad_b", "bad_4k", "bad_c"]);
     teardown(t);
 }
+
+#[test]
+fn raid1_member_swap_without_channels_is_immediate() {
+    let t = setup("raid1_swap_test");
+    for n in ["sw_a", "sw_b", "sw_c"] {
+        malloc::create(n, 512, 512, None).unwrap();
+    }
+    create(json!({"name": "sw", "raid_level": "raid1", "base_bdevs": ["sw_a", "sw_b"]})).unwrap();
+    let r = find("sw").unwrap();
+    let raid = Open::new("sw", true);
+    let mut data = pattern(0, 512, 512, 3);
+    assert!(raid.write(t, 0, &mut data));
+    raid.close();
+    poll_until(t, || raid_ref(r).meta.lock().channels == 0);
+    // As a JSON config does it: remove, then add at once, nothing polled in between.
+    config::call("bdev_raid_remove_base_bdev", &json!({"name": "sw_b"})).unwrap();
+    assert_eq!(raid_ref(r).state_of(1), EMPTY);
+    assert!(!layer::is_claimed(layer::get_by_name("sw_b").unwrap()));
+    config::call("bdev_raid_add_base_bdev", &json!({"raid_bdev": "sw", "base_bdev": "sw_c"})).unwrap();
+    assert_eq!(raid_ref(r).state_of(1), REBUILDING);
+    assert_ne!(raid_ref(r).meta.lock().rebuild, 0, "the rebuild started");
+    poll_until(t, || raid_ref(r).state_of(1) == OPERATIONAL);
+    let c = Open::new("sw_c", false);
+    assert!(c.read(t, 0, 512) == data, "the new member holds the data");
+    c.close();
+    delete_raid(t, "sw");
+    delete_mallocs(t, &["sw_a", "sw_b", "sw_c"]);
+    teardown(t);
+}
