@@ -1,7 +1,7 @@
 //! The bdev subsystem's configuration methods, by SPDK's names and
 //! parameters, as JSON config files (and, later, JSON-RPC) call them.
 
-use super::{delay, error, malloc, null, passthru, split, BdevError};
+use super::{delay, error, malloc, null, passthru, raid, split, BdevError};
 use serde_json::{Map, Value};
 
 /// A method failed: which parameter, and why.
@@ -52,6 +52,25 @@ fn uuid_param(m: &Map<String, Value>) -> Result<Option<[u8; 16]>, MethodError> {
         None => Ok(None),
         Some(s) => crate::util::uuid::parse(s).map(Some).ok_or_else(|| MethodError(format!("uuid '{s}' is not a UUID"))),
     }
+}
+
+/// A list of bdev names: a JSON array of strings (or, as SPDK's older
+/// clients send it, one string of names separated by spaces).
+fn names_param(m: &Map<String, Value>, key: &str) -> Result<Vec<String>, MethodError> {
+    match m.get(key) {
+        None | Some(Value::Null) => Err(MethodError(format!("missing required parameter '{key}'"))),
+        Some(Value::String(s)) => Ok(s.split_whitespace().map(str::to_string).collect()),
+        Some(Value::Array(a)) => a
+            .iter()
+            .map(|v| v.as_str().map(str::to_string).ok_or_else(|| MethodError(format!("{key} must hold bdev names (strings), not {v}"))))
+            .collect(),
+        Some(v) => Err(MethodError(format!("{key} must be an array of bdev names, not {v}"))),
+    }
+}
+
+/// `bdev_raid_get_bdevs`: the raids in `category` (all, online, configuring, offline), in SPDK's shape.
+pub fn get_bdevs(category: &str) -> Result<Value, MethodError> {
+    raid::get_bdevs(category).map_err(bdev_err)
 }
 
 fn required<T>(v: Option<T>, key: &str) -> Result<T, MethodError> {
@@ -205,6 +224,46 @@ pub fn call(method: &str, params: &Value) -> Result<Option<String>, MethodError>
             delay::update_latency(name, t, us).map_err(bdev_err)?;
             Ok(None)
         }
+        "bdev_raid_create" => {
+            check_known(m, &["name", "raid_level", "base_bdevs", "strip_size_kb", "uuid", "superblock"])?;
+            let name = required(str_param(m, "name")?, "name")?.to_string();
+            let level = raid::Level::parse(required(str_param(m, "raid_level")?, "raid_level")?).map_err(bdev_err)?;
+            let bases = names_param(m, "base_bdevs")?;
+            match m.get("superblock") {
+                None | Some(Value::Null) | Some(Value::Bool(false)) => {}
+                Some(Value::Bool(true)) => return Err(MethodError("superblock is not supported by this build (false only)".into())),
+                Some(v) => return Err(MethodError(format!("superblock must be a boolean, not {v}"))),
+            }
+            let cfg = raid::Config { name: &name, level, strip_size_kb: u64_param(m, "strip_size_kb")?, base_bdevs: &bases, uuid: uuid_param(m)? };
+            raid::create(&cfg).map_err(bdev_err)?;
+            Ok(Some(name))
+        }
+        "bdev_raid_set_options" => {
+            check_known(m, &["process_window_size_kb", "process_max_bandwidth_mb_sec"])?;
+            if let Some(kb) = u64_param(m, "process_window_size_kb")? {
+                raid::set_window_kb(kb).map_err(bdev_err)?;
+            }
+            if u64_param(m, "process_max_bandwidth_mb_sec")?.unwrap_or(0) != 0 {
+                return Err(MethodError("process_max_bandwidth_mb_sec: a rebuild bandwidth limit is not supported by this build (0 only)".into()));
+            }
+            Ok(None)
+        }
+        "bdev_raid_delete" => {
+            check_known(m, &["name"])?;
+            raid::delete(required(str_param(m, "name")?, "name")?).map_err(bdev_err)?;
+            Ok(None)
+        }
+        "bdev_raid_add_base_bdev" => {
+            check_known(m, &["raid_bdev", "base_bdev"])?;
+            let r = required(str_param(m, "raid_bdev")?, "raid_bdev")?;
+            raid::add_base_bdev(r, required(str_param(m, "base_bdev")?, "base_bdev")?).map_err(bdev_err)?;
+            Ok(None)
+        }
+        "bdev_raid_remove_base_bdev" => {
+            check_known(m, &["name"])?;
+            raid::remove_base_bdev(required(str_param(m, "name")?, "name")?).map_err(bdev_err)?;
+            Ok(None)
+        }
         _ => Err(MethodError(format!("method '{method}' is not known to the bdev subsystem"))),
     }
 }
@@ -212,7 +271,7 @@ pub fn call(method: &str, params: &Value) -> Result<Option<String>, MethodError>
 /// Removes what `call` created (when a later step of a config fails).
 pub fn undo(name: &str) {
     // Splits are undone by their base's name, before the base itself.
-    if split::delete(name).is_ok() || passthru::delete(name).is_ok() || error::delete(name).is_ok() || delay::delete(name).is_ok() {
+    if split::delete(name).is_ok() || passthru::delete(name).is_ok() || error::delete(name).is_ok() || delay::delete(name).is_ok() || raid::delete(name).is_ok() {
         return;
     }
     if malloc::delete(name, None, std::ptr::null_mut()).is_err() {

@@ -17,6 +17,7 @@ pub mod null;
 pub mod delay;
 pub mod error;
 pub mod passthru;
+pub mod raid;
 pub mod split;
 pub(crate) mod vbdev;
 #[cfg(test)]
