@@ -124,8 +124,12 @@ impl Buf {
     fn new(len: usize) -> Buf {
         Buf { p: crate::env::mem::alloc(len, 4096).unwrap(), len }
     }
-    fn bytes(&self) -> &mut [u8] {
+    fn bytes(&self) -> &[u8] {
         // SAFETY: a live block of len bytes, used by one test thread.
+        unsafe { std::slice::from_raw_parts(self.p, self.len) }
+    }
+    fn bytes_mut(&mut self) -> &mut [u8] {
+        // SAFETY: as above; borrowed mutably once.
         unsafe { std::slice::from_raw_parts_mut(self.p, self.len) }
     }
 }
@@ -254,18 +258,18 @@ fn read_write_verify(b: Backend, tag: &str) {
     };
     assert_eq!((bdev_ref(bd).blocklen, bdev_ref(bd).blockcnt), (512, 8 * MIB / 512));
     let h = Open::new(&name, true, None);
-    let buf = Buf::new(MIB as usize);
+    let mut buf = Buf::new(MIB as usize);
     let mut expect = vec![0u8; 8 * MIB as usize];
     // (offset in blocks, blocks): one block up to 1 MiB, at aligned and odd places.
     let cases = [(0u64, 1u64), (7, 8), (100, 256), (1001, 2048), (16383, 1)];
     for (k, &(off, n)) in cases.iter().enumerate() {
         let len = (n * 512) as usize;
-        pattern(k as u64 + 1, &mut buf.bytes()[..len]);
+        pattern(k as u64 + 1, &mut buf.bytes_mut()[..len]);
         assert!(h.run(&env, SPDK_BDEV_IO_TYPE_WRITE, &mut [iov(&buf, 0, len)], off, n), "write {off}+{n}");
         expect[(off * 512) as usize..][..len].copy_from_slice(&buf.bytes()[..len]);
     }
     // Several iovecs in one write: 512 + 4096 + 1536 bytes.
-    pattern(99, buf.bytes());
+    pattern(99, buf.bytes_mut());
     let mut v = [iov(&buf, 0, 512), iov(&buf, 8192, 4096), iov(&buf, 65536, 1536)];
     assert!(h.run(&env, SPDK_BDEV_IO_TYPE_WRITE, &mut v, 5000, 12));
     let mut at = 5000 * 512;
@@ -279,11 +283,11 @@ fn read_write_verify(b: Backend, tag: &str) {
     // Read back through the bdev, single and several iovecs.
     for &(off, n) in &cases {
         let len = (n * 512) as usize;
-        buf.bytes().fill(0xEE);
+        buf.bytes_mut().fill(0xEE);
         assert!(h.run(&env, SPDK_BDEV_IO_TYPE_READ, &mut [iov(&buf, 0, len)], off, n));
         assert!(buf.bytes()[..len] == expect[(off * 512) as usize..][..len], "read back {off}+{n}");
     }
-    buf.bytes().fill(0xEE);
+    buf.bytes_mut().fill(0xEE);
     let mut v = [iov(&buf, 0, 2048), iov(&buf, 4096, 4096)];
     assert!(h.run(&env, SPDK_BDEV_IO_TYPE_READ, &mut v, 4998, 12));
     assert!(buf.bytes()[..2048] == expect[4998 * 512..][..2048] && buf.bytes()[4096..8192] == expect[5002 * 512..][..4096]);
@@ -300,7 +304,7 @@ fn read_write_verify(b: Backend, tag: &str) {
         assert!(h.run(&env, SPDK_BDEV_IO_TYPE_UNMAP, &mut [], 1001, 1024));
         expect[101 * 512..201 * 512].fill(0);
         expect[1001 * 512..2025 * 512].fill(0);
-        buf.bytes().fill(0xEE);
+        buf.bytes_mut().fill(0xEE);
         assert!(h.run(&env, SPDK_BDEV_IO_TYPE_READ, &mut [iov(&buf, 0, 1024 * 512)], 1001, 1024));
         assert!(buf.bytes()[..1024 * 512].iter().all(|&x| x == 0));
         assert!(h.run(&env, SPDK_BDEV_IO_TYPE_READ, &mut [iov(&buf, 0, 256 * 512)], 100, 256));
@@ -326,7 +330,7 @@ fn queue_depth_stress(b: Backend, tag: &str, qd: usize) {
     let h = Open::new(&name, true, None);
     const SLOT: usize = 4096;
     let slots = (6 * MIB) as usize / SLOT;
-    let buf = Buf::new(qd * SLOT);
+    let mut buf = Buf::new(qd * SLOT);
     let mut ctxs: Vec<Ctx> = (0..qd).map(|_| Ctx { done: 1, ok: true }).collect();
     // The iovecs must stay valid until their I/O completes.
     let mut iovs: Vec<libc::iovec> = (0..qd).map(|k| iov(&buf, k * SLOT, SLOT)).collect();
@@ -350,7 +354,7 @@ fn queue_depth_stress(b: Backend, tag: &str, qd: usize) {
                 if c.done == 1 && next < slots {
                     assert!(c.ok, "{io_type:?} failed");
                     let slot = order[next];
-                    let area = &mut buf.bytes()[k * SLOT..][..SLOT];
+                    let area = &mut buf.bytes_mut()[k * SLOT..][..SLOT];
                     if io_type == SPDK_BDEV_IO_TYPE_WRITE {
                         pattern(slot as u64 + 1000, area);
                     } else if let Some(prev) = slot_of[k] {
@@ -389,8 +393,8 @@ fn reset_drains(b: Backend, tag: &str) {
         return;
     };
     let h = Open::new(&name, true, None);
-    let buf = Buf::new(64 * 4096);
-    pattern(5, buf.bytes());
+    let mut buf = Buf::new(64 * 4096);
+    pattern(5, buf.bytes_mut());
     let mut ctxs: Vec<Ctx> = (0..64).map(|_| Ctx { done: 0, ok: false }).collect();
     let mut iovs: Vec<libc::iovec> = (0..64).map(|k| iov(&buf, k * 4096, 4096)).collect();
     for (k, (c, v)) in ctxs.iter_mut().zip(iovs.iter_mut()).enumerate() {
@@ -429,8 +433,8 @@ fn rescan_resizes(b: Backend, tag: &str) {
     assert_eq!(bdev_ref(bd).blockcnt, 512, "whole blocks of the new size");
     env.wait(|| resized.load(Ordering::SeqCst) == 1);
     // The new blocks are usable.
-    let buf = Buf::new(4096);
-    pattern(77, buf.bytes());
+    let mut buf = Buf::new(4096);
+    pattern(77, buf.bytes_mut());
     assert!(h.run(&env, SPDK_BDEV_IO_TYPE_WRITE, &mut [iov(&buf, 0, 4096)], 511, 1));
     assert!(f.read()[511 * 4096..512 * 4096] == buf.bytes()[..]);
     // Shrinking while open is refused; closed, it is taken.

@@ -382,6 +382,7 @@ fn send_events(b: *mut spdk_bdev, descs: Vec<usize>, kind: spdk_bdev_event_type)
 
 /// A module's bdev changed size (`spdk_bdev_notify_blockcnt_change`): open
 /// descriptors get a RESIZE event. Shrinking is refused while any is open.
+#[allow(clippy::not_unsafe_ptr_arg_deref)] // written only once found registered, under the lock
 pub fn notify_blockcnt_change(b: *mut spdk_bdev, blockcnt: u64) -> Result<(), BdevError> {
     if blockcnt == 0 {
         return Err(BdevError::Invalid(format!("bdev '{}': a block count of 0", name_of(b))));
