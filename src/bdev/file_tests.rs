@@ -573,3 +573,69 @@ fn config_methods_and_json() {
         println!("skipped the uring part: io_uring_setup is not available");
     }
 }
+
+/// A loop block device over a temporary file, detached on drop.
+struct Loop {
+    dev: String,
+    _file: TempFile,
+}
+
+impl Loop {
+    /// None (with the reason printed) when loop devices cannot be set up here.
+    fn new(tag: &str, len: u64, sector: u32) -> Option<Loop> {
+        let file = TempFile::new(tag, len);
+        let out = std::process::Command::new("losetup").args(["--sector-size", &sector.to_string(), "-f", "--show", file.path()]).output();
+        match out {
+            Ok(o) if o.status.success() => Some(Loop { dev: String::from_utf8_lossy(&o.stdout).trim().to_string(), _file: file }),
+            Ok(o) => {
+                println!("skipped: losetup failed: {}", String::from_utf8_lossy(&o.stderr).trim());
+                None
+            }
+            Err(e) => {
+                println!("skipped: cannot run losetup: {e}");
+                None
+            }
+        }
+    }
+}
+
+impl Drop for Loop {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("losetup").args(["-d", &self.dev]).status();
+    }
+}
+
+/// On a block device with 4096-byte sectors: the block size is detected,
+/// a smaller one is refused, and data goes through the device to its file.
+#[test]
+fn block_device_geometry_and_data() {
+    use spdk_bdev_io_type::*;
+    let Some(lo) = Loop::new("file_loop", 4 * MIB, 4096) else {
+        return;
+    };
+    let env = Env::new("file_loop");
+    for b in [Backend::Aio, Backend::Uring] {
+        if !b.usable() {
+            continue;
+        }
+        let name = format!("{b:?}_loop");
+        let o = Opts { name: &name, filename: &lo.dev, block_size: 0, readonly: false, fallocate: false, uuid: None };
+        let small = Opts { block_size: 512, ..o };
+        assert_eq!(b.create(&small).unwrap_err().to_string(), "block_size 512 is smaller than the device's logical block size 4096");
+        let bd = b.create(&o).unwrap();
+        assert_eq!((bdev_ref(bd).blocklen, bdev_ref(bd).blockcnt), (4096, 1024));
+        assert_eq!(bdev_ref(bd).required_alignment, 12, "O_DIRECT on the device: 4 KiB-aligned buffers");
+        let h = Open::new(&name, true, None);
+        let mut buf = Buf::new(64 * 1024);
+        pattern(b as u64 + 31, buf.bytes_mut());
+        assert!(h.run(&env, SPDK_BDEV_IO_TYPE_WRITE, &mut [iov(&buf, 0, 64 * 1024)], 1000, 16));
+        assert!(h.run(&env, SPDK_BDEV_IO_TYPE_FLUSH, &mut [], 0, 1024));
+        let want = buf.bytes().to_vec();
+        buf.bytes_mut().fill(0);
+        assert!(h.run(&env, SPDK_BDEV_IO_TYPE_READ, &mut [iov(&buf, 0, 64 * 1024)], 1000, 16));
+        assert!(buf.bytes() == &want[..]);
+        assert!(lo._file.read()[1000 * 4096..][..64 * 1024] == want[..], "the loop device's file holds the data");
+        drop(h);
+        env.delete(b, &name);
+    }
+}
