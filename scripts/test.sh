@@ -31,6 +31,12 @@ make -C capi-tests test
 step "bdevperf: JSON config, verify, workloads, a broken config"
 scripts/bdev/bdevperf-smoke.sh
 
+step "bdevperf on raid bdevs: raid0/raid1/concat verify, failing member, rebuild under I/O"
+scripts/bdev/raid-smoke.sh
+
+step "aio and uring bdevs on files: bdevperf verify, data on disk"
+bash scripts/bdev/file-smoke.sh
+
 step "rspdk_tgt and JSON-RPC, driven by SPDK's spdk-rpc"
 SPDK_RPC="$HOME/.cache/rspdk-pyenv/bin/spdk-rpc" scripts/rpc/rpc-tests.sh
 

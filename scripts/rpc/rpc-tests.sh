@@ -96,10 +96,38 @@ expect_err "bdev_get_bdevs of a missing bdev (waiting 200 ms)" "not found" bdev_
 rpc thread_get_io_channels | jget 'd["threads"][0]["name"]' | grep -q app_thread && ok thread_get_io_channels || bad thread_get_io_channels
 expect_err "bdev_set_options after init" "before framework is initialized" bdev_set_options -p 1023
 
+# File-backed bdevs (aio, uring) and raid bdevs.
+truncate -s 16M "$work/aio.img"
+truncate -s 16M "$work/uring.img"
+[ "$(rpc bdev_aio_create "$work/aio.img" Aio0 512)" = Aio0 ] \
+	&& rpc bdev_get_bdevs -b Aio0 | jget 'd[0]["num_blocks"] == 32768 and d[0]["driver_specific"]["aio"]["filename"].endswith("aio.img")' | grep -q True \
+	&& ok "bdev_aio_create" || bad bdev_aio_create
+truncate -s 32M "$work/aio.img"
+rpc bdev_aio_rescan Aio0 && rpc bdev_get_bdevs -b Aio0 | jget 'd[0]["num_blocks"]' | grep -qx 65536 && ok "bdev_aio_rescan sees the grown file" || bad bdev_aio_rescan
+expect_err "bdev_aio_create on a missing file" "No such file" bdev_aio_create "$work/none.img" Aio9
+[ "$(rpc bdev_uring_create "$work/uring.img" Uring0 4096)" = Uring0 ] && rpc bdev_get_bdevs -b Uring0 | jget 'd[0]["num_blocks"]' | grep -qx 4096 \
+	&& ok "bdev_uring_create" || bad bdev_uring_create
+rpc bdev_null_resize Null0 32 && rpc bdev_get_bdevs -b Null0 | jget 'd[0]["num_blocks"]' | grep -qx 8192 && ok "bdev_null_resize" || bad bdev_null_resize
+for m in Ra Rb Rc Rd Re; do rpc bdev_malloc_create -b $m 8 512 >/dev/null; done
+rpc bdev_raid_create -n Raid0 -z 64 -r raid0 -b "Ra Rb" && rpc bdev_get_bdevs -b Raid0 | jget 'd[0]["num_blocks"] == 32768 and d[0]["driver_specific"]["raid"]["raid_level"] == "raid0"' | grep -q True \
+	&& ok "bdev_raid_create raid0" || bad "bdev_raid_create raid0"
+rpc bdev_raid_create -n Raid1 -r raid1 -b "Rc Rd" && ok "bdev_raid_create raid1" || bad "bdev_raid_create raid1"
+rpc bdev_raid_get_bdevs online | jget 'sorted(r["name"] for r in d)' | grep -q "\['Raid0', 'Raid1'\]" && ok "bdev_raid_get_bdevs online" || bad bdev_raid_get_bdevs
+expect_err "bdev_raid_create with strip size 3" "power of two" bdev_raid_create -n RaidX -z 3 -r raid0 -b "Re"
+rpc bdev_raid_remove_base_bdev Rd && rpc bdev_raid_get_bdevs all | jget '[r["num_base_bdevs_operational"] for r in d if r["name"] == "Raid1"][0]' | grep -qx 1 \
+	&& ok "bdev_raid_remove_base_bdev degrades raid1" || bad bdev_raid_remove_base_bdev
+rpc bdev_raid_add_base_bdev Raid1 Re && ok "bdev_raid_add_base_bdev (rebuild onto Re)" || bad bdev_raid_add_base_bdev
+for _ in $(seq 50); do
+	[ "$(rpc bdev_raid_get_bdevs all | jget '[r["num_base_bdevs_operational"] for r in d if r["name"] == "Raid1"][0]')" = 2 ] && break
+	sleep 0.1
+done
+[ "$(rpc bdev_raid_get_bdevs all | jget '[r["num_base_bdevs_operational"] for r in d if r["name"] == "Raid1"][0]')" = 2 ] && ok "the rebuild completes" || bad "rebuild did not complete"
+rpc bdev_raid_delete Raid1 && rpc bdev_malloc_delete Rc && rpc bdev_malloc_delete Rd && rpc bdev_malloc_delete Re && ok "bdev_raid_delete" || bad bdev_raid_delete
+
 # save_config, then a restart with --json on it: the same configuration.
 rpc save_config >"$work/saved1.json"
 "$PY" -c 'import json,sys; c=json.load(open(sys.argv[1])); m=[x["method"] for s in c["subsystems"] if s["subsystem"]=="bdev" for x in s["config"]]; print(m)' "$work/saved1.json" \
-	| grep -q "'bdev_malloc_create', 'bdev_malloc_create', 'bdev_null_create', 'bdev_split_create', 'bdev_passthru_create', 'bdev_error_create', 'bdev_delay_create'" \
+	| grep -q "'bdev_malloc_create', 'bdev_malloc_create', 'bdev_null_create', 'bdev_split_create', 'bdev_passthru_create', 'bdev_error_create', 'bdev_delay_create', 'bdev_aio_create', 'bdev_uring_create', 'bdev_malloc_create', 'bdev_malloc_create', 'bdev_raid_create'" \
 	&& ok "save_config lists every object in creation order" || { cat "$work/saved1.json"; bad "save_config order"; }
 stop
 start --json "$work/saved1.json"
@@ -115,7 +143,8 @@ rpc load_config <"$work/saved1.json"
 rpc save_config >"$work/saved3.json"
 cmp -s "$work/saved1.json" "$work/saved3.json" && ok "load_config into --wait-for-rpc: save_config is equal" || { diff "$work/saved1.json" "$work/saved3.json"; bad "round trip via load_config"; }
 # Deletes: each object gone afterwards.
-rpc bdev_delay_delete Delay0 && rpc bdev_error_delete EE_Malloc0 && rpc bdev_passthru_delete PT0 && rpc bdev_split_delete Malloc1 \
+rpc bdev_raid_delete Raid0 && rpc bdev_malloc_delete Ra && rpc bdev_malloc_delete Rb && rpc bdev_aio_delete Aio0 && rpc bdev_uring_delete Uring0 \
+	&& rpc bdev_delay_delete Delay0 && rpc bdev_error_delete EE_Malloc0 && rpc bdev_passthru_delete PT0 && rpc bdev_split_delete Malloc1 \
 	&& rpc bdev_null_delete Null0 && rpc bdev_malloc_delete Malloc0 && rpc bdev_malloc_delete Malloc1 && ok "every delete method" || bad "deletes"
 [ "$(rpc bdev_get_bdevs | jget 'len(d)')" = 0 ] && ok "no bdev left after the deletes" || bad "bdevs left: $(rpc bdev_get_bdevs | jget '[b["name"] for b in d]')"
 expect_err "bdev_malloc_delete of a missing bdev" "not found" bdev_malloc_delete Malloc0

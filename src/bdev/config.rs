@@ -1,7 +1,7 @@
 //! The bdev subsystem's configuration methods, by SPDK's names and
 //! parameters, as JSON config files (and, later, JSON-RPC) call them.
 
-use super::{delay, error, malloc, null, passthru, raid, split, BdevError};
+use super::{aio, delay, error, file, malloc, null, passthru, raid, split, uring, BdevError};
 use serde_json::{Map, Value};
 
 /// A method failed: which parameter, and why.
@@ -73,6 +73,27 @@ pub fn get_bdevs(category: &str) -> Result<Value, MethodError> {
     raid::get_bdevs(category).map_err(bdev_err)
 }
 
+fn bool_param(m: &Map<String, Value>, key: &str) -> Result<bool, MethodError> {
+    match m.get(key) {
+        None | Some(Value::Null) => Ok(false),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(v) => Err(MethodError(format!("{key} must be true or false, not {v}"))),
+    }
+}
+
+/// The parameters of bdev_aio_create and bdev_uring_create.
+fn file_opts<'a>(m: &'a Map<String, Value>) -> Result<file::Opts<'a>, MethodError> {
+    let block_size = u64_param(m, "block_size")?.unwrap_or(0);
+    Ok(file::Opts {
+        name: required(str_param(m, "name")?, "name")?,
+        filename: required(str_param(m, "filename")?, "filename")?,
+        block_size: u32::try_from(block_size).map_err(|_| MethodError(format!("block_size {block_size} is too large")))?,
+        readonly: bool_param(m, "readonly")?,
+        fallocate: bool_param(m, "fallocate")?,
+        uuid: uuid_param(m)?,
+    })
+}
+
 fn required<T>(v: Option<T>, key: &str) -> Result<T, MethodError> {
     v.ok_or_else(|| MethodError(format!("missing required parameter '{key}'")))
 }
@@ -120,6 +141,12 @@ pub fn call(method: &str, params: &Value) -> Result<Option<String>, MethodError>
         "bdev_malloc_delete" => {
             check_known(m, &["name"])?;
             malloc::delete(required(str_param(m, "name")?, "name")?, None, std::ptr::null_mut()).map_err(bdev_err)?;
+            Ok(None)
+        }
+        "bdev_null_resize" => {
+            check_known(m, &["name", "new_size"])?;
+            let name = required(str_param(m, "name")?, "name")?;
+            null::resize(name, required(u64_param(m, "new_size")?, "new_size")?).map_err(bdev_err)?;
             Ok(None)
         }
         "bdev_null_delete" => {
@@ -249,7 +276,8 @@ pub fn call(method: &str, params: &Value) -> Result<Option<String>, MethodError>
             Ok(None)
         }
         "bdev_raid_delete" => {
-            check_known(m, &["name"])?;
+            // clear_sb: there is no superblock to clear in this build; accepted either way.
+            check_known(m, &["name", "clear_sb"])?;
             raid::delete(required(str_param(m, "name")?, "name")?).map_err(bdev_err)?;
             Ok(None)
         }
@@ -264,6 +292,33 @@ pub fn call(method: &str, params: &Value) -> Result<Option<String>, MethodError>
             raid::remove_base_bdev(required(str_param(m, "name")?, "name")?).map_err(bdev_err)?;
             Ok(None)
         }
+        "bdev_aio_create" => {
+            check_known(m, &["name", "filename", "block_size", "readonly", "fallocate", "uuid", "nowait"])?;
+            if bool_param(m, "nowait")? {
+                return Err(MethodError("nowait: RWF_NOWAIT submission is not supported by this aio bdev".into()));
+            }
+            let o = file_opts(m)?;
+            aio::create(&o).map_err(bdev_err)?;
+            Ok(Some(o.name.to_string()))
+        }
+        "bdev_uring_create" => {
+            check_known(m, &["name", "filename", "block_size", "uuid"])?;
+            let o = file_opts(m)?;
+            uring::create(&o).map_err(bdev_err)?;
+            Ok(Some(o.name.to_string()))
+        }
+        "bdev_aio_delete" | "bdev_uring_delete" | "bdev_aio_rescan" | "bdev_uring_rescan" => {
+            check_known(m, &["name"])?;
+            let name = required(str_param(m, "name")?, "name")?;
+            match method {
+                "bdev_aio_delete" => file::delete(file::Flavor::Aio, name, None, std::ptr::null_mut()),
+                "bdev_uring_delete" => file::delete(file::Flavor::Uring, name, None, std::ptr::null_mut()),
+                "bdev_aio_rescan" => file::rescan(file::Flavor::Aio, name),
+                _ => file::rescan(file::Flavor::Uring, name),
+            }
+            .map_err(bdev_err)?;
+            Ok(None)
+        }
         _ => Err(MethodError(format!("method '{method}' is not known to the bdev subsystem"))),
     }
 }
@@ -274,9 +329,10 @@ pub fn undo(name: &str) {
     if split::delete(name).is_ok() || passthru::delete(name).is_ok() || error::delete(name).is_ok() || delay::delete(name).is_ok() || raid::delete(name).is_ok() {
         return;
     }
-    if malloc::delete(name, None, std::ptr::null_mut()).is_err() {
-        let _ = null::delete(name, None, std::ptr::null_mut());
-    }
+    let _ = malloc::delete(name, None, std::ptr::null_mut()).is_ok()
+        || null::delete(name, None, std::ptr::null_mut()).is_ok()
+        || file::delete(file::Flavor::Aio, name, None, std::ptr::null_mut()).is_ok()
+        || file::delete(file::Flavor::Uring, name, None, std::ptr::null_mut()).is_ok();
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! the subsystem's configuration as `framework_get_config` / `save_config`
 //! write it (the methods that recreate every bdev, in creation order).
 
-use super::{bdev_ref, delay, name_of, vbdev};
+use super::{aio, bdev_ref, delay, name_of, raid, uring, vbdev};
 use crate::capi::bdev_types::*;
 use serde_json::{json, Map, Value};
 use std::ffi::CStr;
@@ -47,6 +47,9 @@ fn fn_table_config(b: *mut spdk_bdev) -> Vec<Value> {
 /// The method that recreates `b` (or, for parts of one base, the first part
 /// stands for all), if its module knows one.
 fn config_of(b: *mut spdk_bdev) -> Option<Value> {
+    if let Some(v) = aio::config_json(b).or_else(|| uring::config_json(b)).or_else(|| raid::config_json(b)) {
+        return Some(v);
+    }
     let bd = bdev_ref(b);
     let name = name_of(b);
     let uuid = uuid_of(b);
@@ -101,8 +104,10 @@ fn driver_specific(b: *mut spdk_bdev) -> Value {
         })
         .unwrap_or_else(|| json!({}));
     }
+    if let Some(v) = aio::info_json(b).or_else(|| uring::info_json(b)).or_else(|| raid::info_json(b)) {
+        return v;
+    }
     let Some(part) = vbdev::part_info(b) else { return json!({}) };
-    let bd = bdev_ref(b);
     match part.module.as_str() {
         "split" => json!({"split": {"base_bdev": part.base_name, "offset_blocks": part.offset_blocks}}),
         "passthru" => json!({"passthru": {"name": name_of(b), "base_bdev_name": part.base_name}}),

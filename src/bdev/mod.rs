@@ -9,7 +9,9 @@
 //! Threading follows the thread library: a channel and the I/O submitted on
 //! it belong to one thread; completions run there.
 
+pub mod aio;
 pub mod config;
+pub mod file;
 pub mod io;
 pub mod json;
 pub mod malloc;
@@ -19,6 +21,7 @@ pub mod error;
 pub mod passthru;
 pub mod raid;
 pub mod split;
+pub mod uring;
 pub(crate) mod vbdev;
 #[cfg(test)]
 mod tests;
@@ -349,19 +352,60 @@ pub fn release_claim(b: *mut spdk_bdev) {
     }
 }
 
-extern "C" fn remove_event(arg: *mut c_void) {
-    // SAFETY: a Box<(Desc pointer, bdev)> sent by `unregister`.
-    let (d, b) = *unsafe { Box::from_raw(arg as *mut (usize, usize)) };
-    let still_open = REG.lock().states.get(&b).is_some_and(|s| s.descs.contains(&d));
+/// An event for one descriptor, carried to its thread.
+struct DescEvent {
+    desc: usize,
+    bdev: usize,
+    kind: spdk_bdev_event_type,
+}
+
+extern "C" fn desc_event(arg: *mut c_void) {
+    // SAFETY: a Box<DescEvent> sent by `send_events`.
+    let ev = *unsafe { Box::from_raw(arg as *mut DescEvent) };
+    let still_open = REG.lock().states.get(&ev.bdev).is_some_and(|s| s.descs.contains(&ev.desc));
     if !still_open {
         return;
     }
     // SAFETY: the descriptor is still open (checked above) and used on its own thread.
-    let desc = unsafe { &*(d as *const Desc) };
+    let desc = unsafe { &*(ev.desc as *const Desc) };
     if let Some(cb) = desc.event_cb {
         // SAFETY: the application's event callback on the descriptor's thread.
-        unsafe { cb(spdk_bdev_event_type::SPDK_BDEV_EVENT_REMOVE, b as *mut spdk_bdev, desc.event_ctx as *mut c_void) };
+        unsafe { cb(ev.kind, ev.bdev as *mut spdk_bdev, desc.event_ctx as *mut c_void) };
     }
+}
+
+/// Tells each descriptor in `descs`, on its own thread, of event `kind`.
+fn send_events(b: *mut spdk_bdev, descs: Vec<usize>, kind: spdk_bdev_event_type) {
+    for d in descs {
+        // SAFETY: open descriptors are live until closed.
+        let tid = unsafe { (*(d as *const Desc)).thread_id };
+        let arg = Box::into_raw(Box::new(DescEvent { desc: d, bdev: b as usize, kind }));
+        if thread::send_to_id(tid, desc_event, arg.cast()).is_err() {
+            // SAFETY: not sent; reclaim.
+            drop(unsafe { Box::from_raw(arg) });
+        }
+    }
+}
+
+/// A module's bdev changed size (`spdk_bdev_notify_blockcnt_change`): open
+/// descriptors get a RESIZE event. Shrinking is refused while any is open.
+#[allow(clippy::not_unsafe_ptr_arg_deref)] // written only once found registered, under the lock
+pub fn notify_blockcnt_change(b: *mut spdk_bdev, blockcnt: u64) -> Result<(), BdevError> {
+    if blockcnt == 0 {
+        return Err(BdevError::Invalid(format!("bdev '{}': a block count of 0", name_of(b))));
+    }
+    let descs = {
+        let r = REG.lock();
+        let st = r.states.get(&(b as usize)).ok_or_else(|| BdevError::NotFound(name_of(b)))?;
+        if blockcnt < bdev_ref(b).blockcnt && !st.descs.is_empty() {
+            return Err(BdevError::Invalid(format!("bdev '{}' is open: it cannot shrink", st.name)));
+        }
+        // SAFETY: a registered bdev; its size changes under the registry lock.
+        unsafe { (*b).blockcnt = blockcnt };
+        st.descs.clone()
+    };
+    send_events(b, descs, spdk_bdev_event_type::SPDK_BDEV_EVENT_RESIZE);
+    Ok(())
 }
 
 /// Starts removing a bdev: every open descriptor is told (REMOVE event on its
@@ -380,15 +424,7 @@ pub fn unregister(b: *mut spdk_bdev, cb: spdk_bdev_unregister_cb, cb_arg: *mut c
         st.unregister_done = Some((cb, cb_arg as usize, tid));
         (st.descs.clone(), st.descs.is_empty())
     };
-    for d in descs {
-        // SAFETY: open descriptors are live until closed.
-        let tid = unsafe { (*(d as *const Desc)).thread_id };
-        let arg = Box::into_raw(Box::new((d, b as usize)));
-        if thread::send_to_id(tid, remove_event, arg.cast()).is_err() {
-            // SAFETY: not sent; reclaim.
-            drop(unsafe { Box::from_raw(arg) });
-        }
-    }
+    send_events(b, descs, spdk_bdev_event_type::SPDK_BDEV_EVENT_REMOVE);
     if now {
         finish_unregister(b);
     }

@@ -99,3 +99,19 @@ pub fn delete(name: &str, cb: spdk_bdev_unregister_cb, cb_arg: *mut c_void) -> R
     }
     super::unregister(b, cb, cb_arg)
 }
+
+/// Changes the size of null bdev `name` to `new_size_mb` MiB (`bdev_null_resize`);
+/// open descriptors get a RESIZE event; shrinking is refused while it is open.
+pub fn resize(name: &str, new_size_mb: u64) -> Result<(), BdevError> {
+    let b = super::get_by_name(name).ok_or_else(|| BdevError::NotFound(name.into()))?;
+    let bd = super::bdev_ref(b);
+    if bd.module != module() {
+        return Err(BdevError::Invalid(format!("bdev '{name}' is not a null bdev")));
+    }
+    let bytes = new_size_mb.checked_mul(1 << 20).ok_or_else(|| BdevError::Invalid(format!("new_size {new_size_mb} MiB is too large")))?;
+    let blocks = bytes / bd.blocklen as u64;
+    if blocks == 0 {
+        return Err(BdevError::Invalid(format!("new_size {new_size_mb} MiB holds no block")));
+    }
+    super::notify_blockcnt_change(b, blocks)
+}

@@ -5,12 +5,12 @@ use super::*;
 use crate::thread::{self, Thread};
 use std::sync::atomic::{AtomicU32, Ordering};
 
-struct Ctx {
-    done: u32,
-    ok: bool,
+pub(super) struct Ctx {
+    pub(super) done: u32,
+    pub(super) ok: bool,
 }
 
-extern "C" fn on_done(io: *mut spdk_bdev_io, success: bool, arg: *mut c_void) {
+pub(super) extern "C" fn on_done(io: *mut spdk_bdev_io, success: bool, arg: *mut c_void) {
     // SAFETY: arg is the test's Ctx, alive until checked.
     let c = unsafe { &mut *(arg as *mut Ctx) };
     c.done += 1;

@@ -35,6 +35,18 @@ const CONFIG_METHODS: &[(&str, u32, Answer)] = &[
     ("bdev_delay_create", RUNTIME, Answer::Name),
     ("bdev_delay_delete", RUNTIME, Answer::True),
     ("bdev_delay_update_latency", RUNTIME, Answer::True),
+    ("bdev_aio_create", RUNTIME, Answer::Name),
+    ("bdev_aio_delete", RUNTIME, Answer::True),
+    ("bdev_aio_rescan", RUNTIME, Answer::True),
+    ("bdev_uring_create", RUNTIME, Answer::Name),
+    ("bdev_uring_delete", RUNTIME, Answer::True),
+    ("bdev_uring_rescan", RUNTIME, Answer::True),
+    ("bdev_raid_create", RUNTIME, Answer::True),
+    ("bdev_raid_delete", RUNTIME, Answer::True),
+    ("bdev_raid_add_base_bdev", RUNTIME, Answer::True),
+    ("bdev_raid_remove_base_bdev", RUNTIME, Answer::True),
+    ("bdev_raid_set_options", STARTUP | RUNTIME, Answer::True),
+    ("bdev_null_resize", RUNTIME, Answer::True),
 ];
 
 pub(super) fn register() {
@@ -46,6 +58,7 @@ pub(super) fn register() {
     register_fn("bdev_get_bdevs", RUNTIME, bdev_get_bdevs);
     register_fn("bdev_get_iostat", RUNTIME, bdev_get_iostat);
     register_fn("bdev_wait_for_examine", RUNTIME, bdev_wait_for_examine);
+    register_fn("bdev_raid_get_bdevs", RUNTIME, bdev_raid_get_bdevs);
 }
 
 fn split_parts(base: &str) -> Vec<String> {
@@ -241,5 +254,16 @@ fn bdev_wait_for_examine(p: Value, r: Responder) {
     match Params::none("bdev_wait_for_examine", &p) {
         Ok(()) => r.ok(json!(true)),
         Err(e) => r.invalid(e),
+    }
+}
+
+fn bdev_raid_get_bdevs(p: Value, r: Responder) {
+    let category = match Params::new("bdev_raid_get_bdevs", &p, &["category"]).and_then(|p| Ok(p.str("category")?.unwrap_or("all").to_string())) {
+        Ok(c) => c,
+        Err(e) => return r.invalid(e),
+    };
+    match config::get_bdevs(&category) {
+        Ok(v) => r.ok(v),
+        Err(e) => r.invalid(format!("bdev_raid_get_bdevs: {e}")),
     }
 }

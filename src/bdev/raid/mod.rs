@@ -199,7 +199,6 @@ fn find(name: &str) -> Option<usize> {
 }
 
 /// The raid behind a bdev of this module.
-#[allow(dead_code)] // until JSON-RPC's bdev_get_bdevs and save_config call it
 fn of_bdev(b: *mut spdk_bdev) -> Option<usize> {
     if b.is_null() || super::bdev_ref(b).module != module() {
         return None;
@@ -1194,13 +1193,11 @@ pub fn get_bdevs(category: &str) -> Result<Value, BdevError> {
 }
 
 /// The `driver_specific` part of `bdev_get_bdevs` for a raid bdev: `{"raid": {...}}`.
-#[allow(dead_code)] // until JSON-RPC's bdev_get_bdevs and save_config call it
 pub(crate) fn info_json(bdev: *mut spdk_bdev) -> Option<Value> {
     of_bdev(bdev).map(|r| json!({ "raid": Value::Object(describe(r)) }))
 }
 
 /// The `bdev_raid_create` call that recreates this raid bdev.
-#[allow(dead_code)] // until JSON-RPC's bdev_get_bdevs and save_config call it
 pub(crate) fn config_json(bdev: *mut spdk_bdev) -> Option<Value> {
     let r = of_bdev(bdev)?;
     let raid = raid_ref(r);
