@@ -4,6 +4,7 @@
 #   make                      build the library (release) and regenerate include/rspdk.h
 #   make install PREFIX=DIR   install lib/librspdk.{a,so}, headers and pkg-config files
 #   make test                 every test (scripts/test.sh; installs what is missing)
+#   make run                  start rspdk_tgt with its embedded default config (RPC=/path/to.sock to move the socket)
 
 PREFIX ?= /usr/local
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
@@ -11,7 +12,7 @@ SOMAJOR := 0
 # SPDK's pkg-config module names; each resolves to rspdk.
 SPDK_MODULES := spdk_env_dpdk spdk_thread spdk_event spdk_log spdk_util spdk_init spdk_rpc spdk_json spdk_jsonrpc
 
-.PHONY: all build install test clean
+.PHONY: all build install test run clean
 
 all: build
 
@@ -34,6 +35,10 @@ install: build
 
 test:
 	bash scripts/test.sh
+
+RPC ?= /var/tmp/spdk.sock
+run: build
+	target/release/rspdk_tgt --default-config -r $(RPC)
 
 clean:
 	cargo clean

@@ -130,7 +130,10 @@ pub fn call(method: &str, params: &Value) -> Result<Option<String>, MethodError>
             check_known(m, &["bdev_io_pool_size", "bdev_io_cache_size", "bdev_auto_examine", "iobuf_small_cache_size", "iobuf_large_cache_size"])?;
             if let Some(n) = u64_param(m, "bdev_io_pool_size")? {
                 let n = u32::try_from(n).map_err(|_| MethodError(format!("bdev_io_pool_size {n} is too large")))?;
-                super::set_pool_size(n).map_err(bdev_err)?;
+                // Restating the size in force is no change (a saved config does that).
+                if n != super::pool_size() {
+                    super::set_pool_size(n).map_err(bdev_err)?;
+                }
             }
             Ok(None)
         }

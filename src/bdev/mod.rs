@@ -179,7 +179,7 @@ fn module_ctx_size(m: usize) -> usize {
 /// Sets the pool size (`spdk_bdev_set_opts`) while no pool exists yet.
 pub fn set_pool_size(n: u32) -> Result<(), BdevError> {
     let mut r = REG.lock();
-    if r.pool.is_some() && r.pool_size != n {
+    if r.pool.is_some() {
         return Err(BdevError::Invalid("the bdev_io pool already exists; set options before the first bdev".into()));
     }
     if n == 0 {
