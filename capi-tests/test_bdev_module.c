@@ -153,6 +153,17 @@ stat_cb(struct spdk_bdev *bdev, struct spdk_bdev_io_stat *stat, void *arg, int r
 	g_stat_cbs++;
 }
 
+static int g_qos_cbs;
+static int g_qos_status;
+
+static void
+qos_cb(void *arg, int status)
+{
+	(void)arg;
+	g_qos_status = status;
+	g_qos_cbs++;
+}
+
 static void
 poll_until(struct spdk_thread *t, int *counter, int want)
 {
@@ -260,6 +271,29 @@ main(void)
 		CHECK(g_dev_stat.num_write_ops == 1 && g_dev_stat.num_read_ops == 1 && g_dev_stat.bytes_read == 8 * BLOCK);
 		spdk_bdev_get_io_stat(&disk.bdev, ch, &st);
 		CHECK(st.num_read_ops == 0 && st.num_write_ops == 0);
+	}
+
+	/* QoS limits: set, read back, keep what UINT64_MAX leaves, refuse a non-multiple of 1000. */
+	{
+		uint64_t set[SPDK_BDEV_QOS_NUM_RATE_LIMIT_TYPES] = {4000, 10, UINT64_MAX, UINT64_MAX};
+		uint64_t got[SPDK_BDEV_QOS_NUM_RATE_LIMIT_TYPES];
+
+		spdk_bdev_set_qos_rate_limits(&disk.bdev, set, qos_cb, NULL);
+		CHECK(g_qos_cbs == 0); /* called back later, not from inside the call */
+		poll_until(t, &g_qos_cbs, 1);
+		CHECK(g_qos_cbs == 1 && g_qos_status == 0);
+		spdk_bdev_get_qos_rate_limits(&disk.bdev, got);
+		CHECK(got[0] == 4000 && got[1] == 10 && got[2] == 0 && got[3] == 0);
+		set[0] = 1500;
+		spdk_bdev_set_qos_rate_limits(&disk.bdev, set, qos_cb, NULL);
+		poll_until(t, &g_qos_cbs, 2);
+		CHECK(g_qos_cbs == 2 && g_qos_status == -EINVAL);
+		set[0] = 0;
+		set[1] = 0;
+		spdk_bdev_set_qos_rate_limits(&disk.bdev, set, qos_cb, NULL);
+		poll_until(t, &g_qos_cbs, 3);
+		spdk_bdev_get_qos_rate_limits(&disk.bdev, got);
+		CHECK(g_qos_status == 0 && got[0] == 0 && got[1] == 0);
 	}
 
 	/* Bad input: SPDK's errors, nothing reaches the module. */

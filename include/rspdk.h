@@ -3278,6 +3278,32 @@ enum spdk_bdev_io_type {
 };
 
 /*
+ QoS rate limit types (indexes of the `limits` arrays of the QoS API).
+ */
+enum spdk_bdev_qos_rate_limit_type {
+  /*
+   IOPS limit for reads and writes together.
+   */
+  SPDK_BDEV_QOS_RW_IOPS_RATE_LIMIT = 0,
+  /*
+   Bytes per second for reads and writes together.
+   */
+  SPDK_BDEV_QOS_RW_BPS_RATE_LIMIT = 1,
+  /*
+   Bytes per second for reads.
+   */
+  SPDK_BDEV_QOS_R_BPS_RATE_LIMIT = 2,
+  /*
+   Bytes per second for writes.
+   */
+  SPDK_BDEV_QOS_W_BPS_RATE_LIMIT = 3,
+  /*
+   Number of limit types (keep last).
+   */
+  SPDK_BDEV_QOS_NUM_RATE_LIMIT_TYPES = 4,
+};
+
+/*
  What `spdk_bdev_get_io_stat()`/`spdk_bdev_get_device_stat()` reset after reading.
  */
 enum spdk_bdev_reset_stat_mode {
@@ -3888,6 +3914,8 @@ typedef void (*spdk_bdev_get_device_stat_cb)(struct spdk_bdev *bdev,
                                              struct spdk_bdev_io_stat *stat,
                                              void *cb_arg,
                                              int rc);
+
+typedef void (*spdk_bdev_qos_cb)(void *cb_arg, int status);
 
 /*
  `struct spdk_pci_addr`.
@@ -5394,6 +5422,23 @@ void spdk_bdev_get_device_stat(struct spdk_bdev *bdev_,
                                enum spdk_bdev_reset_stat_mode reset_mode,
                                spdk_bdev_get_device_stat_cb cb,
                                void *cb_arg);
+
+/*
+ Reads the QoS limits of a bdev (I/Os per second, then MiB per second;
+ 0: no limit) into `limits[SPDK_BDEV_QOS_NUM_RATE_LIMIT_TYPES]`.
+ */
+void spdk_bdev_get_qos_rate_limits(struct spdk_bdev *bdev_, uint64_t *limits);
+
+/*
+ Sets the QoS limits of a bdev: each of `limits[]` is a new limit, 0 to
+ remove it, or `UINT64_MAX` to leave it; I/Os per second must be a
+ multiple of 1000. `cb_fn(cb_arg, 0 or -errno)` runs after the call
+ returns, on the calling thread.
+ */
+void spdk_bdev_set_qos_rate_limits(struct spdk_bdev *bdev_,
+                                   uint64_t *limits,
+                                   spdk_bdev_qos_cb cb_fn,
+                                   void *cb_arg);
 
 /*
  Initialise `opts` with the defaults (`opts_size` becomes `sizeof(*opts)`).

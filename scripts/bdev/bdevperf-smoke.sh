@@ -55,6 +55,14 @@ cat > "$work/bad.json" <<'JSON'
   {"method": "bdev_malloc_create", "params": {"name": "Malloc1", "num_blocks": 32768, "block_size": 513}}
 ]}]}
 JSON
+cat > "$work/qos.json" <<'JSON'
+{"subsystems": [{"subsystem": "bdev", "config": [
+  {"method": "bdev_null_create", "params": {"name": "Null0", "num_blocks": 262144, "block_size": 4096}},
+  {"method": "bdev_set_qos_limit", "params": {"name": "Null0", "rw_ios_per_sec": 20000}},
+  {"method": "bdev_malloc_create", "params": {"name": "Malloc0", "num_blocks": 65536, "block_size": 512}},
+  {"method": "bdev_set_qos_limit", "params": {"name": "Malloc0", "rw_mbytes_per_sec": 40}}
+]}]}
+JSON
 pass=0
 fail=0
 ok() { echo "bdevperf-smoke: ok: $*"; pass=$((pass + 1)); }
@@ -81,6 +89,13 @@ out=$("$bin" --json "$work/delay.json" -q 4 -o 4096 -w randread -t 1 2>&1) \
 out=$("$bin" --json "$work/ok.json" -q 128 -o 4096 -w randread -t 1 2>&1) && grep -q "^Total" <<<"$out" \
 	&& ok "randread on malloc and null" || { echo "$out"; bad "randread"; }
 out=$("$bin" --json "$work/ok.json" -q 16 -o 64k -w randrw -M 70 -t 1 2>&1) && ok "randrw 70/30, 64 KiB" || { echo "$out"; bad "randrw"; }
+# QoS across two reactors (one channel each): the sums over both cores stay
+# within 10 % of the limits (20000 IOPS on Null0, 40 MiB/s on Malloc0).
+out=$("$bin" --json "$work/qos.json" -q 32 -o 65536 -w randrw -M 50 -t 3 -m 0x3 2>&1) \
+	&& awk '/^Null0 \(core/ { iops += $(NF-4) } /^Malloc0 \(core/ { mib += $(NF-3) }
+		END { printf "qos: Null0 %.0f IOPS (limit 20000), Malloc0 %.1f MiB/s (limit 40)\n", iops, mib;
+			exit !(iops >= 18000 && iops <= 22000 && mib >= 36 && mib <= 44) }' <<<"$out" \
+	&& ok "QoS: IOPS and bandwidth limits held within 10 % across two reactors" || { echo "$out"; bad "QoS limits"; }
 for w in unmap write_zeroes flush reset; do
 	out=$("$bin" --json "$work/verify.json" -q 8 -o 4096 -w $w -t 1 2>&1) && ok "$w" || { echo "$out"; bad "$w"; }
 done

@@ -91,6 +91,10 @@ expect_err "bdev_delay_update_latency above its p99" "below" bdev_delay_update_l
 rpc bdev_get_iostat --names Malloc0 | jget 'd["bdevs"][0]["name"] == "Malloc0" and d["tick_rate"] > 0' | grep -q True && ok bdev_get_iostat || bad bdev_get_iostat
 rpc bdev_get_iostat | jget 'len(d["bdevs"])' | grep -qx "$(rpc bdev_get_bdevs | jget 'len(d)')" && ok "bdev_get_iostat of every bdev" || bad "bdev_get_iostat all"
 expect_err "bdev_get_iostat of a missing bdev" "not found" bdev_get_iostat --names Nope
+rpc bdev_set_qos_limit Malloc0 --rw-ios-per-sec 10000 --w-mbytes-per-sec 50 \
+	&& rpc bdev_get_bdevs -b Malloc0 | jget 'd[0]["assigned_rate_limits"] == {"rw_ios_per_sec": 10000, "rw_mbytes_per_sec": 0, "r_mbytes_per_sec": 0, "w_mbytes_per_sec": 50}' | grep -q True \
+	&& ok "bdev_set_qos_limit shows in assigned_rate_limits" || bad bdev_set_qos_limit
+expect_err "bdev_set_qos_limit with 1500 IOPS" "multiple of 1000" bdev_set_qos_limit Malloc0 --rw-ios-per-sec 1500
 rpc bdev_wait_for_examine && ok bdev_wait_for_examine || bad bdev_wait_for_examine
 expect_err "bdev_get_bdevs of a missing bdev (waiting 200 ms)" "not found" bdev_get_bdevs -b Nope -t 200
 rpc thread_get_io_channels | jget 'd["threads"][0]["name"]' | grep -q app_thread && ok thread_get_io_channels || bad thread_get_io_channels
@@ -127,7 +131,7 @@ rpc bdev_raid_delete Raid1 && rpc bdev_malloc_delete Rc && rpc bdev_malloc_delet
 # save_config, then a restart with --json on it: the same configuration.
 rpc save_config >"$work/saved1.json"
 "$PY" -c 'import json,sys; c=json.load(open(sys.argv[1])); m=[x["method"] for s in c["subsystems"] if s["subsystem"]=="bdev" for x in s["config"]]; print(m)' "$work/saved1.json" \
-	| grep -q "'bdev_malloc_create', 'bdev_malloc_create', 'bdev_null_create', 'bdev_split_create', 'bdev_passthru_create', 'bdev_error_create', 'bdev_delay_create', 'bdev_aio_create', 'bdev_uring_create', 'bdev_malloc_create', 'bdev_malloc_create', 'bdev_raid_create'" \
+	| grep -q "'bdev_malloc_create', 'bdev_set_qos_limit', 'bdev_malloc_create', 'bdev_null_create', 'bdev_split_create', 'bdev_passthru_create', 'bdev_error_create', 'bdev_delay_create', 'bdev_aio_create', 'bdev_uring_create', 'bdev_malloc_create', 'bdev_malloc_create', 'bdev_raid_create'" \
 	&& ok "save_config lists every object in creation order" || { cat "$work/saved1.json"; bad "save_config order"; }
 stop
 start --json "$work/saved1.json"

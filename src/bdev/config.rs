@@ -146,6 +146,23 @@ pub fn call(method: &str, params: &Value) -> Result<Option<String>, MethodError>
             malloc::delete(required(str_param(m, "name")?, "name")?, None, std::ptr::null_mut()).map_err(bdev_err)?;
             Ok(None)
         }
+        "bdev_set_qos_limit" => {
+            const KEYS: [&str; 4] = ["rw_ios_per_sec", "rw_mbytes_per_sec", "r_mbytes_per_sec", "w_mbytes_per_sec"];
+            check_known(m, &["name", KEYS[0], KEYS[1], KEYS[2], KEYS[3]])?;
+            let name = required(str_param(m, "name")?, "name")?;
+            let mut limits = [u64::MAX; super::qos::NUM_LIMITS];
+            for (i, k) in KEYS.iter().enumerate() {
+                if let Some(v) = u64_param(m, k)? {
+                    limits[i] = v;
+                }
+            }
+            if limits.iter().all(|&v| v == u64::MAX) {
+                return Err(MethodError(format!("give at least one of {}", KEYS.join(", "))));
+            }
+            let b = super::get_by_name(name).ok_or_else(|| bdev_err(BdevError::NotFound(name.into())))?;
+            super::qos::set_limits(b, limits).map_err(bdev_err)?;
+            Ok(None)
+        }
         "bdev_null_resize" => {
             check_known(m, &["name", "new_size"])?;
             let name = required(str_param(m, "name")?, "name")?;

@@ -90,6 +90,9 @@ pub struct BdevChannel {
     pub stat: Stat,
     /// Recently freed bdev_ios, reused last-in first-out so the ones in use stay in cache.
     cache: Vec<*mut spdk_bdev_io>,
+    /// I/Os held back by QoS, in submission order, and the poller that sends them.
+    qos_queue: VecDeque<*mut spdk_bdev_io>,
+    qos_poller: *mut crate::thread::poller::Poller,
 }
 
 const CACHE_SIZE: usize = super::DEFAULT_IO_CACHE_SIZE as usize;
@@ -110,6 +113,8 @@ pub extern "C" fn channel_create(io_device: *mut c_void, ctx: *mut c_void) -> c_
         outstanding: 0,
         stat: Stat::default(),
         cache: Vec::with_capacity(CACHE_SIZE),
+        qos_queue: VecDeque::new(),
+        qos_poller: std::ptr::null_mut(),
     };
     // SAFETY: ctx is this channel's zeroed context of size_of::<BdevChannel>() bytes.
     unsafe { (ctx as *mut BdevChannel).write(ch) };
@@ -119,6 +124,9 @@ pub extern "C" fn channel_create(io_device: *mut c_void, ctx: *mut c_void) -> c_
 pub extern "C" fn channel_destroy(_io_device: *mut c_void, ctx: *mut c_void) {
     // SAFETY: initialised by channel_create; dropped once here.
     let ch = unsafe { std::ptr::read(ctx as *mut BdevChannel) };
+    if !ch.qos_poller.is_null() {
+        crate::thread::poller::unregister(ch.qos_poller);
+    }
     let pool = pool_ptr();
     if !pool.is_null() {
         for &io in &ch.cache {
@@ -274,18 +282,64 @@ pub fn submit(desc: *mut Desc, ch: *mut spdk_io_channel, req: Request) -> Result
         int.reserved = [0; 5];
     }
     c.outstanding += 1;
-    let limit = split_limit(bd, req.io_type);
-    if limit.is_some_and(|(boundary, max)| crosses(req.offset_blocks, req.num_blocks, boundary, max)) {
-        let (boundary, max) = limit.expect("checked");
-        if let Err(e) = split(io, boundary, max) {
-            c.outstanding -= 1;
-            release(c, io);
-            return Err(e);
+    if let Some(q) = super::qos::of(b).filter(|q| q.enabled()) {
+        let bytes = req.num_blocks * bd.blocklen as u64;
+        if !c.qos_queue.is_empty() || !q.admit(req.io_type, bytes, cpu::ticks()) {
+            c.qos_queue.push_back(io);
+            if c.qos_poller.is_null() {
+                let arg = c as *mut BdevChannel as *mut c_void;
+                c.qos_poller = crate::thread::poller::register(qos_poll, arg, QOS_POLL_US, Some("bdev_qos")).unwrap_or(std::ptr::null_mut());
+            }
+            return Ok(());
         }
-        return Ok(());
+    }
+    if let Err(e) = start(io) {
+        c.outstanding -= 1;
+        release(c, io);
+        return Err(e);
+    }
+    Ok(())
+}
+
+/// How often a channel with I/O held back by QoS looks at the budget again.
+const QOS_POLL_US: u64 = 100;
+
+/// Sends a prepared I/O down, split first if it must be.
+fn start(io: *mut spdk_bdev_io) -> Result<(), SubmitError> {
+    // SAFETY: a prepared I/O of this thread's channel.
+    let (bd, t, offset, num) = unsafe { (bdev_ref((*io).bdev), (*io).r#type, (*io).u.bdev.offset_blocks, (*io).u.bdev.num_blocks) };
+    let t = spdk_bdev_io_type::from_raw(t as i32).unwrap_or(spdk_bdev_io_type::SPDK_BDEV_IO_TYPE_INVALID);
+    if let Some((boundary, max)) = split_limit(bd, t).filter(|&(boundary, max)| crosses(offset, num, boundary, max)) {
+        return split(io, boundary, max);
     }
     send_down(io);
     Ok(())
+}
+
+/// Sends the I/Os QoS held back on this channel while the budget allows.
+extern "C" fn qos_poll(arg: *mut c_void) -> c_int {
+    // SAFETY: the channel that registered this poller, live until it unregisters it.
+    let c = unsafe { &mut *(arg as *mut BdevChannel) };
+    let q = super::qos::of(c.bdev);
+    let mut sent = 0;
+    while let Some(&io) = c.qos_queue.front() {
+        if let Some(q) = q.filter(|q| q.enabled()) {
+            // SAFETY: a prepared I/O waiting in this channel.
+            let (t, bytes) = unsafe { ((*io).r#type, (*io).u.bdev.num_blocks * bdev_ref((*io).bdev).blocklen as u64) };
+            let t = spdk_bdev_io_type::from_raw(t as i32).unwrap_or(spdk_bdev_io_type::SPDK_BDEV_IO_TYPE_INVALID);
+            if !q.admit(t, bytes, cpu::ticks()) {
+                break;
+            }
+        }
+        c.qos_queue.pop_front();
+        if start(io).is_err() {
+            // No bdev_io for the split children now: try again on the next poll.
+            c.qos_queue.push_front(io);
+            break;
+        }
+        sent += 1;
+    }
+    sent
 }
 
 /// (boundary, max blocks) that reads and writes of this bdev must respect, if any.

@@ -138,6 +138,11 @@ const IO_TYPE_NAMES: [(spdk_bdev_io_type, &str); 13] = [
     (spdk_bdev_io_type::SPDK_BDEV_IO_TYPE_ZCOPY, "zcopy"),
 ];
 
+fn qos_limits(b: *mut spdk_bdev) -> Value {
+    let l = super::qos::get_limits(b);
+    json!({"rw_ios_per_sec": l[0], "rw_mbytes_per_sec": l[1], "r_mbytes_per_sec": l[2], "w_mbytes_per_sec": l[3]})
+}
+
 /// One bdev as `bdev_get_bdevs` shows it.
 pub fn describe(b: *mut spdk_bdev) -> Value {
     let bd = bdev_ref(b);
@@ -159,7 +164,7 @@ pub fn describe(b: *mut spdk_bdev) -> Value {
         "block_size": bd.blocklen,
         "num_blocks": bd.blockcnt,
         "uuid": uuid_of(b),
-        "assigned_rate_limits": {"rw_ios_per_sec": 0, "rw_mbytes_per_sec": 0, "r_mbytes_per_sec": 0, "w_mbytes_per_sec": 0},
+        "assigned_rate_limits": qos_limits(b),
         "claimed": claimed,
         "zoned": false,
         "supported_io_types": types,
@@ -201,6 +206,11 @@ pub fn config() -> Vec<Value> {
         match config_of(b) {
             Some(v) => out.push(v),
             None => out.extend(fn_table_config(b)),
+        }
+        if super::qos::get_limits(b).iter().any(|&l| l != 0) {
+            let mut p = qos_limits(b);
+            p["name"] = json!(name_of(b));
+            out.push(json!({"method": "bdev_set_qos_limit", "params": p}));
         }
     }
     out.push(json!({"method": "bdev_wait_for_examine"}));

@@ -19,6 +19,7 @@ pub mod null;
 pub mod delay;
 pub mod error;
 pub mod passthru;
+pub mod qos;
 pub mod raid;
 pub mod split;
 pub mod uring;

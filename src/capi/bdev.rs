@@ -497,3 +497,52 @@ pub unsafe extern "C" fn spdk_bdev_get_device_stat(
         }
     })
 }
+
+/// Reads the QoS limits of a bdev (I/Os per second, then MiB per second;
+/// 0: no limit) into `limits[SPDK_BDEV_QOS_NUM_RATE_LIMIT_TYPES]`.
+#[no_mangle]
+pub unsafe extern "C" fn spdk_bdev_get_qos_rate_limits(bdev_: *mut spdk_bdev, limits: *mut u64) {
+    guard((), || {
+        if bdev_.is_null() || limits.is_null() {
+            return;
+        }
+        let l = bdev::qos::get_limits(bdev_);
+        // SAFETY: the caller's array of SPDK_BDEV_QOS_NUM_RATE_LIMIT_TYPES values.
+        unsafe { std::ptr::copy_nonoverlapping(l.as_ptr(), limits, l.len()) };
+    })
+}
+
+pub type spdk_bdev_qos_cb = Option<unsafe extern "C" fn(cb_arg: *mut c_void, status: c_int)>;
+
+/// Sets the QoS limits of a bdev: each of `limits[]` is a new limit, 0 to
+/// remove it, or `UINT64_MAX` to leave it; I/Os per second must be a
+/// multiple of 1000. `cb_fn(cb_arg, 0 or -errno)` runs after the call
+/// returns, on the calling thread.
+#[no_mangle]
+pub unsafe extern "C" fn spdk_bdev_set_qos_rate_limits(bdev_: *mut spdk_bdev, limits: *mut u64, cb_fn: spdk_bdev_qos_cb, cb_arg: *mut c_void) {
+    guard((), || {
+        let rc = if bdev_.is_null() || limits.is_null() {
+            -libc::EINVAL
+        } else {
+            let mut l = [0u64; bdev::qos::NUM_LIMITS];
+            // SAFETY: the caller's array of SPDK_BDEV_QOS_NUM_RATE_LIMIT_TYPES values.
+            unsafe { std::ptr::copy_nonoverlapping(limits, l.as_mut_ptr(), l.len()) };
+            match bdev::qos::set_limits(bdev_, l) {
+                Ok(()) => 0,
+                Err(e) => {
+                    crate::log::error(format_args!("spdk_bdev_set_qos_rate_limits: {e}\n"));
+                    -e.errno()
+                }
+            }
+        };
+        let Some(cb) = cb_fn else { return };
+        let arg = cb_arg as usize;
+        let t = crate::thread::current();
+        // SAFETY: the current thread is live; the callback runs there later.
+        let sent = !t.is_null() && crate::thread::send_fn(unsafe { &*t }, move || unsafe { cb(arg as *mut c_void, rc) }).is_ok();
+        if !sent {
+            // SAFETY: the caller's callback.
+            unsafe { cb(cb_arg, rc) };
+        }
+    })
+}

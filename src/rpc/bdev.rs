@@ -47,6 +47,7 @@ const CONFIG_METHODS: &[(&str, u32, Answer)] = &[
     ("bdev_raid_remove_base_bdev", RUNTIME, Answer::True),
     ("bdev_raid_set_options", STARTUP | RUNTIME, Answer::True),
     ("bdev_null_resize", RUNTIME, Answer::True),
+    ("bdev_set_qos_limit", RUNTIME, Answer::True),
 ];
 
 pub(super) fn register() {
