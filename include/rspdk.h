@@ -3918,6 +3918,11 @@ typedef void (*spdk_bdev_get_device_stat_cb)(struct spdk_bdev *bdev,
 typedef void (*spdk_bdev_qos_cb)(void *cb_arg, int status);
 
 /*
+ An I/O of the descriptor timed out (`spdk_bdev_set_timeout()`).
+ */
+typedef void (*spdk_bdev_io_timeout_cb)(void *cb_arg, struct spdk_bdev_io *bdev_io);
+
+/*
  `struct spdk_pci_addr`.
  */
 struct spdk_pci_addr {
@@ -5439,6 +5444,17 @@ void spdk_bdev_set_qos_rate_limits(struct spdk_bdev *bdev_,
                                    uint64_t *limits,
                                    spdk_bdev_qos_cb cb_fn,
                                    void *cb_arg);
+
+/*
+ Asks for `cb_fn(cb_arg, bdev_io)`, once per I/O, for each I/O of this
+ descriptor still outstanding `timeout_in_sec` seconds after submission
+ (checked every 100 ms, on each I/O's channel thread); 0 turns it off. Call it
+ on the descriptor's thread. 0, or -EINVAL / -ENOMEM.
+ */
+int spdk_bdev_set_timeout(struct spdk_bdev_desc *desc_,
+                          uint64_t timeout_in_sec,
+                          spdk_bdev_io_timeout_cb cb_fn,
+                          void *cb_arg);
 
 /*
  Initialise `opts` with the defaults (`opts_size` becomes `sizeof(*opts)`).

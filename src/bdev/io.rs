@@ -93,6 +93,8 @@ pub struct BdevChannel {
     /// I/Os held back by QoS, in submission order, and the poller that sends them.
     qos_queue: VecDeque<*mut spdk_bdev_io>,
     qos_poller: *mut crate::thread::poller::Poller,
+    /// Newest first: the top-level I/Os in flight while timeouts are tracked (`timeout.rs`).
+    pub(crate) submitted: *mut spdk_bdev_io,
 }
 
 const CACHE_SIZE: usize = super::DEFAULT_IO_CACHE_SIZE as usize;
@@ -115,6 +117,7 @@ pub extern "C" fn channel_create(io_device: *mut c_void, ctx: *mut c_void) -> c_
         cache: Vec::with_capacity(CACHE_SIZE),
         qos_queue: VecDeque::new(),
         qos_poller: std::ptr::null_mut(),
+        submitted: std::ptr::null_mut(),
     };
     // SAFETY: ctx is this channel's zeroed context of size_of::<BdevChannel>() bytes.
     unsafe { (ctx as *mut BdevChannel).write(ch) };
@@ -185,6 +188,10 @@ fn writes(t: spdk_bdev_io_type) -> bool {
 /// the I/O is a child of a split one (its `caller_ctx` is the parent).
 const IN_SUBMIT: u8 = 1;
 const CHILD: u8 = 2;
+/// On its channel's `submitted` list (timeouts).
+const TRACKED: u8 = 4;
+/// Its timeout was reported already.
+pub(crate) const TIMEOUT_REPORTED: u8 = 8;
 
 /// Split bookkeeping of a parent, kept in its `reserved3` bytes (unused by modules).
 #[repr(C)]
@@ -282,6 +289,11 @@ pub fn submit(desc: *mut Desc, ch: *mut spdk_io_channel, req: Request) -> Result
         int.reserved = [0; 5];
     }
     c.outstanding += 1;
+    if super::timeout::tracking() {
+        super::timeout::track(c, io);
+        // SAFETY: as above.
+        unsafe { (*io).internal.reserved[0] |= TRACKED };
+    }
     if let Some(q) = super::qos::of(b).filter(|q| q.enabled()) {
         let bytes = req.num_blocks * bd.blocklen as u64;
         if !c.qos_queue.is_empty() || !q.admit(req.io_type, bytes, cpu::ticks()) {
@@ -295,6 +307,10 @@ pub fn submit(desc: *mut Desc, ch: *mut spdk_io_channel, req: Request) -> Result
     }
     if let Err(e) = start(io) {
         c.outstanding -= 1;
+        // SAFETY: as above.
+        if unsafe { (*io).internal.reserved[0] } & TRACKED != 0 {
+            super::timeout::untrack(io);
+        }
         release(c, io);
         return Err(e);
     }
@@ -320,6 +336,9 @@ fn start(io: *mut spdk_bdev_io) -> Result<(), SubmitError> {
 extern "C" fn qos_poll(arg: *mut c_void) -> c_int {
     // SAFETY: the channel that registered this poller, live until it unregisters it.
     let c = unsafe { &mut *(arg as *mut BdevChannel) };
+    if c.qos_queue.is_empty() {
+        return 0;
+    }
     let q = super::qos::of(c.bdev);
     let mut sent = 0;
     while let Some(&io) = c.qos_queue.front() {
@@ -560,6 +579,10 @@ fn finish(io: *mut spdk_bdev_io) {
     let success = bio.internal.status == spdk_bdev_io_status::SPDK_BDEV_IO_STATUS_SUCCESS as i8;
     let c = chan_of(bio);
     c.outstanding -= 1;
+    if bio.internal.reserved[0] & TRACKED != 0 {
+        bio.internal.reserved[0] &= !TRACKED;
+        super::timeout::untrack(io);
+    }
     account(c, bio, success);
     if let Some(cb) = bio.internal.cb {
         // SAFETY: the submitter's completion callback with its context.

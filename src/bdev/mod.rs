@@ -22,6 +22,7 @@ pub mod passthru;
 pub mod qos;
 pub mod raid;
 pub mod split;
+pub mod timeout;
 pub mod uring;
 pub(crate) mod vbdev;
 #[cfg(test)]
@@ -110,6 +111,8 @@ pub struct Desc {
     event_cb: spdk_bdev_event_cb_t,
     event_ctx: usize,
     thread_id: u64,
+    /// Set by `spdk_bdev_set_timeout` (dropped with the descriptor).
+    pub(crate) timeout: Option<timeout::DescTimeout>,
 }
 
 /// The bdev a descriptor is open on.
@@ -306,7 +309,7 @@ pub fn open(name: &str, write: bool, event_cb: spdk_bdev_event_cb_t, event_ctx: 
     }
     // SAFETY: the current thread is live.
     let tid = unsafe { (*t).id() };
-    let d = Box::into_raw(Box::new(Desc { bdev: b as *mut spdk_bdev, write, event_cb, event_ctx: event_ctx as usize, thread_id: tid }));
+    let d = Box::into_raw(Box::new(Desc { bdev: b as *mut spdk_bdev, write, event_cb, event_ctx: event_ctx as usize, thread_id: tid, timeout: None }));
     st.descs.push(d as usize);
     Ok(d)
 }
@@ -452,6 +455,8 @@ extern "C" fn after_io_device(io_device: *mut c_void) {
         }
         done
     };
+    // Every channel is gone: no I/O path reads the QoS state any more.
+    qos::release(b);
     let bd = bdev_ref(b);
     let mut rc = 0;
     if !bd.fn_table.is_null() {

@@ -103,11 +103,12 @@ pub fn merge_limits(old: [u64; NUM_LIMITS], new: [u64; NUM_LIMITS]) -> Result<[u
 }
 
 /// The bdev's QoS state, made on first use and kept while it is registered
-/// (in `internal.qos`, read without a lock on the I/O path).
-pub fn of(b: *mut spdk_bdev) -> Option<&'static Qos> {
-    // SAFETY: internal.qos is only ever written by `ensure` (once, to a leaked Qos).
+/// (in `internal.qos`, read without a lock on the I/O path; freed by
+/// `release` once its last channel is gone).
+pub fn of<'a>(b: *mut spdk_bdev) -> Option<&'a Qos> {
+    // SAFETY: internal.qos is only written by `ensure` and `release`.
     let p = unsafe { qos_slot(b).load(Ordering::Acquire) };
-    // SAFETY: a leaked Qos lives for the process.
+    // SAFETY: the Qos lives until `release`, after the last channel (every caller) is gone.
     (!p.is_null()).then(|| unsafe { &*p })
 }
 
@@ -118,19 +119,29 @@ unsafe fn qos_slot<'a>(b: *mut spdk_bdev) -> &'a std::sync::atomic::AtomicPtr<Qo
     unsafe { &*(std::ptr::addr_of_mut!((*b).internal.qos) as *const std::sync::atomic::AtomicPtr<Qos>) }
 }
 
-fn ensure(b: *mut spdk_bdev) -> &'static Qos {
+/// Frees the QoS state of an unregistered bdev whose channels are all gone.
+pub(crate) fn release(b: *mut spdk_bdev) {
+    // SAFETY: b is live (its destruct has not run yet).
+    let p = unsafe { qos_slot(b).swap(std::ptr::null_mut(), Ordering::AcqRel) };
+    if !p.is_null() {
+        // SAFETY: made by `ensure`; nothing reads it once the channels are gone.
+        drop(unsafe { Box::from_raw(p) });
+    }
+}
+
+fn ensure<'a>(b: *mut spdk_bdev) -> &'a Qos {
     if let Some(q) = of(b) {
         return q;
     }
     let fresh = Box::into_raw(Box::<Qos>::default());
     // SAFETY: b is registered (the caller checked).
     match unsafe { qos_slot(b).compare_exchange(std::ptr::null_mut(), fresh, Ordering::AcqRel, Ordering::Acquire) } {
-        // SAFETY: just published; leaked for the process.
+        // SAFETY: just published; lives until `release`.
         Ok(_) => unsafe { &*fresh },
         Err(existing) => {
             // SAFETY: ours, never published.
             drop(unsafe { Box::from_raw(fresh) });
-            // SAFETY: published by another caller; leaked for the process.
+            // SAFETY: published by another caller; lives until `release`.
             unsafe { &*existing }
         }
     }

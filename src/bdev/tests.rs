@@ -379,3 +379,60 @@ fn delay_bdev_holds_completions() {
     poll_until(t, || unsafe { (*t).is_exited() });
     thread::destroy(t);
 }
+
+static TIMED_OUT: AtomicU32 = AtomicU32::new(0);
+static TIMED_OUT_IO: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+unsafe extern "C" fn on_timeout(arg: *mut c_void, io: *mut spdk_bdev_io) {
+    assert_eq!(arg as usize, 0x7e57);
+    TIMED_OUT_IO.store(io as usize, Ordering::SeqCst);
+    TIMED_OUT.fetch_add(1, Ordering::SeqCst);
+}
+
+#[test]
+fn timeouts_fire_on_a_delay_bdev() {
+    use spdk_bdev_io_type::*;
+    let t = thread::create(Some("bdev_timeout_test"), None).unwrap();
+    thread::set_current(t);
+    malloc::create("to_base", 64, 512, None).unwrap();
+    // Reads take 1.5 s; writes complete at once.
+    let lat = delay::Latencies { avg_read: 1_500_000, p99_read: 1_500_000, avg_write: 0, p99_write: 0 };
+    delay::create("to_base", "to_delay", lat, None).unwrap();
+    let d = open("to_delay", true, Some(on_event), std::ptr::null_mut()).unwrap();
+    let b = bdev_ref_ptr(d);
+    let ch = ioch::get(b.cast()).unwrap().cast();
+    assert!(timeout::set(d, 1, Some(on_timeout), 0x7e57 as *mut c_void).is_ok());
+    let buf = crate::env::mem::alloc(4096, 4096).unwrap();
+    let (mut rd, mut wr) = (Ctx { done: 0, ok: false }, Ctx { done: 0, ok: false });
+    io::submit(d, ch, rq(SPDK_BDEV_IO_TYPE_WRITE, buf, 0, 8, &mut wr)).unwrap();
+    io::submit(d, ch, rq(SPDK_BDEV_IO_TYPE_READ, buf, 0, 8, &mut rd)).unwrap();
+    let start = std::time::Instant::now();
+    while rd.done == 0 && start.elapsed() < std::time::Duration::from_secs(5) {
+        // SAFETY: the test's live thread.
+        unsafe { (*t).poll(0, 0) };
+    }
+    assert_eq!((wr.done, wr.ok), (1, true), "the fast write finished and never timed out");
+    assert_eq!((rd.done, rd.ok), (1, true), "the slow read still completes");
+    assert_eq!(TIMED_OUT.load(Ordering::SeqCst), 1, "the read was reported once, after 1 s");
+    assert_ne!(TIMED_OUT_IO.load(Ordering::SeqCst), 0);
+    // Completed I/O is no longer reported; clearing the timeout stops the checks.
+    let before = TIMED_OUT.load(Ordering::SeqCst);
+    assert!(timeout::set(d, 0, None, std::ptr::null_mut()).is_ok());
+    io::submit(d, ch, rq(SPDK_BDEV_IO_TYPE_READ, buf, 0, 8, &mut rd)).unwrap();
+    let start = std::time::Instant::now();
+    while rd.done == 1 && start.elapsed() < std::time::Duration::from_secs(5) {
+        // SAFETY: as above.
+        unsafe { (*t).poll(0, 0) };
+    }
+    assert_eq!(rd.done, 2);
+    assert_eq!(TIMED_OUT.load(Ordering::SeqCst), before, "no reports without a timeout");
+    ioch::put(ch.cast());
+    close(d);
+    delay::delete("to_delay").unwrap();
+    malloc::delete("to_base", None, std::ptr::null_mut()).unwrap();
+    crate::env::mem::free(buf);
+    for _ in 0..1000 {
+        // SAFETY: as above.
+        unsafe { (*t).poll(0, 0) };
+    }
+}

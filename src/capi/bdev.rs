@@ -546,3 +546,20 @@ pub unsafe extern "C" fn spdk_bdev_set_qos_rate_limits(bdev_: *mut spdk_bdev, li
         }
     })
 }
+
+/// Asks for `cb_fn(cb_arg, bdev_io)`, once per I/O, for each I/O of this
+/// descriptor still outstanding `timeout_in_sec` seconds after submission
+/// (checked every 100 ms, on each I/O's channel thread); 0 turns it off. Call it
+/// on the descriptor's thread. 0, or -EINVAL / -ENOMEM.
+#[no_mangle]
+pub unsafe extern "C" fn spdk_bdev_set_timeout(desc_: *mut spdk_bdev_desc, timeout_in_sec: u64, cb_fn: spdk_bdev_io_timeout_cb, cb_arg: *mut c_void) -> c_int {
+    guard(-libc::EINVAL, || {
+        if desc_.is_null() {
+            return -libc::EINVAL;
+        }
+        match bdev::timeout::set(desc_.cast(), timeout_in_sec, cb_fn, cb_arg) {
+            Ok(()) => 0,
+            Err(e) => -e.errno(),
+        }
+    })
+}
