@@ -201,7 +201,7 @@ qemu=("$qemu_bin"
     -nographic -no-reboot -net none -vga none -monitor none
     -chardev "file,id=con0,path=$(esc "$res/console.log")" -serial chardev:con0
     -kernel "$RSPDK_VM_KERNEL" -initrd "$RSPDK_VM_INITRD"
-    -append "console=ttyS0 intel_iommu=on quiet panic=-1$append"
+    -append "console=ttyS0 intel_iommu=on panic=-1$append"
     -device intel-iommu,aw-bits=48)
 # NVMe controllers come first so they take the lowest free PCI slots in order.
 for c in "${!ctrl_serial[@]}"; do
@@ -227,21 +227,50 @@ qemu+=("${qemu_extra[@]}")
 clean_console() { sed -u -e 's/\x1bc//g' -e 's/\x1b\[[0-9;?]*[A-Za-z]//g'; }
 
 # --- boot -----------------------------------------------------------------------------------------
-t0=$SECONDS
-timeout --kill-after=10 "$timeout_s" "${qemu[@]}" < /dev/null > "$res/qemu.log" 2>&1 &
-qpid=$!
-tail -n +1 -s 0.2 -f --pid="$qpid" "$res/output.log" &
-tail_pids+=($!)
-if [ "$console" = 1 ]; then
-    tail -n +1 -s 0.2 -f --pid="$qpid" "$res/console.log" | clean_console >&2 &
+# A boot whose kernel prints nothing within $boot_wait s (seen once: the
+# console stayed at the firmware) is stopped and tried once more.
+boot_wait=${RSPDK_VM_BOOT_WAIT:-180}
+attempt=1
+while :; do
+    rm -f "$res/boot_stuck"
+    t0=$SECONDS
+    timeout --kill-after=10 "$timeout_s" "${qemu[@]}" < /dev/null > "$res/qemu.log" 2>&1 &
+    qpid=$!
+    (
+        for _ in $(seq $((boot_wait * 5))); do
+            sleep 0.2
+            kill -0 "$qpid" 2>/dev/null || exit 0
+            grep -q "Linux version" "$res/console.log" 2>/dev/null && exit 0
+        done
+        echo "run.sh: the guest kernel printed nothing within ${boot_wait}s; stopping this boot" >&2
+        : > "$res/boot_stuck"
+        kill "$qpid" 2>/dev/null
+    ) &
+    wd=$!
+    tail -n +1 -s 0.2 -f --pid="$qpid" "$res/output.log" &
     tail_pids+=($!)
-fi
-qrc=0
-wait "$qpid" || qrc=$?
-qpid=
-for p in "${tail_pids[@]}"; do wait "$p" 2>/dev/null || true; done
-tail_pids=()
-elapsed=$((SECONDS - t0))
+    if [ "$console" = 1 ]; then
+        tail -n +1 -s 0.2 -f --pid="$qpid" "$res/console.log" | clean_console >&2 &
+        tail_pids+=($!)
+    fi
+    qrc=0
+    wait "$qpid" || qrc=$?
+    qpid=
+    kill "$wd" 2>/dev/null || true
+    wait "$wd" 2>/dev/null || true
+    for p in "${tail_pids[@]}"; do wait "$p" 2>/dev/null || true; done
+    tail_pids=()
+    elapsed=$((SECONDS - t0))
+    if [ -f "$res/boot_stuck" ] && [ ! -f "$res/status" ] && [ "$attempt" = 1 ]; then
+        show_console_tail() { tail -n 5 "$res/console.log" | clean_console >&2; }
+        show_console_tail
+        echo "run.sh: booting the guest again (attempt 2)" >&2
+        attempt=2
+        : > "$res/output.log"
+        continue
+    fi
+    break
+done
 
 show_diag() {
     if [ -s "$res/qemu.log" ]; then
