@@ -4,9 +4,17 @@
 use super::{aio, delay, error, file, malloc, null, passthru, raid, split, uring, BdevError};
 use serde_json::{Map, Value};
 
-/// A method failed: which parameter, and why.
+/// A method failed: what is wrong (which parameter, and why), and the
+/// errno the bdev layer gave (0 when the parameters themselves were wrong).
 #[derive(Debug, PartialEq, Eq)]
-pub struct MethodError(pub String);
+pub struct MethodError(pub String, pub i32);
+
+impl MethodError {
+    /// The parameters are wrong (JSON-RPC's "invalid params").
+    pub fn param(msg: String) -> MethodError {
+        MethodError(msg, 0)
+    }
+}
 
 impl std::fmt::Display for MethodError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -21,13 +29,13 @@ fn obj(params: &Value) -> Result<&Map<String, Value>, MethodError> {
             static EMPTY: once_cell::sync::Lazy<Map<String, Value>> = once_cell::sync::Lazy::new(Map::new);
             Ok(&EMPTY)
         }
-        _ => Err(MethodError("params must be an object".into())),
+        _ => Err(MethodError::param("params must be an object".into())),
     }
 }
 
 fn check_known(m: &Map<String, Value>, known: &[&str]) -> Result<(), MethodError> {
     match m.keys().find(|k| !known.contains(&k.as_str())) {
-        Some(k) => Err(MethodError(format!("unknown parameter '{k}'"))),
+        Some(k) => Err(MethodError::param(format!("unknown parameter '{k}'"))),
         None => Ok(()),
     }
 }
@@ -35,7 +43,7 @@ fn check_known(m: &Map<String, Value>, known: &[&str]) -> Result<(), MethodError
 fn u64_param(m: &Map<String, Value>, key: &str) -> Result<Option<u64>, MethodError> {
     match m.get(key) {
         None | Some(Value::Null) => Ok(None),
-        Some(v) => v.as_u64().map(Some).ok_or_else(|| MethodError(format!("{key} must be a non-negative integer, not {v}"))),
+        Some(v) => v.as_u64().map(Some).ok_or_else(|| MethodError::param(format!("{key} must be a non-negative integer, not {v}"))),
     }
 }
 
@@ -43,14 +51,14 @@ fn str_param<'a>(m: &'a Map<String, Value>, key: &str) -> Result<Option<&'a str>
     match m.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s)),
-        Some(v) => Err(MethodError(format!("{key} must be a string, not {v}"))),
+        Some(v) => Err(MethodError::param(format!("{key} must be a string, not {v}"))),
     }
 }
 
 fn uuid_param(m: &Map<String, Value>) -> Result<Option<[u8; 16]>, MethodError> {
     match str_param(m, "uuid")? {
         None => Ok(None),
-        Some(s) => crate::util::uuid::parse(s).map(Some).ok_or_else(|| MethodError(format!("uuid '{s}' is not a UUID"))),
+        Some(s) => crate::util::uuid::parse(s).map(Some).ok_or_else(|| MethodError::param(format!("uuid '{s}' is not a UUID"))),
     }
 }
 
@@ -58,13 +66,13 @@ fn uuid_param(m: &Map<String, Value>) -> Result<Option<[u8; 16]>, MethodError> {
 /// clients send it, one string of names separated by spaces).
 fn names_param(m: &Map<String, Value>, key: &str) -> Result<Vec<String>, MethodError> {
     match m.get(key) {
-        None | Some(Value::Null) => Err(MethodError(format!("missing required parameter '{key}'"))),
+        None | Some(Value::Null) => Err(MethodError::param(format!("missing required parameter '{key}'"))),
         Some(Value::String(s)) => Ok(s.split_whitespace().map(str::to_string).collect()),
         Some(Value::Array(a)) => a
             .iter()
-            .map(|v| v.as_str().map(str::to_string).ok_or_else(|| MethodError(format!("{key} must hold bdev names (strings), not {v}"))))
+            .map(|v| v.as_str().map(str::to_string).ok_or_else(|| MethodError::param(format!("{key} must hold bdev names (strings), not {v}"))))
             .collect(),
-        Some(v) => Err(MethodError(format!("{key} must be an array of bdev names, not {v}"))),
+        Some(v) => Err(MethodError::param(format!("{key} must be an array of bdev names, not {v}"))),
     }
 }
 
@@ -77,7 +85,7 @@ fn bool_param(m: &Map<String, Value>, key: &str) -> Result<bool, MethodError> {
     match m.get(key) {
         None | Some(Value::Null) => Ok(false),
         Some(Value::Bool(b)) => Ok(*b),
-        Some(v) => Err(MethodError(format!("{key} must be true or false, not {v}"))),
+        Some(v) => Err(MethodError::param(format!("{key} must be true or false, not {v}"))),
     }
 }
 
@@ -87,7 +95,7 @@ fn file_opts<'a>(m: &'a Map<String, Value>) -> Result<file::Opts<'a>, MethodErro
     Ok(file::Opts {
         name: required(str_param(m, "name")?, "name")?,
         filename: required(str_param(m, "filename")?, "filename")?,
-        block_size: u32::try_from(block_size).map_err(|_| MethodError(format!("block_size {block_size} is too large")))?,
+        block_size: u32::try_from(block_size).map_err(|_| MethodError::param(format!("block_size {block_size} is too large")))?,
         readonly: bool_param(m, "readonly")?,
         fallocate: bool_param(m, "fallocate")?,
         uuid: uuid_param(m)?,
@@ -95,27 +103,17 @@ fn file_opts<'a>(m: &'a Map<String, Value>) -> Result<file::Opts<'a>, MethodErro
 }
 
 fn required<T>(v: Option<T>, key: &str) -> Result<T, MethodError> {
-    v.ok_or_else(|| MethodError(format!("missing required parameter '{key}'")))
-}
-
-thread_local! {
-    /// The errno of the last bdev error a method met on this thread (for RPC codes).
-    static LAST_ERRNO: std::cell::Cell<i32> = const { std::cell::Cell::new(0) };
+    v.ok_or_else(|| MethodError::param(format!("missing required parameter '{key}'")))
 }
 
 fn bdev_err(e: BdevError) -> MethodError {
-    LAST_ERRNO.with(|c| c.set(e.errno()));
-    MethodError(e.to_string())
+    MethodError(e.to_string(), e.errno())
 }
 
 /// As `call`, with an error code as JSON-RPC gives it: `-errno` when the
 /// bdev layer refused, "invalid params" (-32602) when the parameters did.
 pub fn call_coded(method: &str, params: &Value) -> Result<Option<String>, (i32, String)> {
-    LAST_ERRNO.with(|c| c.set(0));
-    call(method, params).map_err(|e| {
-        let errno = LAST_ERRNO.with(|c| c.replace(0));
-        (if errno != 0 { -errno } else { -32602 }, e.0)
-    })
+    call(method, params).map_err(|e| (if e.1 != 0 { -e.1 } else { -32602 }, e.0))
 }
 
 fn next_free_name(prefix: &str) -> String {
@@ -129,7 +127,7 @@ pub fn call(method: &str, params: &Value) -> Result<Option<String>, MethodError>
         "bdev_set_options" => {
             check_known(m, &["bdev_io_pool_size", "bdev_io_cache_size", "bdev_auto_examine", "iobuf_small_cache_size", "iobuf_large_cache_size"])?;
             if let Some(n) = u64_param(m, "bdev_io_pool_size")? {
-                let n = u32::try_from(n).map_err(|_| MethodError(format!("bdev_io_pool_size {n} is too large")))?;
+                let n = u32::try_from(n).map_err(|_| MethodError::param(format!("bdev_io_pool_size {n} is too large")))?;
                 // Restating the size in force is no change (a saved config does that).
                 if n != super::pool_size() {
                     super::set_pool_size(n).map_err(bdev_err)?;
@@ -157,7 +155,7 @@ pub fn call(method: &str, params: &Value) -> Result<Option<String>, MethodError>
                 }
             }
             if limits.iter().all(|&v| v == u64::MAX) {
-                return Err(MethodError(format!("give at least one of {}", KEYS.join(", "))));
+                return Err(MethodError::param(format!("give at least one of {}", KEYS.join(", "))));
             }
             let b = super::get_by_name(name).ok_or_else(|| bdev_err(BdevError::NotFound(name.into())))?;
             super::qos::set_limits(b, limits).map_err(bdev_err)?;
@@ -178,16 +176,16 @@ pub fn call(method: &str, params: &Value) -> Result<Option<String>, MethodError>
             check_known(m, &["name", "num_blocks", "block_size", "physical_block_size", "uuid", "optimal_io_boundary", "md_size", "md_interleave", "dif_type", "dif_is_head_of_md", "dif_pi_format", "numa_id"])?;
             let num_blocks = required(u64_param(m, "num_blocks")?, "num_blocks")?;
             let block_size = required(u64_param(m, "block_size")?, "block_size")?;
-            let block_size = u32::try_from(block_size).map_err(|_| MethodError(format!("block_size {block_size} is too large")))?;
+            let block_size = u32::try_from(block_size).map_err(|_| MethodError::param(format!("block_size {block_size} is too large")))?;
             if u64_param(m, "md_size")?.unwrap_or(0) != 0 {
-                return Err(MethodError("md_size: metadata is not supported by this malloc bdev yet".into()));
+                return Err(MethodError::param("md_size: metadata is not supported by this malloc bdev yet".into()));
             }
             let name = match str_param(m, "name")? {
                 Some(n) => n.to_string(),
                 None => next_free_name("Malloc"),
             };
             let boundary = u64_param(m, "optimal_io_boundary")?.unwrap_or(0);
-            let boundary = u32::try_from(boundary).map_err(|_| MethodError(format!("optimal_io_boundary {boundary} is too large")))?;
+            let boundary = u32::try_from(boundary).map_err(|_| MethodError::param(format!("optimal_io_boundary {boundary} is too large")))?;
             malloc::create_with(&name, num_blocks, block_size, uuid_param(m)?, boundary).map_err(bdev_err)?;
             Ok(Some(name))
         }
@@ -196,7 +194,7 @@ pub fn call(method: &str, params: &Value) -> Result<Option<String>, MethodError>
             let name = required(str_param(m, "name")?, "name")?.to_string();
             let num_blocks = required(u64_param(m, "num_blocks")?, "num_blocks")?;
             let block_size = required(u64_param(m, "block_size")?, "block_size")?;
-            let block_size = u32::try_from(block_size).map_err(|_| MethodError(format!("block_size {block_size} is too large")))?;
+            let block_size = u32::try_from(block_size).map_err(|_| MethodError::param(format!("block_size {block_size} is too large")))?;
             null::create(&name, num_blocks, block_size, uuid_param(m)?).map_err(bdev_err)?;
             Ok(Some(name))
         }
@@ -241,7 +239,7 @@ pub fn call(method: &str, params: &Value) -> Result<Option<String>, MethodError>
             let io_type = error::parse_io_type(required(str_param(m, "io_type")?, "io_type")?).map_err(bdev_err)?;
             let kind = error::ErrorType::parse(required(str_param(m, "error_type")?, "error_type")?).map_err(bdev_err)?;
             let num = u64_param(m, "num")?.unwrap_or(1);
-            let num = u32::try_from(num).map_err(|_| MethodError(format!("num {num} is too large")))?;
+            let num = u32::try_from(num).map_err(|_| MethodError::param(format!("num {num} is too large")))?;
             error::inject(name, io_type, kind, num).map_err(bdev_err)?;
             Ok(None)
         }
@@ -278,8 +276,8 @@ pub fn call(method: &str, params: &Value) -> Result<Option<String>, MethodError>
             let bases = names_param(m, "base_bdevs")?;
             match m.get("superblock") {
                 None | Some(Value::Null) | Some(Value::Bool(false)) => {}
-                Some(Value::Bool(true)) => return Err(MethodError("superblock is not supported by this build (false only)".into())),
-                Some(v) => return Err(MethodError(format!("superblock must be a boolean, not {v}"))),
+                Some(Value::Bool(true)) => return Err(MethodError::param("superblock is not supported by this build (false only)".into())),
+                Some(v) => return Err(MethodError::param(format!("superblock must be a boolean, not {v}"))),
             }
             let cfg = raid::Config { name: &name, level, strip_size_kb: u64_param(m, "strip_size_kb")?, base_bdevs: &bases, uuid: uuid_param(m)? };
             raid::create(&cfg).map_err(bdev_err)?;
@@ -291,7 +289,7 @@ pub fn call(method: &str, params: &Value) -> Result<Option<String>, MethodError>
                 raid::set_window_kb(kb).map_err(bdev_err)?;
             }
             if u64_param(m, "process_max_bandwidth_mb_sec")?.unwrap_or(0) != 0 {
-                return Err(MethodError("process_max_bandwidth_mb_sec: a rebuild bandwidth limit is not supported by this build (0 only)".into()));
+                return Err(MethodError::param("process_max_bandwidth_mb_sec: a rebuild bandwidth limit is not supported by this build (0 only)".into()));
             }
             Ok(None)
         }
@@ -315,7 +313,7 @@ pub fn call(method: &str, params: &Value) -> Result<Option<String>, MethodError>
         "bdev_aio_create" => {
             check_known(m, &["name", "filename", "block_size", "readonly", "fallocate", "uuid", "nowait"])?;
             if bool_param(m, "nowait")? {
-                return Err(MethodError("nowait: RWF_NOWAIT submission is not supported by this aio bdev".into()));
+                return Err(MethodError::param("nowait: RWF_NOWAIT submission is not supported by this aio bdev".into()));
             }
             let o = file_opts(m)?;
             aio::create(&o).map_err(bdev_err)?;
@@ -339,7 +337,7 @@ pub fn call(method: &str, params: &Value) -> Result<Option<String>, MethodError>
             .map_err(bdev_err)?;
             Ok(None)
         }
-        _ => Err(MethodError(format!("method '{method}' is not known to the bdev subsystem"))),
+        _ => Err(MethodError::param(format!("method '{method}' is not known to the bdev subsystem"))),
     }
 }
 
@@ -362,20 +360,20 @@ mod tests {
 
     #[test]
     fn parameters_are_checked() {
-        assert_eq!(call("bdev_malloc_create", &json!({"num_blocks": 8})), Err(MethodError("missing required parameter 'block_size'".into())));
-        assert_eq!(call("bdev_malloc_create", &json!({"num_blocks": 8, "block_size": 512, "colour": 1})), Err(MethodError("unknown parameter 'colour'".into())));
-        assert_eq!(call("bdev_malloc_create", &json!({"num_blocks": "8", "block_size": 512})), Err(MethodError("num_blocks must be a non-negative integer, not \"8\"".into())));
+        assert_eq!(call("bdev_malloc_create", &json!({"num_blocks": 8})), Err(MethodError::param("missing required parameter 'block_size'".into())));
+        assert_eq!(call("bdev_malloc_create", &json!({"num_blocks": 8, "block_size": 512, "colour": 1})), Err(MethodError::param("unknown parameter 'colour'".into())));
+        assert_eq!(call("bdev_malloc_create", &json!({"num_blocks": "8", "block_size": 512})), Err(MethodError::param("num_blocks must be a non-negative integer, not \"8\"".into())));
         assert!(call("bdev_malloc_create", &json!({"name": "cfg_m", "num_blocks": 8, "block_size": 513})).unwrap_err().0.contains("513"));
         assert!(call("bdev_malloc_create", &json!([1, 2])).is_err());
         assert!(call("bdev_frobnicate", &json!({})).unwrap_err().0.contains("not known"));
         assert_eq!(call("bdev_null_create", &json!({"name": "cfg_n", "num_blocks": 8, "block_size": 4096})), Ok(Some("cfg_n".into())));
         assert!(super::super::get_by_name("cfg_n").is_some());
         assert!(call("bdev_null_create", &json!({"name": "cfg_n", "num_blocks": 8, "block_size": 4096})).unwrap_err().0.contains("already exists"));
-        assert_eq!(call("bdev_split_create", &json!({"split_count": 2})), Err(MethodError("missing required parameter 'base_bdev'".into())));
+        assert_eq!(call("bdev_split_create", &json!({"split_count": 2})), Err(MethodError::param("missing required parameter 'base_bdev'".into())));
         assert!(call("bdev_split_create", &json!({"base_bdev": "cfg_none", "split_count": 2})).unwrap_err().0.contains("not found"));
         assert!(call("bdev_split_delete", &json!({"base_bdev": "cfg_n"})).unwrap_err().0.contains("not split"));
         assert!(call("bdev_delay_create", &json!({"base_bdev_name": "cfg_n", "name": "cfg_d", "avg_read_latency": 10, "p99_read_latency": 5, "avg_write_latency": 1, "p99_write_latency": 1})).unwrap_err().0.contains("below"));
-        assert_eq!(call("bdev_passthru_create", &json!({"base_bdev_name": "cfg_n"})), Err(MethodError("missing required parameter 'name'".into())));
+        assert_eq!(call("bdev_passthru_create", &json!({"base_bdev_name": "cfg_n"})), Err(MethodError::param("missing required parameter 'name'".into())));
         assert!(call("bdev_error_inject_error", &json!({"name": "EE_x", "io_type": "read", "error_type": "corrupt_data"})).unwrap_err().0.contains("not supported"));
         assert!(call("bdev_error_inject_error", &json!({"name": "EE_x", "io_type": "read", "error_type": "failure"})).unwrap_err().0.contains("not found"));
     }

@@ -191,20 +191,22 @@ fn state_name(s: poller::State) -> &'static str {
     }
 }
 
-/// Answers `{"tick_rate": ..., "threads": [...]}` with one value per thread.
-fn per_thread(method: &'static str, p: Value, r: Responder, each: PerThread) {
+type Finish = Box<dyn FnOnce(Vec<(u32, Value)>) -> Value + Send>;
+
+/// Answers with `finish` of one value per thread (and the core it ran on),
+/// gathered by `each` on each thread.
+fn gather(method: &'static str, p: Value, r: Responder, each: PerThread, finish: Finish) {
     if let Err(e) = Params::none(method, &p) {
         return r.invalid(e);
     }
-    let r = Mutex::new(Some(r));
-    let slot = std::sync::Arc::new(r);
+    // The responder goes to whichever of the walk's end or its failure comes first.
+    let slot = std::sync::Arc::new(Mutex::new(Some(r)));
     let slot2 = slot.clone();
     let res = for_each_thread_value(
         each,
         Box::new(move |vals| {
             if let Some(r) = slot2.lock().take() {
-                let threads: Vec<Value> = vals.into_iter().map(|(_, v)| v).collect();
-                r.ok(json!({"tick_rate": crate::env::cpu::TICKS_HZ, "threads": threads}));
+                r.ok(finish(vals));
             }
         }),
     );
@@ -213,6 +215,20 @@ fn per_thread(method: &'static str, p: Value, r: Responder, each: PerThread) {
             r.err(jsonrpc::INTERNAL_ERROR, e);
         }
     }
+}
+
+/// Answers `{"tick_rate": ..., "threads": [...]}` with one value per thread.
+fn per_thread(method: &'static str, p: Value, r: Responder, each: PerThread) {
+    gather(
+        method,
+        p,
+        r,
+        each,
+        Box::new(|vals| {
+            let threads: Vec<Value> = vals.into_iter().map(|(_, v)| v).collect();
+            json!({"tick_rate": crate::env::cpu::TICKS_HZ, "threads": threads})
+        }),
+    );
 }
 
 fn thread_get_stats(p: Value, r: Responder) {
@@ -270,17 +286,15 @@ fn thread_get_io_channels(p: Value, r: Responder) {
 }
 
 fn framework_get_reactors(p: Value, r: Responder) {
-    if let Err(e) = Params::none("framework_get_reactors", &p) {
-        return r.invalid(e);
-    }
-    let r = std::sync::Arc::new(Mutex::new(Some(r)));
-    let r2 = r.clone();
-    let res = for_each_thread_value(
+    gather(
+        "framework_get_reactors",
+        p,
+        r,
         Box::new(|t| {
             let (busy, idle) = t.stats();
             json!({"name": t.name(), "id": t.id(), "cpumask": cpumask_hex(t), "elapsed": busy + idle, "busy": busy, "idle": idle})
         }),
-        Box::new(move |vals| {
+        Box::new(|vals| {
             let cores = crate::env::cpu::with_cores(|c, _| c.to_vec());
             let reactors: Vec<Value> = cores
                 .iter()
@@ -291,21 +305,14 @@ fn framework_get_reactors(p: Value, r: Responder) {
                     json!({"lcore": core, "busy": sum("busy"), "idle": sum("idle"), "in_interrupt": false, "lw_threads": lw})
                 })
                 .collect();
-            if let Some(r) = r2.lock().take() {
-                // SAFETY: getpid has no preconditions.
-                r.ok(json!({"tick_rate": crate::env::cpu::TICKS_HZ, "pid": unsafe { libc::getpid() }, "reactors": reactors}));
-            }
+            // SAFETY: getpid has no preconditions.
+            json!({"tick_rate": crate::env::cpu::TICKS_HZ, "pid": unsafe { libc::getpid() }, "reactors": reactors})
         }),
     );
-    if let Err(e) = res {
-        if let Some(r) = r.lock().take() {
-            r.err(jsonrpc::INTERNAL_ERROR, e);
-        }
-    }
 }
 
-fn parse_level(method: &str, p: &Value) -> Result<i32, String> {
-    let p = Params::new("log_set_level", p, &["level"])?;
+fn parse_level(method: &'static str, p: &Value) -> Result<i32, String> {
+    let p = Params::new(method, p, &["level"])?;
     let name = p.req_str("level")?;
     let level = match name.to_ascii_uppercase().as_str() {
         "DISABLED" => crate::log::LOG_DISABLED,
