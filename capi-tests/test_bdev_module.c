@@ -122,6 +122,8 @@ io_done(struct spdk_bdev_io *bdev_io, bool success, void *arg)
 	spdk_bdev_free_io(bdev_io);
 }
 
+static int g_resized;
+
 static void
 event_cb(enum spdk_bdev_event_type type, struct spdk_bdev *bdev, void *ctx)
 {
@@ -129,6 +131,9 @@ event_cb(enum spdk_bdev_event_type type, struct spdk_bdev *bdev, void *ctx)
 	(void)ctx;
 	if (type == SPDK_BDEV_EVENT_REMOVE) {
 		g_removed++;
+	}
+	if (type == SPDK_BDEV_EVENT_RESIZE) {
+		g_resized++;
 	}
 }
 
@@ -369,6 +374,15 @@ main(void)
 		spdk_free(src);
 		spdk_free(dst);
 	}
+
+	/* A module's size change: both open descriptors get RESIZE; shrinking while open is refused. */
+	CHECK(spdk_bdev_notify_blockcnt_change(&disk.bdev, BLOCKS * 2) == 0);
+	CHECK(spdk_bdev_get_num_blocks(&disk.bdev) == BLOCKS * 2);
+	poll_until(t, &g_resized, 2);
+	CHECK(g_resized == 2);
+	CHECK(spdk_bdev_notify_blockcnt_change(&disk.bdev, BLOCKS) == -EBUSY);
+	CHECK(spdk_bdev_notify_blockcnt_change(&disk.bdev, 0) == -EINVAL);
+	CHECK(spdk_bdev_get_num_blocks(&disk.bdev) == BLOCKS * 2);
 
 	/* Removal: both descriptors hear of it; the module destructs after the last close. */
 	spdk_put_io_channel(ch);

@@ -5457,6 +5457,13 @@ int spdk_bdev_set_timeout(struct spdk_bdev_desc *desc_,
                           void *cb_arg);
 
 /*
+ A module tells the layer its bdev now has `size` blocks: open
+ descriptors get `SPDK_BDEV_EVENT_RESIZE`. 0, -EBUSY (shrinking while
+ open), -EINVAL (0 blocks) or -ENODEV (not registered).
+ */
+int spdk_bdev_notify_blockcnt_change(struct spdk_bdev *bdev_, uint64_t size);
+
+/*
  Initialise `opts` with the defaults (`opts_size` becomes `sizeof(*opts)`).
  */
 void spdk_env_opts_init(struct spdk_env_opts *opts);

@@ -48,6 +48,8 @@ pub enum BdevError {
     Invalid(String),
     Claimed(String),
     Removing(String),
+    /// In use: the change must wait until it is closed.
+    Busy(String),
     NoMemory,
 }
 
@@ -58,6 +60,7 @@ impl BdevError {
             BdevError::NotFound(_) | BdevError::Removing(_) => libc::ENODEV,
             BdevError::Invalid(_) => libc::EINVAL,
             BdevError::Claimed(_) => libc::EPERM,
+            BdevError::Busy(_) => libc::EBUSY,
             BdevError::NoMemory => libc::ENOMEM,
         }
     }
@@ -71,6 +74,7 @@ impl std::fmt::Display for BdevError {
             BdevError::Invalid(w) => write!(f, "{w}"),
             BdevError::Claimed(n) => write!(f, "bdev '{n}' is claimed by a module: no write access"),
             BdevError::Removing(n) => write!(f, "bdev '{n}' is being removed"),
+            BdevError::Busy(w) => write!(f, "{w}"),
             BdevError::NoMemory => write!(f, "out of memory"),
         }
     }
@@ -402,7 +406,7 @@ pub fn notify_blockcnt_change(b: *mut spdk_bdev, blockcnt: u64) -> Result<(), Bd
         let r = REG.lock();
         let st = r.states.get(&(b as usize)).ok_or_else(|| BdevError::NotFound(name_of(b)))?;
         if blockcnt < bdev_ref(b).blockcnt && !st.descs.is_empty() {
-            return Err(BdevError::Invalid(format!("bdev '{}' is open: it cannot shrink", st.name)));
+            return Err(BdevError::Busy(format!("bdev '{}' is open: it cannot shrink", st.name)));
         }
         // SAFETY: a registered bdev; its size changes under the registry lock.
         unsafe { (*b).blockcnt = blockcnt };

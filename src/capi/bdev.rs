@@ -563,3 +563,22 @@ pub unsafe extern "C" fn spdk_bdev_set_timeout(desc_: *mut spdk_bdev_desc, timeo
         }
     })
 }
+
+/// A module tells the layer its bdev now has `size` blocks: open
+/// descriptors get `SPDK_BDEV_EVENT_RESIZE`. 0, -EBUSY (shrinking while
+/// open), -EINVAL (0 blocks) or -ENODEV (not registered).
+#[no_mangle]
+pub extern "C" fn spdk_bdev_notify_blockcnt_change(bdev_: *mut spdk_bdev, size: u64) -> c_int {
+    guard(-libc::EINVAL, || {
+        if bdev_.is_null() {
+            return -libc::EINVAL;
+        }
+        match bdev::notify_blockcnt_change(bdev_, size) {
+            Ok(()) => 0,
+            Err(e) => {
+                crate::log::error(format_args!("spdk_bdev_notify_blockcnt_change: {e}\n"));
+                -e.errno()
+            }
+        }
+    })
+}
