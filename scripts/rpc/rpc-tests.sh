@@ -100,6 +100,21 @@ expect_err "bdev_get_bdevs of a missing bdev (waiting 200 ms)" "not found" bdev_
 rpc thread_get_io_channels | jget 'd["threads"][0]["name"]' | grep -q app_thread && ok thread_get_io_channels || bad thread_get_io_channels
 expect_err "bdev_set_options after init" "before framework is initialized" bdev_set_options -p 1023
 
+# The nvme module on this host (no NVMe controller here: the VM tests attach
+# QEMU's): options, errors naming what is wrong, nothing left behind.
+rpc bdev_nvme_set_options --bdev-retry-count 5 --timeout-us 2000000 --action-on-timeout reset \
+	&& rpc framework_get_config bdev | jget '[x["params"] for x in d if x["method"] == "bdev_nvme_set_options"][0]["bdev_retry_count"] == 5' | grep -q True \
+	&& ok "bdev_nvme_set_options shows in the bdev config" || bad bdev_nvme_set_options
+expect_err "bdev_nvme_set_options with an unknown action" "invalid choice|not none, reset or abort" bdev_nvme_set_options --action-on-timeout explode
+expect_err "bdev_nvme_set_options with RDMA options" "not supported" bdev_nvme_set_options --rdma-srq-size 64
+expect_err "bdev_nvme_attach_controller over TCP" "only PCIe" bdev_nvme_attach_controller -b NvmeT -t tcp -a 127.0.0.1 -s 4420 -f ipv4 -n nqn.2016-06.io.spdk:cnode1
+expect_err "bdev_nvme_attach_controller on a missing device" "0000:7f:1f.7" bdev_nvme_attach_controller -b NvmeX -t pcie -a 0000:7f:1f.7
+expect_err "bdev_nvme_attach_controller with a bad address" "is not a PCI address" bdev_nvme_attach_controller -b NvmeX -t pcie -a 12:zz
+rpc bdev_nvme_get_controllers | jget 'd == []' | grep -q True && ok "bdev_nvme_get_controllers: none attached" || bad "bdev_nvme_get_controllers"
+expect_err "bdev_nvme_get_controllers of a missing controller" "not found" bdev_nvme_get_controllers -n NvmeX
+expect_err "bdev_nvme_detach_controller of a missing controller" "not found" bdev_nvme_detach_controller NvmeX
+expect_err "bdev_nvme_reset_controller of a missing controller" "not found" bdev_nvme_reset_controller NvmeX
+
 # File-backed bdevs (aio, uring) and raid bdevs.
 truncate -s 16M "$work/aio.img"
 truncate -s 16M "$work/uring.img"

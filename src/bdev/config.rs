@@ -1,7 +1,7 @@
 //! The bdev subsystem's configuration methods, by SPDK's names and
 //! parameters, as JSON config files (and, later, JSON-RPC) call them.
 
-use super::{aio, delay, error, file, malloc, null, passthru, raid, split, uring, BdevError};
+use super::{aio, delay, error, file, malloc, null, nvme, passthru, raid, split, uring, BdevError};
 use serde_json::{Map, Value};
 
 /// A method failed: what is wrong (which parameter, and why), and the
@@ -100,6 +100,198 @@ fn file_opts<'a>(m: &'a Map<String, Value>) -> Result<file::Opts<'a>, MethodErro
         fallocate: bool_param(m, "fallocate")?,
         uuid: uuid_param(m)?,
     })
+}
+
+fn i64_param(m: &Map<String, Value>, key: &str) -> Result<Option<i64>, MethodError> {
+    match m.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => v.as_i64().map(Some).ok_or_else(|| MethodError::param(format!("{key} must be an integer, not {v}"))),
+    }
+}
+
+fn u32_param(m: &Map<String, Value>, key: &str) -> Result<Option<u32>, MethodError> {
+    match u64_param(m, key)? {
+        None => Ok(None),
+        Some(v) => u32::try_from(v).map(Some).map_err(|_| MethodError::param(format!("{key} {v} is too large"))),
+    }
+}
+
+/// Options this build does not implement: accepted at their defaults (SPDK's
+/// client sends those), refused otherwise with the reason.
+fn only_default(m: &Map<String, Value>, keys: &[(&str, Value)], why: &str) -> Result<(), MethodError> {
+    for (k, default) in keys {
+        match m.get(*k) {
+            None | Some(Value::Null) => {}
+            Some(v) if v == default => {}
+            Some(Value::Array(a)) if a.is_empty() && default.is_null() => {}
+            Some(v) => return Err(MethodError::param(format!("{k} {v}: {why}"))),
+        }
+    }
+    Ok(())
+}
+
+/// The parameters of bdev_nvme_set_options.
+fn nvme_options(m: &Map<String, Value>) -> Result<nvme::Options, MethodError> {
+    use serde_json::json;
+    const KNOWN: &[&str] = &[
+        "action_on_timeout", "timeout_us", "timeout_admin_us", "keep_alive_timeout_ms", "arbitration_burst", "low_priority_weight",
+        "medium_priority_weight", "high_priority_weight", "nvme_adminq_poll_period_us", "nvme_ioq_poll_period_us", "io_queue_requests",
+        "delay_cmd_submit", "transport_retry_count", "bdev_retry_count", "transport_ack_timeout", "ctrlr_loss_timeout_sec",
+        "reconnect_delay_sec", "fast_io_fail_timeout_sec", "disable_auto_failback", "generate_uuids", "transport_tos", "nvme_error_stat",
+        "rdma_srq_size", "io_path_stat", "allow_accel_sequence", "rdma_max_cq_size", "rdma_cm_event_timeout_ms", "dhchap_digests",
+        "dhchap_dhgroups", "rdma_umr_per_io", "tcp_connect_timeout_ms", "enable_flush", "multipath_opts", "retry_count",
+    ];
+    check_known(m, KNOWN)?;
+    only_default(
+        m,
+        &[
+            ("transport_ack_timeout", json!(0)),
+            ("ctrlr_loss_timeout_sec", json!(0)),
+            ("reconnect_delay_sec", json!(0)),
+            ("fast_io_fail_timeout_sec", json!(0)),
+            ("disable_auto_failback", json!(false)),
+            ("transport_tos", json!(0)),
+            ("nvme_error_stat", json!(false)),
+            ("rdma_srq_size", json!(0)),
+            ("io_path_stat", json!(false)),
+            ("allow_accel_sequence", json!(false)),
+            ("rdma_max_cq_size", json!(0)),
+            ("rdma_cm_event_timeout_ms", json!(0)),
+            ("dhchap_digests", Value::Null),
+            ("dhchap_dhgroups", Value::Null),
+            ("rdma_umr_per_io", json!(false)),
+            ("tcp_connect_timeout_ms", json!(0)),
+        ],
+        "not supported by this build (PCIe controllers only, no reconnect policy, RDMA or authentication)",
+    )?;
+    if m.get("multipath_opts").is_some_and(|v| !v.is_null()) {
+        return Err(MethodError::param("multipath_opts: multipath is not supported by this build".into()));
+    }
+    let mut o = nvme::options();
+    if let Some(a) = str_param(m, "action_on_timeout")? {
+        o.action_on_timeout = nvme::parse_action(a).ok_or_else(|| MethodError::param(format!("action_on_timeout '{a}' is not none, reset or abort")))?;
+    }
+    if let Some(v) = u64_param(m, "timeout_us")? {
+        o.timeout_us = v;
+    }
+    if let Some(v) = u64_param(m, "timeout_admin_us")? {
+        o.timeout_admin_us = v;
+    }
+    if let Some(v) = u32_param(m, "keep_alive_timeout_ms")? {
+        o.keep_alive_timeout_ms = v;
+    }
+    for (k, f) in [
+        ("arbitration_burst", &mut o.arbitration_burst),
+        ("low_priority_weight", &mut o.low_priority_weight),
+        ("medium_priority_weight", &mut o.medium_priority_weight),
+        ("high_priority_weight", &mut o.high_priority_weight),
+        ("io_queue_requests", &mut o.io_queue_requests),
+        ("transport_retry_count", &mut o.transport_retry_count),
+    ] {
+        if let Some(v) = u32_param(m, k)? {
+            *f = v;
+        }
+    }
+    if let Some(v) = u32_param(m, "retry_count")? {
+        // The deprecated name of transport_retry_count.
+        o.transport_retry_count = v;
+    }
+    if let Some(v) = u64_param(m, "nvme_adminq_poll_period_us")? {
+        o.nvme_adminq_poll_period_us = v;
+    }
+    if let Some(v) = u64_param(m, "nvme_ioq_poll_period_us")? {
+        o.nvme_ioq_poll_period_us = v;
+    }
+    if let Some(v) = i64_param(m, "bdev_retry_count")? {
+        o.bdev_retry_count = i32::try_from(v).map_err(|_| MethodError::param(format!("bdev_retry_count {v} is out of range")))?;
+    }
+    if m.contains_key("delay_cmd_submit") {
+        o.delay_cmd_submit = bool_param(m, "delay_cmd_submit")?;
+    }
+    if m.contains_key("generate_uuids") {
+        o.generate_uuids = bool_param(m, "generate_uuids")?;
+    }
+    if m.contains_key("enable_flush") {
+        o.enable_flush = bool_param(m, "enable_flush")?;
+    }
+    Ok(o)
+}
+
+/// The parameters of bdev_nvme_attach_controller.
+fn nvme_attach_opts(m: &Map<String, Value>) -> Result<nvme::AttachOpts, MethodError> {
+    use serde_json::json;
+    check_known(
+        m,
+        &[
+            "name", "trtype", "traddr", "adrfam", "trsvcid", "priority", "subnqn", "hostnqn", "hostaddr", "hostsvcid", "prchk_reftag", "prchk_guard",
+            "hdgst", "ddgst", "fabrics_connect_timeout_us", "multipath", "num_io_queues", "ctrlr_loss_timeout_sec", "reconnect_delay_sec",
+            "fast_io_fail_timeout_sec", "psk", "max_bdevs", "dhchap_key", "dhchap_ctrlr_key", "allow_unrecognized_csi", "multipath_opts",
+            "disable_sq_flow_control",
+        ],
+    )?;
+    let name = required(str_param(m, "name")?, "name")?.to_string();
+    let trtype = required(str_param(m, "trtype")?, "trtype")?;
+    let traddr = required(str_param(m, "traddr")?, "traddr")?;
+    if !trtype.eq_ignore_ascii_case("pcie") {
+        return Err(MethodError(format!("trtype {trtype}: only PCIe controllers can be attached by this build"), libc::ENOTSUP));
+    }
+    let addr = crate::env::pci::PciAddr::parse(traddr).ok_or_else(|| MethodError::param(format!("traddr '{traddr}' is not a PCI address (DDDD:BB:DD.F)")))?;
+    for k in ["adrfam", "trsvcid", "subnqn", "hostaddr", "hostsvcid", "psk", "dhchap_key", "dhchap_ctrlr_key", "priority"] {
+        if m.get(k).is_some_and(|v| !v.is_null()) {
+            return Err(MethodError::param(format!("{k} applies to NVMe over Fabrics, not to a PCIe controller")));
+        }
+    }
+    only_default(
+        m,
+        &[
+            ("prchk_reftag", json!(false)),
+            ("prchk_guard", json!(false)),
+            ("hdgst", json!(false)),
+            ("ddgst", json!(false)),
+            ("ctrlr_loss_timeout_sec", json!(0)),
+            ("reconnect_delay_sec", json!(0)),
+            ("fast_io_fail_timeout_sec", json!(0)),
+            ("allow_unrecognized_csi", json!(false)),
+            ("disable_sq_flow_control", json!(false)),
+        ],
+        "not supported for a PCIe controller by this build",
+    )?;
+    if m.get("multipath_opts").is_some_and(|v| !v.is_null()) {
+        return Err(MethodError::param("multipath_opts: multipath is not supported by this build".into()));
+    }
+    if let Some(mp) = str_param(m, "multipath")? {
+        if !["disable", "failover", "multipath"].contains(&mp) {
+            return Err(MethodError::param(format!("multipath '{mp}' is not disable, failover or multipath")));
+        }
+    }
+    let _ = u64_param(m, "fabrics_connect_timeout_us")?;
+    let num_io_queues = u32_param(m, "num_io_queues")?;
+    if num_io_queues == Some(0) {
+        return Err(MethodError::param("num_io_queues must be at least 1".into()));
+    }
+    let max_bdevs = u32_param(m, "max_bdevs")?.unwrap_or(128);
+    Ok(nvme::AttachOpts { name, traddr: addr, num_io_queues, max_bdevs })
+}
+
+/// `bdev_nvme_detach_controller`: `done(rc)` runs when the controller is gone.
+pub fn nvme_detach(params: &Value, done: Option<Box<dyn FnOnce(i32) + Send>>) -> Result<(), MethodError> {
+    let m = obj(params)?;
+    check_known(m, &["name", "trtype", "traddr", "adrfam", "trsvcid", "subnqn", "hostaddr", "hostsvcid"])?;
+    let name = required(str_param(m, "name")?, "name")?;
+    nvme_path_matches(m, name)?;
+    nvme::detach(name, done).map_err(bdev_err)
+}
+
+/// A detach naming a path (trtype/traddr) must name this controller's.
+fn nvme_path_matches(m: &Map<String, Value>, name: &str) -> Result<(), MethodError> {
+    let Some(traddr) = str_param(m, "traddr")? else { return Ok(()) };
+    let want = crate::env::pci::PciAddr::parse(traddr).ok_or_else(|| MethodError::param(format!("traddr '{traddr}' is not a PCI address")))?;
+    let ctrls = nvme::get_controllers(Some(name)).map_err(bdev_err)?;
+    let have = ctrls[0]["ctrlrs"][0]["trid"]["traddr"].as_str().and_then(crate::env::pci::PciAddr::parse);
+    if have != Some(want) {
+        return Err(MethodError(format!("controller {name} has no path to {traddr}"), libc::ENODEV));
+    }
+    Ok(())
 }
 
 fn required<T>(v: Option<T>, key: &str) -> Result<T, MethodError> {
@@ -310,6 +502,20 @@ pub fn call(method: &str, params: &Value) -> Result<Option<String>, MethodError>
             raid::remove_base_bdev(required(str_param(m, "name")?, "name")?).map_err(bdev_err)?;
             Ok(None)
         }
+        "bdev_nvme_set_options" => {
+            nvme::set_options(nvme_options(m)?).map_err(bdev_err)?;
+            Ok(None)
+        }
+        "bdev_nvme_attach_controller" => {
+            let o = nvme_attach_opts(m)?;
+            let name = o.name.clone();
+            nvme::attach(o)?;
+            Ok(Some(name))
+        }
+        "bdev_nvme_detach_controller" => {
+            nvme_detach(params, None)?;
+            Ok(None)
+        }
         "bdev_aio_create" => {
             check_known(m, &["name", "filename", "block_size", "readonly", "fallocate", "uuid", "nowait"])?;
             if bool_param(m, "nowait")? {
@@ -345,6 +551,9 @@ pub fn call(method: &str, params: &Value) -> Result<Option<String>, MethodError>
 pub fn undo(name: &str) {
     // Splits are undone by their base's name, before the base itself.
     if split::delete(name).is_ok() || passthru::delete(name).is_ok() || error::delete(name).is_ok() || delay::delete(name).is_ok() || raid::delete(name).is_ok() {
+        return;
+    }
+    if nvme::detach(name, None).is_ok() {
         return;
     }
     let _ = malloc::delete(name, None, std::ptr::null_mut()).is_ok()

@@ -2,7 +2,7 @@
 //! the subsystem's configuration as `framework_get_config` / `save_config`
 //! write it (the methods that recreate every bdev, in creation order).
 
-use super::{aio, bdev_ref, delay, name_of, raid, uring, vbdev};
+use super::{aio, bdev_ref, delay, name_of, nvme, raid, uring, vbdev};
 use crate::capi::bdev_types::*;
 use serde_json::{json, Map, Value};
 use std::ffi::CStr;
@@ -47,6 +47,9 @@ fn fn_table_config(b: *mut spdk_bdev) -> Vec<Value> {
 /// The method that recreates `b` (or, for parts of one base, the first part
 /// stands for all), if its module knows one.
 fn config_of(b: *mut spdk_bdev) -> Option<Value> {
+    if let Some(v) = nvme::config_json(b) {
+        return v;
+    }
     if let Some(v) = aio::config_json(b).or_else(|| uring::config_json(b)).or_else(|| raid::config_json(b)) {
         return Some(v);
     }
@@ -104,7 +107,7 @@ fn driver_specific(b: *mut spdk_bdev) -> Value {
         })
         .unwrap_or_else(|| json!({}));
     }
-    if let Some(v) = aio::info_json(b).or_else(|| uring::info_json(b)).or_else(|| raid::info_json(b)) {
+    if let Some(v) = aio::info_json(b).or_else(|| uring::info_json(b)).or_else(|| raid::info_json(b)).or_else(|| nvme::info_json(b)) {
         return v;
     }
     let Some(part) = vbdev::part_info(b) else { return json!({}) };
@@ -189,7 +192,7 @@ pub fn config() -> Vec<Value> {
         "bdev_io_pool_size": super::pool_size(),
         "bdev_io_cache_size": super::DEFAULT_IO_CACHE_SIZE,
         "bdev_auto_examine": true,
-    }})];
+    }}), nvme::options_json()];
     for m in super::modules() {
         // SAFETY: registered modules are static.
         if let Some(f) = unsafe { (*m).config_json } {

@@ -16,6 +16,7 @@ pub mod io;
 pub mod json;
 pub mod malloc;
 pub mod null;
+pub mod nvme;
 pub mod delay;
 pub mod error;
 pub mod passthru;
@@ -601,7 +602,8 @@ fn fini_next(st: &mut FiniState) {
             if let Some(done) = st.done.take() {
                 // SAFETY: reclaiming the state; nothing refers to it after this.
                 drop(unsafe { Box::from_raw(st as *mut FiniState) });
-                done(0);
+                // The bdevs are gone: the NVMe controllers behind them go next.
+                nvme::fini(Box::new(move || done(0)));
             }
             return;
         };

@@ -1,6 +1,7 @@
 //! bdevperf: I/O load on every bdev of a JSON configuration, with SPDK's
 //! bdevperf options (-q -o -w -M -t -m --json) and its per-bdev report
-//! (IOPS, MiB/s, average/min/max latency).
+//! (IOPS, MiB/s, average/min/max latency). `-w reset` is verify traffic with
+//! a bdev reset every half second (as SPDK's, which resets less often).
 
 use rspdk::bdev::{self, io};
 use rspdk::capi::bdev_types::*;
@@ -104,6 +105,7 @@ struct Result_ {
     ios: u64,
     errors: u64,
     miscompares: u64,
+    resets: u64,
     lat_total: u64,
     lat_min: u64,
     lat_max: u64,
@@ -131,6 +133,8 @@ struct Job {
     outstanding: u32,
     tasks: Vec<Task>,
     res: Result_,
+    reset_poller: *mut rspdk::thread::poller::Poller,
+    reset_inflight: bool,
 }
 
 static RESULTS: Mutex<Vec<Result_>> = Mutex::new(Vec::new());
@@ -141,6 +145,63 @@ fn rand(seed: &mut u64) -> u64 {
     *seed ^= *seed >> 7;
     *seed ^= *seed << 17;
     *seed
+}
+
+/// Workloads that write a pattern and read it back.
+fn verifies(w: Work) -> bool {
+    matches!(w, Work::Verify | Work::Reset)
+}
+
+/// How often `-w reset` resets the bdev.
+const RESET_PERIOD_US: u64 = 500_000;
+
+/// `-w reset`: one reset at a time, in the middle of the verify traffic.
+extern "C" fn reset_tick(arg: *mut c_void) -> std::ffi::c_int {
+    // SAFETY: the job that registered this poller, on its thread, until `finish` unregisters it.
+    let job = unsafe { &mut *(arg as *mut Job) };
+    if job.reset_inflight || cpu::ticks() >= job.end_tsc {
+        return 0;
+    }
+    let req = io::Request {
+        io_type: spdk_bdev_io_type::SPDK_BDEV_IO_TYPE_RESET,
+        iovs: std::ptr::null_mut(),
+        iovcnt: 0,
+        buf: std::ptr::null_mut(),
+        md_buf: std::ptr::null_mut(),
+        offset_blocks: 0,
+        num_blocks: 0,
+        cb: Some(reset_done),
+        cb_arg: arg,
+    };
+    match io::submit(job.desc, job.ch, req) {
+        Ok(()) => {
+            job.reset_inflight = true;
+            job.outstanding += 1;
+        }
+        Err(io::SubmitError::NoMemory) => {}
+        Err(e) => {
+            eprintln!("bdevperf: {}: reset not submitted: {e:?}", job.res.name);
+            job.res.errors += 1;
+        }
+    }
+    1
+}
+
+extern "C" fn reset_done(bio: *mut spdk_bdev_io, success: bool, arg: *mut c_void) {
+    io::free_io(bio);
+    // SAFETY: as in reset_tick: the job waits for this reset before it finishes.
+    let job = unsafe { &mut *(arg as *mut Job) };
+    job.reset_inflight = false;
+    if success {
+        job.res.resets += 1;
+    } else {
+        eprintln!("bdevperf: {}: reset failed", job.res.name);
+        job.res.errors += 1;
+    }
+    job.outstanding -= 1;
+    if job.outstanding == 0 {
+        finish(job);
+    }
 }
 
 fn pattern(buf: *mut u8, len: usize, offset: u64) {
@@ -163,7 +224,7 @@ extern "C" fn io_done(bio: *mut spdk_bdev_io, success: bool, arg: *mut c_void) {
     // SAFETY: tasks live in their job until it finishes, on this thread.
     let (task, job) = unsafe { (&mut *t, &mut *(*t).job) };
     let now = cpu::ticks();
-    if job.opts.work == Work::Verify && !task.verifying && success {
+    if verifies(job.opts.work) && !task.verifying && success {
         // The write landed: read it back into a cleared buffer.
         task.verifying = true;
         // SAFETY: the task's buffer.
@@ -179,7 +240,7 @@ extern "C" fn io_done(bio: *mut spdk_bdev_io, success: bool, arg: *mut c_void) {
     job.res.lat_max = job.res.lat_max.max(lat);
     if !success {
         job.res.errors += 1;
-    } else if job.opts.work == Work::Verify {
+    } else if verifies(job.opts.work) {
         let len = (job.blocks_per_io * bdev::bdev_ref(bdev::bdev_ref_ptr(job.desc)).blocklen as u64) as usize;
         if !check(task.buf, len, task.offset) {
             job.res.miscompares += 1;
@@ -207,16 +268,15 @@ fn submit(job: &mut Job, task: &mut Task, force: Option<spdk_bdev_io_type>) -> b
     }
     let t = force.unwrap_or(match job.opts.work {
         Work::Read => SPDK_BDEV_IO_TYPE_READ,
-        Work::Write | Work::Verify => SPDK_BDEV_IO_TYPE_WRITE,
+        Work::Write | Work::Verify | Work::Reset => SPDK_BDEV_IO_TYPE_WRITE,
         Work::Rw => {
             if (rand(&mut job.seed) % 100) < job.opts.read_pct as u64 { SPDK_BDEV_IO_TYPE_READ } else { SPDK_BDEV_IO_TYPE_WRITE }
         }
         Work::Unmap => SPDK_BDEV_IO_TYPE_UNMAP,
         Work::WriteZeroes => SPDK_BDEV_IO_TYPE_WRITE_ZEROES,
         Work::Flush => SPDK_BDEV_IO_TYPE_FLUSH,
-        Work::Reset => SPDK_BDEV_IO_TYPE_RESET,
     });
-    if job.opts.work == Work::Verify && t == SPDK_BDEV_IO_TYPE_WRITE {
+    if verifies(job.opts.work) && t == SPDK_BDEV_IO_TYPE_WRITE {
         let len = (job.blocks_per_io * bdev::bdev_ref(bdev::bdev_ref_ptr(job.desc)).blocklen as u64) as usize;
         pattern(task.buf, len, task.offset);
     }
@@ -244,6 +304,10 @@ fn submit(job: &mut Job, task: &mut Task, force: Option<spdk_bdev_io_type>) -> b
 
 fn finish(job: &mut Job) {
     job.res.elapsed = cpu::ticks() - job.start_tsc;
+    if !job.reset_poller.is_null() {
+        rspdk::thread::poller::unregister(job.reset_poller);
+        job.reset_poller = std::ptr::null_mut();
+    }
     for t in &job.tasks {
         mem::free(t.buf);
     }
@@ -281,6 +345,9 @@ fn report() {
             if r.ios > 0 { r.lat_min as f64 / hz * 1e6 } else { 0.0 },
             r.lat_max as f64 / hz * 1e6
         );
+        if r.resets > 0 {
+            println!("{:<32}: {} resets", r.name, r.resets);
+        }
         if r.errors > 0 || r.miscompares > 0 {
             println!("{:<32}: {} errors, {} miscompares", r.name, r.errors, r.miscompares);
             FAILED.lock().unwrap().push(r.name.clone());
@@ -325,6 +392,8 @@ fn start_job(name: String, opts: Opts, core: u32) {
         tasks: Vec::new(),
         res: Result_ { name, core, lat_min: u64::MAX, ..Default::default() },
         opts,
+        reset_poller: std::ptr::null_mut(),
+        reset_inflight: false,
     }));
     // SAFETY: just created; owned by this thread until `finish`.
     let j = unsafe { &mut *job };
@@ -342,6 +411,10 @@ fn start_job(name: String, opts: Opts, core: u32) {
     }
     if j.outstanding == 0 {
         finish(j);
+        return;
+    }
+    if j.opts.work == Work::Reset {
+        j.reset_poller = rspdk::thread::poller::register(reset_tick, job.cast(), RESET_PERIOD_US, Some("bdevperf_reset")).unwrap_or(std::ptr::null_mut());
     }
 }
 

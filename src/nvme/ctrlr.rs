@@ -582,6 +582,11 @@ impl Ctrlr {
         }
         let mut done = Vec::new();
         qp.q.borrow_mut().abort_all(spec::sct::GENERIC, spec::sc::ABORTED_SQ_DELETION, &mut done);
+        // Requests still waiting in software for a slot are aborted the same way.
+        let waiting: Vec<Pending> = qp.pending.borrow_mut().drain(..).collect();
+        for p in waiting {
+            done.push((p.cb, p.arg, Cpl::synthetic(spec::sct::GENERIC, spec::sc::ABORTED_SQ_DELETION, false, qid, 0)));
+        }
         deliver(&mut done);
         self.io_qids.lock().push(qid);
     }

@@ -18,6 +18,8 @@ enum Answer {
     Name,
     /// The names of the parts of the base given (`bdev_split_create`).
     SplitParts,
+    /// The bdevs of the NVMe controller attached (`bdev_nvme_attach_controller`).
+    NvmeBdevs,
 }
 
 /// The configuration methods served over RPC: name, states, answer.
@@ -48,6 +50,8 @@ const CONFIG_METHODS: &[(&str, u32, Answer)] = &[
     ("bdev_raid_set_options", STARTUP | RUNTIME, Answer::True),
     ("bdev_null_resize", RUNTIME, Answer::True),
     ("bdev_set_qos_limit", RUNTIME, Answer::True),
+    ("bdev_nvme_set_options", STARTUP | RUNTIME, Answer::True),
+    ("bdev_nvme_attach_controller", RUNTIME, Answer::NvmeBdevs),
 ];
 
 pub(super) fn register() {
@@ -60,6 +64,67 @@ pub(super) fn register() {
     register_fn("bdev_get_iostat", RUNTIME, bdev_get_iostat);
     register_fn("bdev_wait_for_examine", RUNTIME, bdev_wait_for_examine);
     register_fn("bdev_raid_get_bdevs", RUNTIME, bdev_raid_get_bdevs);
+    register_fn("bdev_nvme_detach_controller", RUNTIME, bdev_nvme_detach_controller);
+    register_fn("bdev_nvme_get_controllers", RUNTIME, bdev_nvme_get_controllers);
+    register_fn("bdev_nvme_reset_controller", RUNTIME, bdev_nvme_reset_controller);
+}
+
+/// Answers `r` from the controller's thread when the operation is done.
+fn nvme_waiter(method: &'static str, r: Responder) -> Box<dyn FnOnce(i32) + Send> {
+    Box::new(move |rc| {
+        if rc == 0 {
+            r.ok(json!(true));
+        } else {
+            r.err(rc, format!("{method}: {}", std::io::Error::from_raw_os_error(-rc)));
+        }
+    })
+}
+
+fn bdev_nvme_detach_controller(p: Value, r: Responder) {
+    const M: &str = "bdev_nvme_detach_controller";
+    let slot = Arc::new(parking_lot::Mutex::new(Some(r)));
+    let s2 = slot.clone();
+    let done: Box<dyn FnOnce(i32) + Send> = Box::new(move |rc| {
+        if let Some(r) = s2.lock().take() {
+            nvme_waiter(M, r)(rc);
+        }
+    });
+    if let Err(e) = config::nvme_detach(&p, Some(done)) {
+        if let Some(r) = slot.lock().take() {
+            r.err(if e.1 != 0 { -e.1 } else { jsonrpc::INVALID_PARAMS }, format!("{M}: {}", e.0));
+        }
+    }
+}
+
+fn bdev_nvme_get_controllers(p: Value, r: Responder) {
+    let name = match Params::new("bdev_nvme_get_controllers", &p, &["name"]).and_then(|p| Ok(p.str("name")?.map(str::to_string))) {
+        Ok(n) => n,
+        Err(e) => return r.invalid(e),
+    };
+    match bdev::nvme::get_controllers(name.as_deref()) {
+        Ok(v) => r.ok(v),
+        Err(e) => r.err(-e.errno(), format!("bdev_nvme_get_controllers: {e}")),
+    }
+}
+
+fn bdev_nvme_reset_controller(p: Value, r: Responder) {
+    const M: &str = "bdev_nvme_reset_controller";
+    let name = match Params::new(M, &p, &["name", "cntlid"]).and_then(|p| Ok(p.req_str("name")?.to_string())) {
+        Ok(n) => n,
+        Err(e) => return r.invalid(e),
+    };
+    let slot = Arc::new(parking_lot::Mutex::new(Some(r)));
+    let s2 = slot.clone();
+    let done: Box<dyn FnOnce(i32) + Send> = Box::new(move |rc| {
+        if let Some(r) = s2.lock().take() {
+            nvme_waiter(M, r)(rc);
+        }
+    });
+    if let Err(e) = bdev::nvme::reset(&name, Some(done)) {
+        if let Some(r) = slot.lock().take() {
+            r.err(-e.errno(), format!("{M}: {e}"));
+        }
+    }
 }
 
 fn split_parts(base: &str) -> Vec<String> {
@@ -76,6 +141,7 @@ fn run_config(method: &'static str, answer: Answer, p: Value, r: Responder) {
         Ok(created) => match (answer, created) {
             (Answer::Name, Some(name)) => r.ok(json!(name)),
             (Answer::SplitParts, Some(base)) => r.ok(json!(split_parts(&base))),
+            (Answer::NvmeBdevs, Some(ctrlr)) => r.ok(json!(bdev::nvme::bdev_names(&ctrlr))),
             _ => r.ok(json!(true)),
         },
     }
