@@ -4,7 +4,7 @@
 # Needs root for apt-get; skips packages that are already there.
 set -euo pipefail
 
-pkgs=(build-essential pkg-config valgrind git make)
+pkgs=(build-essential pkg-config valgrind git make time)
 # SPDK's Python RPC client (PyPI "spdk") runs in a venv of its own.
 pkgs+=(python3 python3-venv)
 # The VM harness (scripts/vm) boots a Debian kernel in QEMU.

@@ -77,6 +77,7 @@ done
 
 step "benchmark smoke run (figures are not pass/fail)"
 cargo bench --bench thread_msgs -- --smoke
+scripts/bench/memory.sh --full
 
 if [ -x scripts/vm/selftest.sh ] && [ "${RSPDK_SKIP_VM:-0}" != 1 ]; then
 	step "VM harness self-test (QEMU guest, NVMe on vfio-pci)"
