@@ -93,6 +93,28 @@ out=$(perf -q 16 -o 8192 -w verify -t 2 -m 0x3) && all3 "$out" && grep -q "^Nvme
 for w in unmap write_zeroes flush; do
 	out=$(perf -q 8 -o 65536 -w $w -t 1) && all3 "$out" && ok "$w" || { echo "$out"; bad "$w"; }
 done
+# Hot removal: the kernel takes Nvme1's device back (sysfs remove) while
+# bdevperf verifies on every namespace: the driver gets the request, fails
+# what Nvme1 has in flight, the bdevs go (bdevperf's jobs on them end), the
+# device is released; Nvme0 runs on unharmed.
+target/release/bdevperf --json /tmp/perf.json -q 16 -o 4096 -w verify -t 8 >/tmp/hot.log 2>&1 &
+bp=$!
+sleep 3
+if timeout 60 sh -c "echo 1 > /sys/bus/pci/devices/$BDF1/remove" && [ ! -e "/sys/bus/pci/devices/$BDF1" ]; then
+	ok "hot removal of $BDF1 under I/O completed (the device was released)"
+else
+	bad "hot removal of $BDF1 did not complete"
+fi
+if timeout 60 sh -c "while kill -0 $bp 2>/dev/null; do sleep 0.5; done"; then
+	wait $bp
+	grep -q "Nvme1n1: bdev removed" /tmp/hot.log && grep -q "Nvme1n2: bdev removed" /tmp/hot.log && grep -q "^Nvme0n1 " /tmp/hot.log \
+		&& ! grep -q "^Nvme0n1 *: .*errors" /tmp/hot.log && grep -q "hot removal" /tmp/hot.log \
+		&& ok "bdevperf: Nvme1's bdevs removed under I/O, their jobs ended; Nvme0n1 verified without errors" || { cat /tmp/hot.log; bad "hot removal as bdevperf saw it"; }
+else
+	kill -9 $bp
+	cat /tmp/hot.log
+	bad "bdevperf hung after the hot removal"
+fi
 # Last: the pattern the host looks for in the image.
 cat > /tmp/last.json <<JSON
 {"subsystems": [{"subsystem": "bdev", "config": [

@@ -135,6 +135,7 @@ struct Job {
     res: Result_,
     reset_poller: *mut rspdk::thread::poller::Poller,
     reset_inflight: bool,
+    event_slot: *mut *mut Job,
 }
 
 static RESULTS: Mutex<Vec<Result_>> = Mutex::new(Vec::new());
@@ -199,6 +200,27 @@ extern "C" fn reset_done(bio: *mut spdk_bdev_io, success: bool, arg: *mut c_void
         job.res.errors += 1;
     }
     job.outstanding -= 1;
+    if job.outstanding == 0 {
+        finish(job);
+    }
+}
+
+/// A bdev under a job went away (hot removal): the job stops submitting and
+/// ends when what it has in flight has come back.
+extern "C" fn on_event(t: spdk_bdev_event_type, _b: *mut spdk_bdev, ctx: *mut c_void) {
+    if t != spdk_bdev_event_type::SPDK_BDEV_EVENT_REMOVE {
+        return;
+    }
+    // SAFETY: the job's slot, set before any event can be delivered (events
+    // come as messages to this thread, after start_job returned).
+    let job = unsafe { *(ctx as *mut *mut Job) };
+    if job.is_null() {
+        return;
+    }
+    // SAFETY: the job lives until `finish`, which closes the descriptor first.
+    let job = unsafe { &mut *job };
+    eprintln!("bdevperf: {}: bdev removed; stopping its job", job.res.name);
+    job.end_tsc = 0;
     if job.outstanding == 0 {
         finish(job);
     }
@@ -313,6 +335,8 @@ fn finish(job: &mut Job) {
     }
     ioch::put(job.ch.cast());
     bdev::close(job.desc);
+    // SAFETY: the descriptor is closed: no event reads the slot any more.
+    drop(unsafe { Box::from_raw(job.event_slot) });
     RESULTS.lock().unwrap().push(job.res.clone());
     // SAFETY: the job was leaked by start_job; it ends here.
     drop(unsafe { Box::from_raw(job as *mut Job) });
@@ -362,9 +386,13 @@ static OPTS: Mutex<Option<Opts>> = Mutex::new(None);
 static FAILED: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
 fn start_job(name: String, opts: Opts, core: u32) {
-    let desc = match bdev::open(&name, true, None, std::ptr::null_mut()) {
+    // The job does not exist yet when the bdev opens: its events find it through this slot.
+    let slot: *mut *mut Job = Box::into_raw(Box::new(std::ptr::null_mut()));
+    let desc = match bdev::open(&name, true, Some(on_event), slot.cast()) {
         Ok(d) => d,
         Err(e) => {
+            // SAFETY: the slot made above, unused.
+            drop(unsafe { Box::from_raw(slot) });
             eprintln!("bdevperf: cannot open {name}: {e}");
             FAILED.lock().unwrap().push(name);
             let mut left = JOBS_LEFT.lock().unwrap();
@@ -394,7 +422,10 @@ fn start_job(name: String, opts: Opts, core: u32) {
         opts,
         reset_poller: std::ptr::null_mut(),
         reset_inflight: false,
+        event_slot: slot,
     }));
+    // SAFETY: the slot lives until `finish`, after the descriptor closed.
+    unsafe { *slot = job };
     // SAFETY: just created; owned by this thread until `finish`.
     let j = unsafe { &mut *job };
     let len = (blocks_per_io * b.blocklen as u64) as usize;

@@ -27,6 +27,7 @@ const VFIO_GROUP_SET_CONTAINER: u64 = io(104);
 const VFIO_GROUP_GET_DEVICE_FD: u64 = io(106);
 const VFIO_DEVICE_GET_INFO: u64 = io(107);
 const VFIO_DEVICE_GET_REGION_INFO: u64 = io(108);
+const VFIO_DEVICE_SET_IRQS: u64 = io(110);
 const VFIO_DEVICE_RESET: u64 = io(111);
 const VFIO_IOMMU_MAP_DMA: u64 = io(113);
 const VFIO_IOMMU_UNMAP_DMA: u64 = io(114);
@@ -166,6 +167,8 @@ pub struct Device {
     bar0: *mut u8,
     bar0_len: usize,
     config_offset: u64,
+    /// The device request notifier (hot removal), if the kernel offers one.
+    req: Option<OwnedFd>,
 }
 
 // SAFETY: the BAR mapping is plain MMIO; register accesses are volatile and
@@ -183,6 +186,36 @@ fn region_info(fd: &OwnedFd, index: u32) -> Result<sys::vfio_region_info> {
         return err(format!("VFIO_DEVICE_GET_REGION_INFO {index}"));
     }
     Ok(info)
+}
+
+/// An eventfd the kernel signals when it wants the device back (VFIO's
+/// device request interrupt); None where the kernel offers none.
+fn request_notifier(fd: &OwnedFd) -> Option<OwnedFd> {
+    #[repr(C)]
+    struct IrqSet {
+        argsz: u32,
+        flags: u32,
+        index: u32,
+        start: u32,
+        count: u32,
+        fd: i32,
+    }
+    // SAFETY: creating an eventfd; the result is checked.
+    let efd = unsafe { libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) };
+    if efd < 0 {
+        return None;
+    }
+    // SAFETY: a fresh descriptor, owned from here on.
+    let efd = unsafe { OwnedFd::from_raw_fd(efd) };
+    let mut set = IrqSet {
+        argsz: std::mem::size_of::<IrqSet>() as u32,
+        flags: sys::VFIO_IRQ_SET_DATA_EVENTFD | sys::VFIO_IRQ_SET_ACTION_TRIGGER,
+        index: sys::VFIO_PCI_REQ_IRQ_INDEX,
+        start: 0,
+        count: 1,
+        fd: efd.as_raw_fd(),
+    };
+    (ioctl_ptr(fd, VFIO_DEVICE_SET_IRQS, &mut set) == 0).then_some(efd)
 }
 
 /// IOMMU group of a PCI device from sysfs.
@@ -226,7 +259,8 @@ impl Device {
             return err(format!("{addr}: mmap of BAR0"));
         }
         let cfg = region_info(&fd, sys::VFIO_PCI_CONFIG_REGION_INDEX)?;
-        let dev = Device { addr, fd, _group: gf, bar0: p as *mut u8, bar0_len: bar.size as usize, config_offset: cfg.offset };
+        let req = request_notifier(&fd);
+        let dev = Device { addr, fd, _group: gf, bar0: p as *mut u8, bar0_len: bar.size as usize, config_offset: cfg.offset, req };
         // Memory space and bus mastering on, legacy interrupts off (polled mode).
         let cmd = dev.config_read16(4)?;
         dev.config_write16(4, cmd | 0x2 | 0x4 | 0x400)?;
@@ -277,6 +311,16 @@ impl Device {
             return err(format!("{}: mmap of BAR {index}", self.addr));
         }
         Ok((res as *mut u8, span))
+    }
+
+    /// Whether the kernel asked for the device back (it is being removed:
+    /// `remove` in sysfs, a hot unplug). Reading consumes the request.
+    pub fn removal_requested(&self) -> bool {
+        let Some(e) = &self.req else { return false };
+        let mut v = 0u64;
+        // SAFETY: an 8-byte read of our non-blocking eventfd into a u64.
+        let n = unsafe { libc::read(e.as_raw_fd(), (&mut v as *mut u64).cast(), 8) };
+        n == 8
     }
 
     pub fn bar0(&self) -> (*mut u8, usize) {

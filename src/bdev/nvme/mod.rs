@@ -472,8 +472,13 @@ extern "C" fn aer_cb(arg: *mut c_void, cpl: *const crate::nvme::spec::Cpl) {
 extern "C" fn admin_poll(arg: *mut c_void) -> c_int {
     let c = ctrlr_ref(arg as usize);
     let n = c.ctrlr.process_admin_completions();
-    if c.ctrlr.csts() == u32::MAX && c.state() != DELETING {
-        crate::log::error(format_args!("nvme {}: controller at {} is gone (hot removal); deleting it\n", c.name, c.attach.traddr));
+    if c.state() == DELETING {
+        return n as c_int;
+    }
+    let gone = c.ctrlr.csts() == u32::MAX;
+    if gone || c.ctrlr.device().removal_requested() {
+        let why = if gone { "is gone" } else { "is being removed" };
+        crate::log::error(format_args!("nvme {}: controller at {} {why} (hot removal): failing its I/O and deleting it\n", c.name, c.attach.traddr));
         c.ctrlr.fail();
         c.state.store(FAILED, Ordering::Release);
         start_detach(arg as usize, None);
