@@ -555,8 +555,21 @@ pub(crate) fn dispatch(io: *mut spdk_bdev_io) -> Result<(), SubmitError> {
         c.locked_wait.push_back(io);
         return Ok(());
     }
+    // Bounce before splitting, so children cut the aligned copy by the segment limits.
+    let bd = bdev_ref(bio.bdev);
+    if bd.required_alignment != 0 && bio.internal.reserved[0] & BOUNCED == 0 && misaligned(bio, bd) {
+        // SAFETY: block parameters of a data I/O.
+        let len = unsafe { bio.u.bdev.num_blocks } as usize * bd.blocklen as usize;
+        if super::iobuf::class_of(len + (1usize << bd.required_alignment)).is_some() && !bounce(io) {
+            flags(io)[1] = WAIT_BOUNCE;
+            wait_for_buf(c, io);
+            return Ok(());
+        }
+    }
+    // SAFETY: as above (again: `bounce` may have changed it).
+    let bio = unsafe { &*io };
     // SAFETY: block parameters are set for block I/O types (read only for those).
-    if let Some(l) = split_limit(bdev_ref(bio.bdev), t).filter(|l| unsafe { must_split(bio, l) }) {
+    if let Some(l) = split_limit(bd, t).filter(|l| unsafe { must_split(bio, l) }) {
         return split(io, &l);
     }
     send_down(io);
@@ -1072,12 +1085,11 @@ fn serve_buf_waiters(c: &mut BdevChannel) {
         flags(io)[1] = 0;
         match kind {
             WAIT_GETBUF => call_get_buf_cb(io, true),
-            WAIT_START => {
+            _ => {
                 if dispatch(io).is_err() {
                     complete_later(io, spdk_bdev_io_status::SPDK_BDEV_IO_STATUS_FAILED);
                 }
             }
-            _ => send_down(io),
         }
     }
 }

@@ -3,10 +3,11 @@
 //! recently freed ones in front of them so the I/O path takes no lock.
 //! Buffer sizes are `spdk_iobuf_opts`' defaults; the pools are created on
 //! first use with fewer buffers than SPDK's defaults, because the env heap
-//! populates and pins what it maps.
+//! populates and pins what it maps, and freed with the last bdev.
 
 use crate::env::mempool::Mempool;
-use std::sync::OnceLock;
+use parking_lot::Mutex;
+use std::sync::atomic::{AtomicPtr, Ordering};
 
 /// `spdk_iobuf_opts.small_bufsize` default.
 pub const SMALL_BUFSIZE: usize = 8 * 1024;
@@ -25,17 +26,39 @@ struct Pools {
     large: Box<Mempool>,
 }
 
-static POOLS: OnceLock<Option<Pools>> = OnceLock::new();
+/// The pools, read without a lock on the I/O path; created under `CREATE`
+/// on first use, freed with the last bdev (`release`).
+static POOLS: AtomicPtr<Pools> = AtomicPtr::new(std::ptr::null_mut());
+static CREATE: Mutex<()> = Mutex::new(());
 
 fn pools() -> Option<&'static Pools> {
-    POOLS
-        .get_or_init(|| {
-            // Elements are 64-byte aligned by the pool; 4 KiB alignment by sizing them in pages.
-            let small = Mempool::create("bdev_iobuf_small", SMALL_POOL_COUNT, SMALL_BUFSIZE)?;
-            let large = Mempool::create("bdev_iobuf_large", LARGE_POOL_COUNT, LARGE_BUFSIZE)?;
-            Some(Pools { small, large })
-        })
-        .as_ref()
+    let p = POOLS.load(Ordering::Acquire);
+    if !p.is_null() {
+        // SAFETY: published pools live until `release`, which runs only when no bdev (so no channel) exists.
+        return Some(unsafe { &*p });
+    }
+    let _g = CREATE.lock();
+    let p = POOLS.load(Ordering::Acquire);
+    if !p.is_null() {
+        // SAFETY: as above.
+        return Some(unsafe { &*p });
+    }
+    let small = Mempool::create("bdev_iobuf_small", SMALL_POOL_COUNT, SMALL_BUFSIZE)?;
+    let large = Mempool::create("bdev_iobuf_large", LARGE_POOL_COUNT, LARGE_BUFSIZE)?;
+    let p = Box::into_raw(Box::new(Pools { small, large }));
+    POOLS.store(p, Ordering::Release);
+    // SAFETY: just published.
+    Some(unsafe { &*p })
+}
+
+/// Frees the pools; the bdev registry calls it, under its lock, once the last bdev is gone.
+pub(crate) fn release() {
+    let _g = CREATE.lock();
+    let p = POOLS.swap(std::ptr::null_mut(), Ordering::AcqRel);
+    if !p.is_null() {
+        // SAFETY: no bdev, so no channel or I/O holds a buffer or a reference.
+        drop(unsafe { Box::from_raw(p) });
+    }
 }
 
 /// Which pool a buffer of `len` bytes comes from; None when it is too large.

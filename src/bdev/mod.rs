@@ -462,6 +462,7 @@ extern "C" fn after_io_device(io_device: *mut c_void) {
             // No bdev, so no I/O: the pool goes (recreated with the next bdev).
             POOL.store(std::ptr::null_mut(), std::sync::atomic::Ordering::Release);
             r.pool = None;
+            iobuf::release();
         }
         done
     };
