@@ -115,9 +115,30 @@ extern "C" fn lock_visit(i: *mut ioch::ChannelIter) {
     ioch::continue_iter(i, 0);
 }
 
+/// How long a compare-and-write waits for writes in flight before its range was locked.
+const WRITE_DRAIN_SECS: u64 = 5;
+
 extern "C" fn locked(i: *mut ioch::ChannelIter, _status: c_int) {
     // SAFETY: the context is the compare-and-write, back on its thread.
     let io = unsafe { (*i).ctx() } as *mut spdk_bdev_io;
+    // Writes sent before the lock may still land in the range: let those finish first.
+    // SAFETY: the live compare-and-write.
+    let b = unsafe { (*io).bdev };
+    let deadline = crate::env::cpu::ticks() + WRITE_DRAIN_SECS * crate::env::cpu::TICKS_HZ;
+    super::reset::wait_drained(
+        b,
+        |c, io| {
+            let (offset, num) = block_range(io.cast());
+            io::writes_in_range(c, offset, num)
+        },
+        deadline,
+        compare_locked,
+        io.cast(),
+    );
+}
+
+fn compare_locked(arg: *mut c_void) {
+    let io = arg as *mut spdk_bdev_io;
     if read_for(io, Some(caw_read_done)).is_err() {
         unlock(io, SPDK_BDEV_IO_STATUS_FAILED);
     }

@@ -100,6 +100,10 @@ pub struct BdevChannel {
     /// Resets submitted here while another one runs, and reset I/Os outstanding here.
     pub(crate) queued_resets: VecDeque<*mut spdk_bdev_io>,
     pub(crate) resets: u64,
+    /// Top-level writes sent on their way and not yet completed, linked
+    /// through `internal.link` (a compare-and-write waits for those in its
+    /// range after locking it).
+    pub(crate) writes: *mut spdk_bdev_io,
     /// LBA ranges locked for a compare-and-write, and the writes they hold back (`fused.rs`).
     pub(crate) locked: Vec<super::fused::Range>,
     pub(crate) locked_wait: VecDeque<*mut spdk_bdev_io>,
@@ -134,6 +138,7 @@ pub extern "C" fn channel_create(io_device: *mut c_void, ctx: *mut c_void) -> c_
         frozen: false,
         queued_resets: VecDeque::new(),
         resets: 0,
+        writes: std::ptr::null_mut(),
         locked: Vec::with_capacity(4),
         locked_wait: VecDeque::new(),
         bufs: super::iobuf::Cache::default(),
@@ -226,6 +231,9 @@ const BOUNCED: u8 = 32;
 pub(crate) const RESET_DOWN: u8 = 64;
 /// `internal.buf` holds a buffer of the layer's pools, given back at release.
 const OWN_BUF: u8 = 128;
+
+/// `reserved[2]`: on its channel's `writes` list.
+const WRITE_COUNTED: u8 = 1;
 
 /// What an I/O waiting for a data buffer (`reserved[1]`) does once it has one.
 const WAIT_GETBUF: u8 = 1;
@@ -555,6 +563,20 @@ pub(crate) fn dispatch(io: *mut spdk_bdev_io) -> Result<(), SubmitError> {
         c.locked_wait.push_back(io);
         return Ok(());
     }
+    let f = flags(io);
+    if writes(t) && f[0] & (CHILD | INTERNAL) == 0 && f[2] & WRITE_COUNTED == 0 {
+        f[2] |= WRITE_COUNTED;
+        // SAFETY: linking this live I/O at the head of its channel's list.
+        unsafe {
+            let link = &mut (*io).internal.link;
+            link.tqe_next = c.writes;
+            link.tqe_prev = &mut c.writes;
+            if !c.writes.is_null() {
+                (*c.writes).internal.link.tqe_prev = &mut link.tqe_next;
+            }
+        }
+        c.writes = io;
+    }
     // Bounce before splitting, so children cut the aligned copy by the segment limits.
     let bd = bdev_ref(bio.bdev);
     if bd.required_alignment != 0 && bio.internal.reserved[0] & BOUNCED == 0 && misaligned(bio, bd) {
@@ -587,9 +609,10 @@ extern "C" fn qos_poll(arg: *mut c_void) -> c_int {
     let mut sent = 0;
     while let Some(&io) = c.qos_queue.front() {
         if let Some(q) = q.filter(|q| q.enabled()) {
-            // SAFETY: a prepared I/O waiting in this channel.
-            let bytes = unsafe { (*io).u.bdev.num_blocks * bdev_ref((*io).bdev).blocklen as u64 };
-            if !q.admit(io_type(io), bytes, cpu::ticks()) {
+            let t = io_type(io);
+            // SAFETY: a prepared I/O waiting in this channel (block parameters only for block types).
+            let bytes = if data_io(t) || writes(t) { bio_bytes(unsafe { &*io }) } else { 0 };
+            if !q.admit(t, bytes, cpu::ticks()) {
                 break;
             }
         }
@@ -1171,7 +1194,7 @@ fn account(c: &mut BdevChannel, bio: &spdk_bdev_io, success: bool) {
 
 fn bio_bytes(bio: &spdk_bdev_io) -> u64 {
     // SAFETY: block I/O parameters are set for the block I/O types this is asked for.
-    unsafe { bio.u.bdev.num_blocks * bdev_ref(bio.bdev).blocklen as u64 }
+    unsafe { bio.u.bdev.num_blocks.saturating_mul(bdev_ref(bio.bdev).blocklen as u64) }
 }
 
 /// Calls the submitter back (the I/O stays allocated until `free_io`).
@@ -1204,6 +1227,17 @@ pub(crate) fn finish(io: *mut spdk_bdev_io) {
     c.outstanding -= 1;
     if bio.r#type == spdk_bdev_io_type::SPDK_BDEV_IO_TYPE_RESET as u8 {
         c.resets -= 1;
+    }
+    if bio.internal.reserved[2] & WRITE_COUNTED != 0 {
+        bio.internal.reserved[2] &= !WRITE_COUNTED;
+        let link = bio.internal.link;
+        // SAFETY: unlinking from the channel's list: prev points at the head or a live I/O's next.
+        unsafe {
+            *link.tqe_prev = link.tqe_next;
+            if !link.tqe_next.is_null() {
+                (*link.tqe_next).internal.link.tqe_prev = link.tqe_prev;
+            }
+        }
     }
     if bio.internal.reserved[0] & TRACKED != 0 {
         bio.internal.reserved[0] &= !TRACKED;
@@ -1306,6 +1340,21 @@ pub(crate) fn internal_io(c: &mut BdevChannel, of: *mut spdk_bdev_io, t: spdk_bd
     }
     flags(io)[0] = INTERNAL;
     Some(io)
+}
+
+/// How many writes in flight on `c` overlap `[offset, offset + num)`.
+pub(crate) fn writes_in_range(c: &BdevChannel, offset: u64, num: u64) -> u64 {
+    let mut n = 0;
+    let mut io = c.writes;
+    while !io.is_null() {
+        // SAFETY: a live I/O on the channel's list.
+        let (o, k, next) = unsafe { ((*io).u.bdev.offset_blocks, (*io).u.bdev.num_blocks.max(1), (*io).internal.link.tqe_next) };
+        if o < offset + num && offset < o + k {
+            n += 1;
+        }
+        io = next;
+    }
+    n
 }
 
 /// Gives an internal I/O (and its buffer) back.

@@ -441,6 +441,25 @@ fn compare_and_compare_and_write_emulated() {
     let mut w = [iov(&mut small)];
     let x = Extra { fused_iovs: w.as_mut_ptr(), fused_iovcnt: 1, ..Extra::default() };
     assert_eq!(io::submit_ext(e.desc, e.ch, rq(SPDK_BDEV_IO_TYPE_COMPARE_AND_WRITE, &mut cv, std::ptr::null_mut(), 1, 2, &mut g), x), Err(SubmitError::Invalid));
+
+    // A write in the range already in flight when the lock is taken: the compare waits for it.
+    disk_of(e.b).hold = true;
+    let mut w1 = pattern(512, 11);
+    io::submit(e.desc, e.ch, rq(SPDK_BDEV_IO_TYPE_WRITE, &mut [iov(&mut w1)], std::ptr::null_mut(), 2, 1, &mut g)).unwrap();
+    e.poll_until(|| disk_of(e.b).held.len() == 1);
+    let mut cmp2 = disk_of(e.b).data[512..1536].to_vec();
+    cmp2[512..].copy_from_slice(&w1);
+    let mut new2 = pattern(1024, 99);
+    let mut wv2 = [iov(&mut new2)];
+    let x2 = Extra { fused_iovs: wv2.as_mut_ptr(), fused_iovcnt: 1, ..Extra::default() };
+    io::submit_ext(e.desc, e.ch, rq(SPDK_BDEV_IO_TYPE_COMPARE_AND_WRITE, &mut [iov(&mut cmp2)], std::ptr::null_mut(), 1, 2, &mut g), x2).unwrap();
+    e.poll(300);
+    assert_eq!(disk_of(e.b).held.len(), 1, "the compare's read waits for the write in its range");
+    assert_eq!(g.done.len(), 6);
+    release_held(e.b);
+    e.poll_until(|| g.done.len() == 8);
+    assert_eq!((g.done[6].0, g.done[7].0), (OK, OK), "the compare saw the finished write and matched");
+    assert_eq!(&disk_of(e.b).data[512..1536], &pattern(1024, 99)[..]);
     e.done();
 }
 
