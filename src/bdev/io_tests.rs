@@ -33,6 +33,8 @@ struct TestDisk {
     hold: bool,
     held: Vec<*mut spdk_bdev_io>,
     resets: u32,
+    /// Write zeroes through a buffer from `spdk_bdev_io_get_buf`.
+    zeroes_via_buf: bool,
     nvme_reply: (u32, i32, i32),
     opcodes: Vec<u8>,
 }
@@ -147,6 +149,10 @@ unsafe extern "C" fn t_submit(_ch: *mut spdk_io_channel, io: *mut spdk_bdev_io) 
             xfer(d, v, o, 1)
         }
         SPDK_BDEV_IO_TYPE_COMPARE => xfer(d, v, o, 2),
+        SPDK_BDEV_IO_TYPE_WRITE_ZEROES if d.zeroes_via_buf => {
+            io::get_buf(io, Some(zeroes_with_buf), num * bl as u64);
+            return;
+        }
         SPDK_BDEV_IO_TYPE_UNMAP | SPDK_BDEV_IO_TYPE_WRITE_ZEROES => {
             d.data[o..o + num as usize * bl].fill(0);
             true
@@ -159,6 +165,22 @@ unsafe extern "C" fn t_submit(_ch: *mut spdk_io_channel, io: *mut spdk_bdev_io) 
         _ => SPDK_BDEV_IO_STATUS_FAILED,
     };
     io::complete(io, st as i32);
+}
+
+unsafe extern "C" fn zeroes_with_buf(_ch: *mut spdk_io_channel, io: *mut spdk_bdev_io, ok: bool) {
+    // SAFETY: the write-zeroes I/O the module asked a buffer for, now with one.
+    let (v, off, num) = unsafe { (*(*io).u.bdev.iovs, (*io).u.bdev.offset_blocks as usize, (*io).u.bdev.num_blocks as usize) };
+    // SAFETY: its context.
+    let d = unsafe { &mut *(bdev_ref((*io).bdev).ctxt as *mut TestDisk) };
+    if !ok || v.iov_len != num * 512 {
+        io::complete(io, SPDK_BDEV_IO_STATUS_FAILED as i32);
+        return;
+    }
+    // SAFETY: the layer's buffer of iov_len bytes.
+    let buf = unsafe { std::slice::from_raw_parts_mut(v.iov_base as *mut u8, v.iov_len) };
+    buf.fill(0);
+    d.data[off * 512..(off + num) * 512].copy_from_slice(buf);
+    io::complete(io, SPDK_BDEV_IO_STATUS_SUCCESS as i32);
 }
 
 /// Completes what the module holds (reads and writes, done for real).
@@ -197,6 +219,7 @@ fn disk(name: &str, blocks: u64, types: &[spdk_bdev_io_type], setup: impl FnOnce
         hold: false,
         held: Vec::new(),
         resets: 0,
+        zeroes_via_buf: false,
         nvme_reply: (0, 0, 0),
         opcodes: Vec::new(),
     }));
@@ -323,7 +346,11 @@ const OK: i8 = SPDK_BDEV_IO_STATUS_SUCCESS as i8;
 
 #[test]
 fn metadata_and_ext_options() {
-    let e = start("iot_md", 64, &[SPDK_BDEV_IO_TYPE_READ, SPDK_BDEV_IO_TYPE_WRITE], |b| b.md_len = 8);
+    // One block per I/O: split children carry their part of the metadata.
+    let e = start("iot_md", 64, &[SPDK_BDEV_IO_TYPE_READ, SPDK_BDEV_IO_TYPE_WRITE], |b| {
+        b.md_len = 8;
+        b.max_rw_size = 1;
+    });
     let mut g = Got::default();
     let mut data = pattern(2 * 512, 3);
     let mut md = pattern(16, 100);
@@ -331,6 +358,7 @@ fn metadata_and_ext_options() {
     e.poll_until(|| g.done.len() == 1);
     assert_eq!(g.done[0].0, OK);
     assert_eq!(&disk_of(e.b).md[32..48], &md[..], "metadata reached the module");
+    assert_eq!(disk_of(e.b).log.len(), 2, "split in two");
     let mut back = vec![0u8; 1024];
     let mut mdb = vec![0u8; 16];
     io::submit(e.desc, e.ch, rq(SPDK_BDEV_IO_TYPE_READ, &mut [iov(&mut back)], mdb.as_mut_ptr(), 4, 2, &mut g)).unwrap();
@@ -525,7 +553,7 @@ fn nvme_passthru_and_status_mappings() {
 
 #[test]
 fn buffers_from_the_layer_and_bounce_buffers() {
-    let e = start("iot_buf", 512, &[SPDK_BDEV_IO_TYPE_READ, SPDK_BDEV_IO_TYPE_WRITE], |b| b.required_alignment = 9);
+    let e = start("iot_buf", 512, &[SPDK_BDEV_IO_TYPE_READ, SPDK_BDEV_IO_TYPE_WRITE, SPDK_BDEV_IO_TYPE_WRITE_ZEROES], |b| b.required_alignment = 9);
     disk_of(e.b).data[..8192].copy_from_slice(&pattern(8192, 1));
     let mut g = Got::default();
     // A read without a buffer gets one, aligned, filled.
@@ -561,7 +589,20 @@ fn buffers_from_the_layer_and_bounce_buffers() {
     e.poll_until(|| g.done.len() == 4);
     assert_eq!(g.done[3].0, OK);
     assert_eq!(&g.data[..8192], &pattern(8192, 1)[..]);
-    for b in taken {
+    // A module asking for a buffer with spdk_bdev_io_get_buf waits for one too.
+    disk_of(e.b).zeroes_via_buf = true;
+    let mut taken2 = Vec::new();
+    while let Some(b) = c.bufs.get(true) {
+        taken2.push(b);
+    }
+    io::submit(e.desc, e.ch, rq(SPDK_BDEV_IO_TYPE_WRITE_ZEROES, &mut [], std::ptr::null_mut(), 0, 64, &mut g)).unwrap();
+    e.poll(200);
+    assert_eq!(g.done.len(), 4, "no buffer yet");
+    io::put_buf(c, taken2.pop().unwrap(), super::iobuf::LARGE_BUFSIZE);
+    e.poll_until(|| g.done.len() == 5);
+    assert_eq!(g.done[4].0, OK);
+    assert!(disk_of(e.b).data[..64 * 512].iter().all(|&x| x == 0), "zeroed through the layer's buffer");
+    for b in taken.into_iter().chain(taken2) {
         c.bufs.put(true, b);
     }
     // Larger than a large buffer: refused.
