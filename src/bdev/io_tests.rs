@@ -35,6 +35,8 @@ struct TestDisk {
     resets: u32,
     /// Write zeroes through a buffer from `spdk_bdev_io_get_buf`.
     zeroes_via_buf: bool,
+    /// Refuse writes for lack of memory (the layer retries them).
+    nomem: bool,
     nvme_reply: (u32, i32, i32),
     opcodes: Vec<u8>,
 }
@@ -127,6 +129,10 @@ unsafe extern "C" fn t_submit(_ch: *mut spdk_io_channel, io: *mut spdk_bdev_io) 
     let (iovs, n, off, num, md) = unsafe { (bio.u.bdev.iovs, bio.u.bdev.iovcnt, bio.u.bdev.offset_blocks, bio.u.bdev.num_blocks, bio.u.bdev.md_buf) };
     let v = segs(iovs, n);
     d.log.push(Seen { t, offset: off, num, segs: v.iter().map(|s| s.iov_len).collect(), aligned: v.iter().all(|s| s.iov_base as usize % 512 == 0) });
+    if d.nomem && io::io_type(io) == SPDK_BDEV_IO_TYPE_WRITE {
+        io::complete(io, SPDK_BDEV_IO_STATUS_NOMEM as i32);
+        return;
+    }
     if d.hold && matches!(io::io_type(io), SPDK_BDEV_IO_TYPE_READ | SPDK_BDEV_IO_TYPE_WRITE) {
         d.held.push(io);
         return;
@@ -220,6 +226,7 @@ fn disk(name: &str, blocks: u64, types: &[spdk_bdev_io_type], setup: impl FnOnce
         held: Vec::new(),
         resets: 0,
         zeroes_via_buf: false,
+        nomem: false,
         nvme_reply: (0, 0, 0),
         opcodes: Vec::new(),
     }));
@@ -682,5 +689,18 @@ fn reset_freezes_drains_then_resets() {
     e.poll_until(|| g.done.len() == 5);
     assert_eq!(g.done[4].0, OK);
     assert_eq!(&back, &pattern(512, 8), "unfrozen");
+
+    // I/O the module refused for lack of memory, waiting for a retry, is aborted by a reset.
+    disk_of(e.b).nomem = true;
+    let mut w2 = pattern(512, 21);
+    io::submit(e.desc, e.ch, rq(SPDK_BDEV_IO_TYPE_WRITE, &mut [iov(&mut w2)], std::ptr::null_mut(), 5, 1, &mut g)).unwrap();
+    e.poll(100);
+    assert_eq!(g.done.len(), 5, "retried, not completed");
+    io::submit(e.desc, e.ch, rq(SPDK_BDEV_IO_TYPE_RESET, &mut [], std::ptr::null_mut(), 0, 0, &mut g)).unwrap();
+    e.poll_until(|| g.done.len() == 7);
+    assert_eq!((g.done[5].0, g.done[6].0), (SPDK_BDEV_IO_STATUS_ABORTED as i8, OK));
+    assert_eq!(disk_of(e.b).resets, 2);
+    assert_eq!(&disk_of(e.b).data[5 * 512..6 * 512], &[0u8; 512], "the aborted write never landed");
+    disk_of(e.b).nomem = false;
     e.done();
 }
