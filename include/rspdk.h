@@ -5663,6 +5663,20 @@ int spdk_bdev_nvme_io_passthru_md(struct spdk_bdev_desc *desc_,
                                   void *cb_arg);
 
 /*
+ Sends an NVMe I/O command whose data is in iovecs, with separate metadata.
+ */
+int spdk_bdev_nvme_iov_passthru_md(struct spdk_bdev_desc *desc_,
+                                   struct spdk_io_channel *ch,
+                                   const struct spdk_nvme_cmd *cmd,
+                                   struct iovec *iov,
+                                   int iovcnt,
+                                   size_t nbytes,
+                                   void *md_buf,
+                                   size_t md_len,
+                                   spdk_bdev_io_completion_cb cb,
+                                   void *cb_arg);
+
+/*
  A module completes an I/O with an NVMe status.
  */
 void spdk_bdev_io_complete_nvme_status(struct spdk_bdev_io *bdev_io,

@@ -483,6 +483,13 @@ pub(crate) fn complete_later(io: *mut spdk_bdev_io, status: spdk_bdev_io_status)
     }
 }
 
+/// The data of a passthru command: one buffer, or iovecs.
+#[derive(Clone, Copy)]
+pub enum Payload {
+    Buf(*mut c_void),
+    Iovs(*mut libc::iovec, c_int),
+}
+
 /// Submits an NVMe passthru command (admin, I/O, I/O with metadata).
 #[allow(clippy::too_many_arguments, clippy::not_unsafe_ptr_arg_deref)]
 pub fn submit_passthru(
@@ -490,7 +497,7 @@ pub fn submit_passthru(
     ch: *mut spdk_io_channel,
     t: spdk_bdev_io_type,
     cmd: &crate::capi::nvme_spec::spdk_nvme_cmd,
-    buf: *mut c_void,
+    data: Payload,
     nbytes: usize,
     md_buf: *mut c_void,
     md_len: usize,
@@ -514,10 +521,14 @@ pub fn submit_passthru(
         bio.bdev = d.bdev;
         bio.r#type = t as u8;
         bio.num_retries = 0;
+        let (buf, iovs, iovcnt) = match data {
+            Payload::Buf(b) => (b, std::ptr::null_mut(), 0),
+            Payload::Iovs(v, n) => (std::ptr::null_mut(), v, n),
+        };
         bio.u.nvme_passthru = spdk_bdev_io_nvme_passthru_params {
             cmd: *cmd,
-            iovs: std::ptr::null_mut(),
-            iovcnt: 0,
+            iovs,
+            iovcnt,
             buf,
             nbytes,
             md_buf,

@@ -39,6 +39,8 @@ struct TestDisk {
     nomem: bool,
     nvme_reply: (u32, i32, i32),
     opcodes: Vec<u8>,
+    /// Passthru payloads seen: (iovcnt, nbytes, md_len).
+    payloads: Vec<(c_int, usize, usize)>,
 }
 
 static TEST_FN: spdk_bdev_fn_table = super::fn_table(t_destruct, t_submit, t_supported, t_channel);
@@ -116,6 +118,9 @@ unsafe extern "C" fn t_submit(_ch: *mut spdk_io_channel, io: *mut spdk_bdev_io) 
     if matches!(io::io_type(io), SPDK_BDEV_IO_TYPE_NVME_ADMIN | SPDK_BDEV_IO_TYPE_NVME_IO | SPDK_BDEV_IO_TYPE_NVME_IO_MD) {
         // SAFETY: passthru parameters.
         d.opcodes.push(unsafe { bio.u.nvme_passthru.cmd.opc() });
+        // SAFETY: as above.
+        let p = unsafe { bio.u.nvme_passthru };
+        d.payloads.push((p.iovcnt, p.nbytes, p.md_len));
         let (cdw0, sct, sc) = d.nvme_reply;
         io::complete_nvme_status(io, cdw0, sct, sc);
         return;
@@ -229,6 +234,7 @@ fn disk(name: &str, blocks: u64, types: &[spdk_bdev_io_type], setup: impl FnOnce
         nomem: false,
         nvme_reply: (0, 0, 0),
         opcodes: Vec::new(),
+        payloads: Vec::new(),
     }));
     // SAFETY: just created.
     unsafe {
@@ -508,26 +514,44 @@ fn nvme_passthru_and_status_mappings() {
     let mut cmd: crate::capi::nvme_spec::spdk_nvme_cmd = unsafe { std::mem::zeroed() };
     cmd.cdw0 = 0x02;
     disk_of(e.b).nvme_reply = (0x1234, 1, 0x80);
-    io::submit_passthru(e.desc, e.ch, SPDK_BDEV_IO_TYPE_NVME_IO, &cmd, std::ptr::null_mut(), 0, std::ptr::null_mut(), 0, Some(got), garg).unwrap();
+    io::submit_passthru(e.desc, e.ch, SPDK_BDEV_IO_TYPE_NVME_IO, &cmd, io::Payload::Buf(std::ptr::null_mut()), 0, std::ptr::null_mut(), 0, Some(got), garg).unwrap();
     e.poll_until(|| g.done.len() == 1);
     assert_eq!(g.done[0], (SPDK_BDEV_IO_STATUS_NVME_ERROR as i8, (0x1234, 1, 0x80)));
     cmd.cdw0 = 0x06;
     disk_of(e.b).nvme_reply = (7, 0, 0);
-    io::submit_passthru(e.desc, e.ch, SPDK_BDEV_IO_TYPE_NVME_ADMIN, &cmd, std::ptr::null_mut(), 0, std::ptr::null_mut(), 0, Some(got), garg).unwrap();
+    io::submit_passthru(e.desc, e.ch, SPDK_BDEV_IO_TYPE_NVME_ADMIN, &cmd, io::Payload::Buf(std::ptr::null_mut()), 0, std::ptr::null_mut(), 0, Some(got), garg).unwrap();
     e.poll_until(|| g.done.len() == 2);
     assert_eq!(g.done[1], (OK, (7, 0, 0)));
     disk_of(e.b).nvme_reply = (0, 0, 7);
-    io::submit_passthru(e.desc, e.ch, SPDK_BDEV_IO_TYPE_NVME_IO, &cmd, std::ptr::null_mut(), 0, std::ptr::null_mut(), 0, Some(got), garg).unwrap();
+    io::submit_passthru(e.desc, e.ch, SPDK_BDEV_IO_TYPE_NVME_IO, &cmd, io::Payload::Buf(std::ptr::null_mut()), 0, std::ptr::null_mut(), 0, Some(got), garg).unwrap();
     e.poll_until(|| g.done.len() == 3);
     assert_eq!(g.done[2].0, SPDK_BDEV_IO_STATUS_ABORTED as i8, "aborted by request maps to ABORTED");
     assert_eq!(disk_of(e.b).opcodes, [0x02, 0x06, 0x06]);
     assert_eq!(
-        io::submit_passthru(e.desc, e.ch, SPDK_BDEV_IO_TYPE_NVME_IO_MD, &cmd, std::ptr::null_mut(), 0, std::ptr::null_mut(), 0, Some(got), garg),
+        io::submit_passthru(e.desc, e.ch, SPDK_BDEV_IO_TYPE_NVME_IO_MD, &cmd, io::Payload::Buf(std::ptr::null_mut()), 0, std::ptr::null_mut(), 0, Some(got), garg),
         Err(SubmitError::Unsupported)
     );
     let ro = open("iot_nvme", false, None, std::ptr::null_mut()).unwrap();
-    assert_eq!(io::submit_passthru(ro, e.ch, SPDK_BDEV_IO_TYPE_NVME_IO, &cmd, std::ptr::null_mut(), 0, std::ptr::null_mut(), 0, Some(got), garg), Err(SubmitError::ReadOnly));
+    assert_eq!(io::submit_passthru(ro, e.ch, SPDK_BDEV_IO_TYPE_NVME_IO, &cmd, io::Payload::Buf(std::ptr::null_mut()), 0, std::ptr::null_mut(), 0, Some(got), garg), Err(SubmitError::ReadOnly));
     close(ro);
+
+    // Iovec passthru with metadata, on a bdev that takes NVMe I/O with metadata.
+    let b2 = disk("iot_nvme_md", 16, &[SPDK_BDEV_IO_TYPE_NVME_IO_MD], |_| {});
+    let d2 = open("iot_nvme_md", true, None, std::ptr::null_mut()).unwrap();
+    let ch2: *mut spdk_io_channel = ioch::get(b2.cast()).unwrap().cast();
+    let mut data = vec![0u8; 4096];
+    let mut md = vec![0u8; 64];
+    let mut v = [iov(&mut data[..1024]), iov(&mut data[1024..])];
+    // SAFETY: live command, iovecs, buffers and callback context.
+    let rc = unsafe { crate::capi::bdev::spdk_bdev_nvme_iov_passthru_md(d2.cast(), ch2, &cmd, v.as_mut_ptr(), 2, 4096, md.as_mut_ptr().cast(), 64, Some(got), garg) };
+    assert_eq!(rc, 0);
+    e.poll_until(|| g.done.len() == 4);
+    assert_eq!(g.done[3], (OK, (0, 0, 0)));
+    assert_eq!(disk_of(b2).payloads, [(2, 4096, 64)]);
+    ioch::put(ch2.cast());
+    close(d2);
+    unregister(b2, None, std::ptr::null_mut()).unwrap();
+    e.poll(100);
 
     // The mappings on a bdev_io by hand.
     // SAFETY: all-zero is valid for a bdev_io used only for its status fields.

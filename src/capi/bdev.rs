@@ -726,7 +726,7 @@ pub extern "C" fn spdk_bdev_comparev_and_writev_blocks(
 // ---- NVMe passthru ----
 
 #[allow(clippy::too_many_arguments)]
-unsafe fn passthru(t: spdk_bdev_io_type, desc_: *mut spdk_bdev_desc, ch: *mut spdk_io_channel, cmd: *const super::nvme_spec::spdk_nvme_cmd, buf: *mut c_void, nbytes: usize, md: *mut c_void, md_len: usize, cb: spdk_bdev_io_completion_cb, arg: *mut c_void) -> c_int {
+unsafe fn passthru(t: spdk_bdev_io_type, desc_: *mut spdk_bdev_desc, ch: *mut spdk_io_channel, cmd: *const super::nvme_spec::spdk_nvme_cmd, buf: io::Payload, nbytes: usize, md: *mut c_void, md_len: usize, cb: spdk_bdev_io_completion_cb, arg: *mut c_void) -> c_int {
     // SAFETY: the caller's command.
     let Some(cmd) = (unsafe { cmd.as_ref() }) else { return -libc::EINVAL };
     if desc(desc_).is_none() || ch.is_null() {
@@ -740,14 +740,14 @@ unsafe fn passthru(t: spdk_bdev_io_type, desc_: *mut spdk_bdev_desc, ch: *mut sp
 #[no_mangle]
 pub unsafe extern "C" fn spdk_bdev_nvme_admin_passthru(desc_: *mut spdk_bdev_desc, ch: *mut spdk_io_channel, cmd: *const super::nvme_spec::spdk_nvme_cmd, buf: *mut c_void, nbytes: usize, cb: spdk_bdev_io_completion_cb, cb_arg: *mut c_void) -> c_int {
     // SAFETY: the caller's arguments, passed on.
-    guard(-libc::EFAULT, || unsafe { passthru(SPDK_BDEV_IO_TYPE_NVME_ADMIN, desc_, ch, cmd, buf, nbytes, std::ptr::null_mut(), 0, cb, cb_arg) })
+    guard(-libc::EFAULT, || unsafe { passthru(SPDK_BDEV_IO_TYPE_NVME_ADMIN, desc_, ch, cmd, io::Payload::Buf(buf), nbytes, std::ptr::null_mut(), 0, cb, cb_arg) })
 }
 
 /// Sends an NVMe I/O command to the bdev's namespace.
 #[no_mangle]
 pub unsafe extern "C" fn spdk_bdev_nvme_io_passthru(desc_: *mut spdk_bdev_desc, ch: *mut spdk_io_channel, cmd: *const super::nvme_spec::spdk_nvme_cmd, buf: *mut c_void, nbytes: usize, cb: spdk_bdev_io_completion_cb, cb_arg: *mut c_void) -> c_int {
     // SAFETY: the caller's arguments, passed on.
-    guard(-libc::EFAULT, || unsafe { passthru(SPDK_BDEV_IO_TYPE_NVME_IO, desc_, ch, cmd, buf, nbytes, std::ptr::null_mut(), 0, cb, cb_arg) })
+    guard(-libc::EFAULT, || unsafe { passthru(SPDK_BDEV_IO_TYPE_NVME_IO, desc_, ch, cmd, io::Payload::Buf(buf), nbytes, std::ptr::null_mut(), 0, cb, cb_arg) })
 }
 
 /// Sends an NVMe I/O command with a separate metadata buffer.
@@ -765,7 +765,31 @@ pub unsafe extern "C" fn spdk_bdev_nvme_io_passthru_md(
     cb_arg: *mut c_void,
 ) -> c_int {
     // SAFETY: the caller's arguments, passed on.
-    guard(-libc::EFAULT, || unsafe { passthru(SPDK_BDEV_IO_TYPE_NVME_IO_MD, desc_, ch, cmd, buf, nbytes, md_buf, md_len, cb, cb_arg) })
+    guard(-libc::EFAULT, || unsafe { passthru(SPDK_BDEV_IO_TYPE_NVME_IO_MD, desc_, ch, cmd, io::Payload::Buf(buf), nbytes, md_buf, md_len, cb, cb_arg) })
+}
+
+/// Sends an NVMe I/O command whose data is in iovecs, with separate metadata.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn spdk_bdev_nvme_iov_passthru_md(
+    desc_: *mut spdk_bdev_desc,
+    ch: *mut spdk_io_channel,
+    cmd: *const super::nvme_spec::spdk_nvme_cmd,
+    iov: *mut libc::iovec,
+    iovcnt: c_int,
+    nbytes: usize,
+    md_buf: *mut c_void,
+    md_len: usize,
+    cb: spdk_bdev_io_completion_cb,
+    cb_arg: *mut c_void,
+) -> c_int {
+    guard(-libc::EFAULT, || {
+        if iovcnt < 0 || (iov.is_null() && iovcnt > 0) {
+            return -libc::EINVAL;
+        }
+        // SAFETY: the caller's arguments, passed on.
+        unsafe { passthru(SPDK_BDEV_IO_TYPE_NVME_IO_MD, desc_, ch, cmd, io::Payload::Iovs(iov, iovcnt), nbytes, md_buf, md_len, cb, cb_arg) }
+    })
 }
 
 // ---- Protocol status of an I/O ----
