@@ -466,6 +466,7 @@ fn launch(c: &mut BdevChannel, io: *mut spdk_bdev_io, bytes: u64) -> Result<(), 
         if flags(io)[0] & TRACKED != 0 {
             super::timeout::untrack(io);
         }
+        unlink_write(io);
         release(c, io);
         return Err(e);
     }
@@ -1239,17 +1240,7 @@ pub(crate) fn finish(io: *mut spdk_bdev_io) {
     if bio.r#type == spdk_bdev_io_type::SPDK_BDEV_IO_TYPE_RESET as u8 {
         c.resets -= 1;
     }
-    if bio.internal.reserved[2] & WRITE_COUNTED != 0 {
-        bio.internal.reserved[2] &= !WRITE_COUNTED;
-        let link = bio.internal.link;
-        // SAFETY: unlinking from the channel's list: prev points at the head or a live I/O's next.
-        unsafe {
-            *link.tqe_prev = link.tqe_next;
-            if !link.tqe_next.is_null() {
-                (*link.tqe_next).internal.link.tqe_prev = link.tqe_prev;
-            }
-        }
-    }
+    unlink_write(io);
     if bio.internal.reserved[0] & TRACKED != 0 {
         bio.internal.reserved[0] &= !TRACKED;
         super::timeout::untrack(io);
@@ -1351,6 +1342,23 @@ pub(crate) fn internal_io(c: &mut BdevChannel, of: *mut spdk_bdev_io, t: spdk_bd
     }
     flags(io)[0] = INTERNAL;
     Some(io)
+}
+
+/// Takes a write off its channel's list of writes in flight.
+fn unlink_write(io: *mut spdk_bdev_io) {
+    let f = flags(io);
+    if f[2] & WRITE_COUNTED == 0 {
+        return;
+    }
+    f[2] &= !WRITE_COUNTED;
+    // SAFETY: a live I/O on the list: prev points at the head or a live I/O's next.
+    unsafe {
+        let link = (*io).internal.link;
+        *link.tqe_prev = link.tqe_next;
+        if !link.tqe_next.is_null() {
+            (*link.tqe_next).internal.link.tqe_prev = link.tqe_prev;
+        }
+    }
 }
 
 /// How many writes in flight on `c` overlap `[offset, offset + num)`.
