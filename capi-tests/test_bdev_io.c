@@ -421,6 +421,9 @@ main(void)
 	poll_until(12);
 	CHECK(g_done == 12 && !g_ok && g_aio == -ENOSPC);
 	CHECK(spdk_bdev_nvme_io_passthru_md(desc, ch, &cmd, NULL, 0, md, 8, io_done, NULL) == -ENOTSUP);
+	iov[0].iov_base = a;
+	iov[0].iov_len = BLOCK;
+	CHECK(spdk_bdev_nvme_iov_passthru_md(desc, ch, &cmd, iov, 1, BLOCK, md, 8, io_done, NULL) == -ENOTSUP);
 	CHECK(spdk_bdev_nvme_io_passthru(ro, ch, &cmd, NULL, 0, io_done, NULL) == -EBADF);
 	CHECK(spdk_bdev_nvme_admin_passthru(ro, ch, &cmd, NULL, 0, io_done, NULL) == -EBADF);
 	/* spdk_bdev_io_get_buf beyond the largest buffer: the module hears false. */
@@ -474,7 +477,31 @@ main(void)
 	CHECK(g_done == 19 && g_ok && memcmp(a, b, 16 * BLOCK) == 0);
 	CHECK(d.seg_violations == 0);
 
-	/* Reset: new I/O is aborted while the write in flight drains; then the module resets. */
+	/* A compare-and-write waits for a write already in flight in its range. */
+	d.hold = 1;
+	fill(b, BLOCK, 61);
+	iov[0].iov_base = b;
+	iov[0].iov_len = BLOCK;
+	CHECK(spdk_bdev_writev_blocks(desc, ch, iov, 1, 65, 1, io_done, NULL) == 0);
+	poll_n(10);
+	CHECK(d.nheld == 1);
+	memcpy(a, d.data + 64 * BLOCK, BLOCK);
+	memcpy(a + BLOCK, b, BLOCK); /* what blocks 64..66 hold once that write lands */
+	fill(b + 2 * BLOCK, 2 * BLOCK, 62);
+	iov[1].iov_base = a;
+	iov[1].iov_len = 2 * BLOCK;
+	wiov[0].iov_base = b + 2 * BLOCK;
+	wiov[0].iov_len = 2 * BLOCK;
+	CHECK(spdk_bdev_comparev_and_writev_blocks(desc, ch, &iov[1], 1, wiov, 1, 64, 2, io_done, NULL) == 0);
+	poll_n(300);
+	CHECK(d.nheld == 1 && g_done == 19);
+	release_held(&d);
+	poll_until(21);
+	CHECK(g_done == 21 && g_ok);
+	CHECK(memcmp(d.data + 64 * BLOCK, b + 2 * BLOCK, 2 * BLOCK) == 0);
+
+	/* Reset: new I/O is aborted while the write in flight drains; then the
+	 * module resets once for both resets submitted. */
 	d.hold = 1;
 	iov[0].iov_base = a;
 	iov[0].iov_len = BLOCK;
@@ -482,18 +509,19 @@ main(void)
 	poll_n(10);
 	CHECK(d.nheld == 1);
 	CHECK(spdk_bdev_reset(desc, ch, io_done, NULL) == 0);
+	CHECK(spdk_bdev_reset(desc, ch, io_done, NULL) == 0);
 	poll_n(50);
 	CHECK(spdk_bdev_read_blocks(desc, ch, b, 100, 1, io_done, NULL) == 0);
-	poll_until(20);
-	CHECK(g_done == 20 && !g_ok && g_sct == SPDK_NVME_SCT_GENERIC && g_sc == SPDK_NVME_SC_ABORTED_BY_REQUEST);
-	poll_n(200);
-	CHECK(d.resets == 0 && g_done == 20);
-	release_held(&d);
 	poll_until(22);
-	CHECK(g_done == 22 && g_ok && d.resets == 1);
+	CHECK(g_done == 22 && !g_ok && g_sct == SPDK_NVME_SCT_GENERIC && g_sc == SPDK_NVME_SC_ABORTED_BY_REQUEST);
+	poll_n(200);
+	CHECK(d.resets == 0 && g_done == 22);
+	release_held(&d);
+	poll_until(25);
+	CHECK(g_done == 25 && g_ok && d.resets == 1);
 	CHECK(spdk_bdev_read_blocks(desc, ch, b, 100, 1, io_done, NULL) == 0);
-	poll_until(23);
-	CHECK(g_done == 23 && g_ok && memcmp(b, a, BLOCK) == 0);
+	poll_until(26);
+	CHECK(g_done == 26 && g_ok && memcmp(b, a, BLOCK) == 0);
 
 	spdk_put_io_channel(ch);
 	spdk_bdev_close(ro);
