@@ -2,6 +2,12 @@
 //! completion (deferred when a module completes inside `submit_request`),
 //! retries of I/O a module refused for lack of memory, and the io_wait queue
 //! of callers that found no free `bdev_io`.
+//!
+//! On its way down an I/O may get a layer buffer (a read without one), be
+//! emulated (`fused.rs`), wait behind a locked LBA range, move onto an
+//! aligned bounce buffer (the bdev's `required_alignment`), and be split
+//! (optimal I/O boundary, write unit, `max_rw_size`, segment limits, unmap
+//! and write-zeroes limits). A reset freezes the bdev first (`reset.rs`).
 
 use super::{bdev_ref, pool_ptr, Desc, WaitQueue};
 use crate::capi::bdev_types::*;
