@@ -3552,6 +3552,43 @@ enum spdk_ring_type {
   SPDK_RING_TYPE_MP_MC,
 };
 
+/*
+ SCSI sense keys (`enum spdk_scsi_sense`, `spdk/scsi_spec.h`).
+ */
+enum spdk_scsi_sense {
+  SPDK_SCSI_SENSE_NO_SENSE = 0,
+  SPDK_SCSI_SENSE_RECOVERED_ERROR = 1,
+  SPDK_SCSI_SENSE_NOT_READY = 2,
+  SPDK_SCSI_SENSE_MEDIUM_ERROR = 3,
+  SPDK_SCSI_SENSE_HARDWARE_ERROR = 4,
+  SPDK_SCSI_SENSE_ILLEGAL_REQUEST = 5,
+  SPDK_SCSI_SENSE_UNIT_ATTENTION = 6,
+  SPDK_SCSI_SENSE_DATA_PROTECT = 7,
+  SPDK_SCSI_SENSE_BLANK_CHECK = 8,
+  SPDK_SCSI_SENSE_VENDOR_SPECIFIC = 9,
+  SPDK_SCSI_SENSE_COPY_ABORTED = 10,
+  SPDK_SCSI_SENSE_ABORTED_COMMAND = 11,
+  SPDK_SCSI_SENSE_VOLUME_OVERFLOW = 13,
+  SPDK_SCSI_SENSE_MISCOMPARE = 14,
+};
+
+/*
+ SCSI status codes (`enum spdk_scsi_status`, `spdk/scsi_spec.h`).
+ */
+enum spdk_scsi_status {
+  SPDK_SCSI_STATUS_GOOD = 0,
+  SPDK_SCSI_STATUS_CHECK_CONDITION = 2,
+  SPDK_SCSI_STATUS_CONDITION_MET = 4,
+  SPDK_SCSI_STATUS_BUSY = 8,
+  SPDK_SCSI_STATUS_INTERMEDIATE = 16,
+  SPDK_SCSI_STATUS_INTERMEDIATE_CONDITION_MET = 20,
+  SPDK_SCSI_STATUS_RESERVATION_CONFLICT = 24,
+  SPDK_SCSI_STATUS_Obsolete = 34,
+  SPDK_SCSI_STATUS_TASK_SET_FULL = 40,
+  SPDK_SCSI_STATUS_ACA_ACTIVE = 48,
+  SPDK_SCSI_STATUS_TASK_ABORTED = 64,
+};
+
 enum spdk_thread_op {
   /*
    Called each time a new thread is created.
@@ -3921,6 +3958,58 @@ typedef void (*spdk_bdev_qos_cb)(void *cb_arg, int status);
  An I/O of the descriptor timed out (`spdk_bdev_set_timeout()`).
  */
 typedef void (*spdk_bdev_io_timeout_cb)(void *cb_arg, struct spdk_bdev_io *bdev_io);
+
+/*
+ `union spdk_bdev_nvme_cdw12` (4 bytes): NVMe command dword 12; in C
+ `write.dtype` is bits 20..24 (bitfields, hand-written C).
+ */
+struct spdk_bdev_nvme_cdw12 {
+  uint32_t raw;
+};
+
+/*
+ `union spdk_bdev_nvme_cdw13` (4 bytes): NVMe command dword 13; in C
+ `write.dspec` is bits 16..32 (bitfields, hand-written C).
+ */
+struct spdk_bdev_nvme_cdw13 {
+  uint32_t raw;
+};
+
+/*
+ `struct spdk_bdev_ext_io_opts` (packed; SPDK asserts 52 bytes).
+ */
+struct __attribute__((packed)) spdk_bdev_ext_io_opts {
+  /*
+   Size of this structure as the caller knows it.
+   */
+  size_t size;
+  /*
+   Memory domain of the payload (NULL: local memory).
+   */
+  struct spdk_memory_domain *memory_domain;
+  void *memory_domain_ctx;
+  /*
+   Separate metadata buffer.
+   */
+  void *metadata;
+  /*
+   Accel operations to run before (writes) or after (reads) the I/O.
+   */
+  struct spdk_accel_sequence *accel_sequence;
+  /*
+   DIF check flags to skip for this I/O.
+   */
+  uint32_t dif_check_flags_exclude_mask;
+  struct spdk_bdev_nvme_cdw12 nvme_cdw12;
+  struct spdk_bdev_nvme_cdw13 nvme_cdw13;
+};
+
+/*
+ A data buffer was allocated for the I/O (`spdk_bdev_io_get_buf()`).
+ */
+typedef void (*spdk_bdev_io_get_buf_cb)(struct spdk_io_channel *ch,
+                                        struct spdk_bdev_io *bdev_io,
+                                        bool success);
 
 /*
  `struct spdk_pci_addr`.
@@ -4778,22 +4867,6 @@ struct __bdev_internal_fields {
 };
 
 /*
- `union spdk_bdev_nvme_cdw12` (4 bytes): NVMe command dword 12; in C
- `write.dtype` is bits 20..24 (bitfields, hand-written C).
- */
-struct spdk_bdev_nvme_cdw12 {
-  uint32_t raw;
-};
-
-/*
- `union spdk_bdev_nvme_cdw13` (4 bytes): NVMe command dword 13; in C
- `write.dspec` is bits 16..32 (bitfields, hand-written C).
- */
-struct spdk_bdev_nvme_cdw13 {
-  uint32_t raw;
-};
-
-/*
  The `zcopy` bitfield struct of `spdk_bdev_io_block_params` (anonymous in
  SPDK): in C `uint8_t populate : 1; uint8_t commit : 1; uint8_t start : 1;`
  (bits 0, 1, 2; hand-written C).
@@ -5129,13 +5202,6 @@ struct spdk_bdev_io_internal_bounce_buf {
 };
 
 /*
- A data buffer was allocated for the I/O (`spdk_bdev_io_get_buf()`).
- */
-typedef void (*spdk_bdev_io_get_buf_cb)(struct spdk_io_channel *ch,
-                                        struct spdk_bdev_io *bdev_io,
-                                        bool success);
-
-/*
  `TAILQ_ENTRY(spdk_bdev_io) link` of the internal fields.
  */
 struct spdk_bdev_io_internal_link {
@@ -5462,6 +5528,216 @@ int spdk_bdev_set_timeout(struct spdk_bdev_desc *desc_,
  open), -EINVAL (0 blocks) or -ENODEV (not registered).
  */
 int spdk_bdev_notify_blockcnt_change(struct spdk_bdev *bdev_, uint64_t size);
+
+/*
+ `spdk_bdev_readv_blocks` with options (`opts->size` bytes of them are read;
+ a memory domain or accel sequence is -ENOTSUP).
+ */
+int spdk_bdev_readv_blocks_ext(struct spdk_bdev_desc *desc_,
+                               struct spdk_io_channel *ch,
+                               struct iovec *iov,
+                               int iovcnt,
+                               uint64_t offset_blocks,
+                               uint64_t num_blocks,
+                               spdk_bdev_io_completion_cb cb,
+                               void *cb_arg,
+                               struct spdk_bdev_ext_io_opts *opts);
+
+/*
+ `spdk_bdev_writev_blocks` with options.
+ */
+int spdk_bdev_writev_blocks_ext(struct spdk_bdev_desc *desc_,
+                                struct spdk_io_channel *ch,
+                                struct iovec *iov,
+                                int iovcnt,
+                                uint64_t offset_blocks,
+                                uint64_t num_blocks,
+                                spdk_bdev_io_completion_cb cb,
+                                void *cb_arg,
+                                struct spdk_bdev_ext_io_opts *opts);
+
+/*
+ Reads data and separate metadata (`md_buf`; -EINVAL unless the bdev has separate metadata).
+ */
+int spdk_bdev_read_blocks_with_md(struct spdk_bdev_desc *desc_,
+                                  struct spdk_io_channel *ch,
+                                  void *buf,
+                                  void *md_buf,
+                                  uint64_t offset_blocks,
+                                  uint64_t num_blocks,
+                                  spdk_bdev_io_completion_cb cb,
+                                  void *cb_arg);
+
+int spdk_bdev_write_blocks_with_md(struct spdk_bdev_desc *desc_,
+                                   struct spdk_io_channel *ch,
+                                   void *buf,
+                                   void *md_buf,
+                                   uint64_t offset_blocks,
+                                   uint64_t num_blocks,
+                                   spdk_bdev_io_completion_cb cb,
+                                   void *cb_arg);
+
+int spdk_bdev_readv_blocks_with_md(struct spdk_bdev_desc *desc_,
+                                   struct spdk_io_channel *ch,
+                                   struct iovec *iov,
+                                   int iovcnt,
+                                   void *md_buf,
+                                   uint64_t offset_blocks,
+                                   uint64_t num_blocks,
+                                   spdk_bdev_io_completion_cb cb,
+                                   void *cb_arg);
+
+int spdk_bdev_writev_blocks_with_md(struct spdk_bdev_desc *desc_,
+                                    struct spdk_io_channel *ch,
+                                    struct iovec *iov,
+                                    int iovcnt,
+                                    void *md_buf,
+                                    uint64_t offset_blocks,
+                                    uint64_t num_blocks,
+                                    spdk_bdev_io_completion_cb cb,
+                                    void *cb_arg);
+
+/*
+ Compares the blocks with `iov`: success, or SPDK_BDEV_IO_STATUS_MISCOMPARE
+ (emulated with a read when the module has no compare).
+ */
+int spdk_bdev_comparev_blocks(struct spdk_bdev_desc *desc_,
+                              struct spdk_io_channel *ch,
+                              struct iovec *iov,
+                              int iovcnt,
+                              uint64_t offset_blocks,
+                              uint64_t num_blocks,
+                              spdk_bdev_io_completion_cb cb,
+                              void *cb_arg);
+
+/*
+ Writes `write_iov` if the blocks equal `compare_iov`, atomically with
+ respect to other writes through the layer (emulated under an LBA range
+ lock when the module has no COMPARE_AND_WRITE).
+ */
+int spdk_bdev_comparev_and_writev_blocks(struct spdk_bdev_desc *desc_,
+                                         struct spdk_io_channel *ch,
+                                         struct iovec *compare_iov,
+                                         int compare_iovcnt,
+                                         struct iovec *write_iov,
+                                         int write_iovcnt,
+                                         uint64_t offset_blocks,
+                                         uint64_t num_blocks,
+                                         spdk_bdev_io_completion_cb cb,
+                                         void *cb_arg);
+
+/*
+ Sends an NVMe admin command to the bdev's controller (a writable
+ descriptor is needed; -ENOTSUP if the bdev does not take them).
+ */
+int spdk_bdev_nvme_admin_passthru(struct spdk_bdev_desc *desc_,
+                                  struct spdk_io_channel *ch,
+                                  const struct spdk_nvme_cmd *cmd,
+                                  void *buf,
+                                  size_t nbytes,
+                                  spdk_bdev_io_completion_cb cb,
+                                  void *cb_arg);
+
+/*
+ Sends an NVMe I/O command to the bdev's namespace.
+ */
+int spdk_bdev_nvme_io_passthru(struct spdk_bdev_desc *desc_,
+                               struct spdk_io_channel *ch,
+                               const struct spdk_nvme_cmd *cmd,
+                               void *buf,
+                               size_t nbytes,
+                               spdk_bdev_io_completion_cb cb,
+                               void *cb_arg);
+
+/*
+ Sends an NVMe I/O command with a separate metadata buffer.
+ */
+int spdk_bdev_nvme_io_passthru_md(struct spdk_bdev_desc *desc_,
+                                  struct spdk_io_channel *ch,
+                                  const struct spdk_nvme_cmd *cmd,
+                                  void *buf,
+                                  size_t nbytes,
+                                  void *md_buf,
+                                  size_t md_len,
+                                  spdk_bdev_io_completion_cb cb,
+                                  void *cb_arg);
+
+/*
+ Sends an NVMe I/O command whose data is in iovecs, with separate metadata.
+ */
+int spdk_bdev_nvme_iov_passthru_md(struct spdk_bdev_desc *desc_,
+                                   struct spdk_io_channel *ch,
+                                   const struct spdk_nvme_cmd *cmd,
+                                   struct iovec *iov,
+                                   int iovcnt,
+                                   size_t nbytes,
+                                   void *md_buf,
+                                   size_t md_len,
+                                   spdk_bdev_io_completion_cb cb,
+                                   void *cb_arg);
+
+/*
+ A module completes an I/O with an NVMe status.
+ */
+void spdk_bdev_io_complete_nvme_status(struct spdk_bdev_io *bdev_io,
+                                       uint32_t cdw0,
+                                       int sct,
+                                       int sc);
+
+/*
+ The NVMe status of a completed I/O (generic statuses mapped: success is
+ 0/0, any other failure generic/internal device error).
+ */
+void spdk_bdev_io_get_nvme_status(const struct spdk_bdev_io *bdev_io,
+                                  uint32_t *cdw0,
+                                  int *sct,
+                                  int *sc);
+
+/*
+ A module completes an I/O with a SCSI status and sense.
+ */
+void spdk_bdev_io_complete_scsi_status(struct spdk_bdev_io *bdev_io,
+                                       enum spdk_scsi_status sc,
+                                       enum spdk_scsi_sense sk,
+                                       uint8_t asc,
+                                       uint8_t ascq);
+
+/*
+ The SCSI status of a completed I/O (NVMe errors translated).
+ */
+void spdk_bdev_io_get_scsi_status(const struct spdk_bdev_io *bdev_io,
+                                  int *sc,
+                                  int *sk,
+                                  int *asc,
+                                  int *ascq);
+
+/*
+ A module completes an I/O with a Linux AIO result (0 or a negative errno).
+ */
+void spdk_bdev_io_complete_aio_status(struct spdk_bdev_io *bdev_io, int aio_result);
+
+/*
+ The AIO result of a completed I/O (0 on success, -EIO for other failures).
+ */
+void spdk_bdev_io_get_aio_status(const struct spdk_bdev_io *bdev_io, int *aio_result);
+
+/*
+ A module asks for a data buffer of `len` bytes for `bdev_io`: `cb(ch,
+ bdev_io, true)` once it has one (now if it has one already), `false` if
+ `len` is beyond the largest buffer.
+ */
+void spdk_bdev_io_get_buf(struct spdk_bdev_io *bdev_io, spdk_bdev_io_get_buf_cb cb, uint64_t len);
+
+/*
+ The data iovecs of a block I/O (a read submitted without a buffer shows
+ the layer's buffer here).
+ */
+void spdk_bdev_io_get_iovec(struct spdk_bdev_io *bdev_io, struct iovec **iovp, int *iovcntp);
+
+/*
+ The separate metadata buffer of a block I/O (NULL if none).
+ */
+void *spdk_bdev_io_get_md_buf(struct spdk_bdev_io *bdev_io);
 
 /*
  Initialise `opts` with the defaults (`opts_size` becomes `sizeof(*opts)`).

@@ -12,6 +12,8 @@
 pub mod aio;
 pub mod config;
 pub mod file;
+pub(crate) mod fused;
+pub mod iobuf;
 pub mod io;
 pub mod json;
 pub mod malloc;
@@ -22,12 +24,16 @@ pub mod error;
 pub mod passthru;
 pub mod qos;
 pub mod raid;
+pub(crate) mod reset;
 pub mod split;
+pub mod status;
 pub mod timeout;
 pub mod uring;
 pub(crate) mod vbdev;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod io_tests;
 
 use crate::capi::bdev_types::*;
 use crate::env::mempool::Mempool;
@@ -457,6 +463,7 @@ extern "C" fn after_io_device(io_device: *mut c_void) {
             // No bdev, so no I/O: the pool goes (recreated with the next bdev).
             POOL.store(std::ptr::null_mut(), std::sync::atomic::Ordering::Release);
             r.pool = None;
+            iobuf::release();
         }
         done
     };

@@ -113,17 +113,17 @@ fn malloc_and_null_through_the_layer() {
     assert_eq!(io::submit(rw, ch, rq(SPDK_BDEV_IO_TYPE_READ, buf, 250, 8, &mut c)), Err(SubmitError::Invalid));
     assert_eq!(io::submit(rw, ch, rq(SPDK_BDEV_IO_TYPE_READ, buf, u64::MAX, 2, &mut c)), Err(SubmitError::Invalid));
     assert_eq!(io::submit(rw, ch, rq(SPDK_BDEV_IO_TYPE_READ, buf, 0, 0, &mut c)), Err(SubmitError::Invalid));
-    assert_eq!(io::submit(rw, ch, rq(SPDK_BDEV_IO_TYPE_READ, std::ptr::null_mut(), 0, 1, &mut c)), Err(SubmitError::Invalid));
+    assert_eq!(io::submit(rw, ch, rq(SPDK_BDEV_IO_TYPE_WRITE, std::ptr::null_mut(), 0, 1, &mut c)), Err(SubmitError::Invalid));
     assert_eq!(io::submit(ro, ch, rq(SPDK_BDEV_IO_TYPE_WRITE, buf, 0, 1, &mut c)), Err(SubmitError::ReadOnly));
     assert_eq!(c.done, 6);
     assert_eq!(io::chan(ch).stat.num_write_ops, 1);
     assert_eq!(io::chan(ch).stat.num_read_ops, 2);
     assert_eq!(io::chan(ch).stat.bytes_read, 2 * 8 * 512);
 
-    // The null bdev: no compare; reads succeed.
+    // The null bdev: no zero-copy; reads succeed.
     let nd = open("n0", false, None, std::ptr::null_mut()).unwrap();
     let nch = ioch::get(n.cast()).unwrap().cast();
-    assert_eq!(io::submit(nd, nch, rq(SPDK_BDEV_IO_TYPE_COMPARE, buf, 0, 1, &mut c)), Err(SubmitError::Unsupported));
+    assert_eq!(io::submit(nd, nch, rq(SPDK_BDEV_IO_TYPE_ZCOPY, buf, 0, 1, &mut c)), Err(SubmitError::Unsupported));
     io::submit(nd, nch, rq(SPDK_BDEV_IO_TYPE_READ, buf, (1 << 20) - 1, 1, &mut c)).unwrap();
     poll_until(t, || c.done == 7);
     assert!(c.ok);

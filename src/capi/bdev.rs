@@ -582,3 +582,344 @@ pub extern "C" fn spdk_bdev_notify_blockcnt_change(bdev_: *mut spdk_bdev, size: 
         }
     })
 }
+
+// ---- Extended I/O, metadata, compare-and-write (bdev.h) ----
+
+fn submit_ext(desc_: *mut spdk_bdev_desc, ch: *mut spdk_io_channel, req: io::Request, x: io::Extra) -> c_int {
+    if desc(desc_).is_none() || ch.is_null() {
+        return -libc::EINVAL;
+    }
+    io::submit_ext(desc_.cast(), ch, req, x).map_or_else(|e| -e.errno(), |_| 0)
+}
+
+/// The fields of `opts` its caller's `size` covers, as (metadata, extra);
+/// Err(errno) when the options cannot be honoured.
+unsafe fn ext_opts(opts: *mut spdk_bdev_ext_io_opts) -> Result<(*mut c_void, io::Extra), c_int> {
+    let mut x = io::Extra::default();
+    if opts.is_null() {
+        return Ok((std::ptr::null_mut(), x));
+    }
+    // SAFETY: the caller's struct holds at least `size` bytes (packed: read by value, unaligned).
+    let size = unsafe { std::ptr::read_unaligned(std::ptr::addr_of!((*opts).size)) };
+    if size == 0 {
+        crate::log::error(format_args!("spdk_bdev_ext_io_opts: size is 0\n"));
+        return Err(-libc::EINVAL);
+    }
+    // SAFETY: all-zero is valid for the options (integers, nullable pointers).
+    let mut o: spdk_bdev_ext_io_opts = unsafe { std::mem::zeroed() };
+    let n = size.min(std::mem::size_of::<spdk_bdev_ext_io_opts>());
+    // SAFETY: copying the n bytes the caller declared into a zeroed local.
+    unsafe { std::ptr::copy_nonoverlapping(opts as *const u8, &mut o as *mut _ as *mut u8, n) };
+    let (domain, seq) = (o.memory_domain, o.accel_sequence);
+    if !domain.is_null() || !seq.is_null() {
+        // Payloads in memory domains and accel sequences are not supported by this layer.
+        return Err(-libc::ENOTSUP);
+    }
+    x.dif_check_flags_exclude_mask = o.dif_check_flags_exclude_mask;
+    x.nvme_cdw12 = { o.nvme_cdw12 }.raw;
+    x.nvme_cdw13 = { o.nvme_cdw13 }.raw;
+    Ok((o.metadata, x))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn rw_ext(t: spdk_bdev_io_type, desc_: *mut spdk_bdev_desc, ch: *mut spdk_io_channel, iov: *mut libc::iovec, iovcnt: c_int, off: u64, n: u64, cb: spdk_bdev_io_completion_cb, arg: *mut c_void, opts: *mut spdk_bdev_ext_io_opts) -> c_int {
+    if iov.is_null() || iovcnt <= 0 {
+        return -libc::EINVAL;
+    }
+    // SAFETY: the caller's options struct or NULL.
+    match unsafe { ext_opts(opts) } {
+        Ok((md, x)) => submit_ext(desc_, ch, req(t, std::ptr::null_mut(), iov, iovcnt, md, off, n, cb, arg), x),
+        Err(e) => e,
+    }
+}
+
+/// `spdk_bdev_readv_blocks` with options (`opts->size` bytes of them are read;
+/// a memory domain or accel sequence is -ENOTSUP).
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn spdk_bdev_readv_blocks_ext(desc_: *mut spdk_bdev_desc, ch: *mut spdk_io_channel, iov: *mut libc::iovec, iovcnt: c_int, offset_blocks: u64, num_blocks: u64, cb: spdk_bdev_io_completion_cb, cb_arg: *mut c_void, opts: *mut spdk_bdev_ext_io_opts) -> c_int {
+    guard(-libc::EFAULT, || rw_ext(SPDK_BDEV_IO_TYPE_READ, desc_, ch, iov, iovcnt, offset_blocks, num_blocks, cb, cb_arg, opts))
+}
+
+/// `spdk_bdev_writev_blocks` with options.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn spdk_bdev_writev_blocks_ext(desc_: *mut spdk_bdev_desc, ch: *mut spdk_io_channel, iov: *mut libc::iovec, iovcnt: c_int, offset_blocks: u64, num_blocks: u64, cb: spdk_bdev_io_completion_cb, cb_arg: *mut c_void, opts: *mut spdk_bdev_ext_io_opts) -> c_int {
+    guard(-libc::EFAULT, || rw_ext(SPDK_BDEV_IO_TYPE_WRITE, desc_, ch, iov, iovcnt, offset_blocks, num_blocks, cb, cb_arg, opts))
+}
+
+/// Reads data and separate metadata (`md_buf`; -EINVAL unless the bdev has separate metadata).
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub extern "C" fn spdk_bdev_read_blocks_with_md(desc_: *mut spdk_bdev_desc, ch: *mut spdk_io_channel, buf: *mut c_void, md_buf: *mut c_void, offset_blocks: u64, num_blocks: u64, cb: spdk_bdev_io_completion_cb, cb_arg: *mut c_void) -> c_int {
+    guard(-libc::EFAULT, || submit(desc_, ch, req(SPDK_BDEV_IO_TYPE_READ, buf, std::ptr::null_mut(), 0, md_buf, offset_blocks, num_blocks, cb, cb_arg)))
+}
+
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub extern "C" fn spdk_bdev_write_blocks_with_md(desc_: *mut spdk_bdev_desc, ch: *mut spdk_io_channel, buf: *mut c_void, md_buf: *mut c_void, offset_blocks: u64, num_blocks: u64, cb: spdk_bdev_io_completion_cb, cb_arg: *mut c_void) -> c_int {
+    guard(-libc::EFAULT, || submit(desc_, ch, req(SPDK_BDEV_IO_TYPE_WRITE, buf, std::ptr::null_mut(), 0, md_buf, offset_blocks, num_blocks, cb, cb_arg)))
+}
+
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub extern "C" fn spdk_bdev_readv_blocks_with_md(desc_: *mut spdk_bdev_desc, ch: *mut spdk_io_channel, iov: *mut libc::iovec, iovcnt: c_int, md_buf: *mut c_void, offset_blocks: u64, num_blocks: u64, cb: spdk_bdev_io_completion_cb, cb_arg: *mut c_void) -> c_int {
+    guard(-libc::EFAULT, || {
+        if iov.is_null() || iovcnt <= 0 {
+            return -libc::EINVAL;
+        }
+        submit(desc_, ch, req(SPDK_BDEV_IO_TYPE_READ, std::ptr::null_mut(), iov, iovcnt, md_buf, offset_blocks, num_blocks, cb, cb_arg))
+    })
+}
+
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub extern "C" fn spdk_bdev_writev_blocks_with_md(desc_: *mut spdk_bdev_desc, ch: *mut spdk_io_channel, iov: *mut libc::iovec, iovcnt: c_int, md_buf: *mut c_void, offset_blocks: u64, num_blocks: u64, cb: spdk_bdev_io_completion_cb, cb_arg: *mut c_void) -> c_int {
+    guard(-libc::EFAULT, || {
+        if iov.is_null() || iovcnt <= 0 {
+            return -libc::EINVAL;
+        }
+        submit(desc_, ch, req(SPDK_BDEV_IO_TYPE_WRITE, std::ptr::null_mut(), iov, iovcnt, md_buf, offset_blocks, num_blocks, cb, cb_arg))
+    })
+}
+
+/// Compares the blocks with `iov`: success, or SPDK_BDEV_IO_STATUS_MISCOMPARE
+/// (emulated with a read when the module has no compare).
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub extern "C" fn spdk_bdev_comparev_blocks(desc_: *mut spdk_bdev_desc, ch: *mut spdk_io_channel, iov: *mut libc::iovec, iovcnt: c_int, offset_blocks: u64, num_blocks: u64, cb: spdk_bdev_io_completion_cb, cb_arg: *mut c_void) -> c_int {
+    guard(-libc::EFAULT, || {
+        if iov.is_null() || iovcnt <= 0 {
+            return -libc::EINVAL;
+        }
+        submit(desc_, ch, req(SPDK_BDEV_IO_TYPE_COMPARE, std::ptr::null_mut(), iov, iovcnt, std::ptr::null_mut(), offset_blocks, num_blocks, cb, cb_arg))
+    })
+}
+
+/// Writes `write_iov` if the blocks equal `compare_iov`, atomically with
+/// respect to other writes through the layer (emulated under an LBA range
+/// lock when the module has no COMPARE_AND_WRITE).
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub extern "C" fn spdk_bdev_comparev_and_writev_blocks(
+    desc_: *mut spdk_bdev_desc,
+    ch: *mut spdk_io_channel,
+    compare_iov: *mut libc::iovec,
+    compare_iovcnt: c_int,
+    write_iov: *mut libc::iovec,
+    write_iovcnt: c_int,
+    offset_blocks: u64,
+    num_blocks: u64,
+    cb: spdk_bdev_io_completion_cb,
+    cb_arg: *mut c_void,
+) -> c_int {
+    guard(-libc::EFAULT, || {
+        if compare_iov.is_null() || compare_iovcnt <= 0 || write_iov.is_null() || write_iovcnt <= 0 {
+            return -libc::EINVAL;
+        }
+        let x = io::Extra { fused_iovs: write_iov, fused_iovcnt: write_iovcnt, ..io::Extra::default() };
+        let r = req(SPDK_BDEV_IO_TYPE_COMPARE_AND_WRITE, std::ptr::null_mut(), compare_iov, compare_iovcnt, std::ptr::null_mut(), offset_blocks, num_blocks, cb, cb_arg);
+        submit_ext(desc_, ch, r, x)
+    })
+}
+
+// ---- NVMe passthru ----
+
+#[allow(clippy::too_many_arguments)]
+unsafe fn passthru(t: spdk_bdev_io_type, desc_: *mut spdk_bdev_desc, ch: *mut spdk_io_channel, cmd: *const super::nvme_spec::spdk_nvme_cmd, buf: io::Payload, nbytes: usize, md: *mut c_void, md_len: usize, cb: spdk_bdev_io_completion_cb, arg: *mut c_void) -> c_int {
+    // SAFETY: the caller's command.
+    let Some(cmd) = (unsafe { cmd.as_ref() }) else { return -libc::EINVAL };
+    if desc(desc_).is_none() || ch.is_null() {
+        return -libc::EINVAL;
+    }
+    io::submit_passthru(desc_.cast(), ch, t, cmd, buf, nbytes, md, md_len, cb, arg).map_or_else(|e| -e.errno(), |_| 0)
+}
+
+/// Sends an NVMe admin command to the bdev's controller (a writable
+/// descriptor is needed; -ENOTSUP if the bdev does not take them).
+#[no_mangle]
+pub unsafe extern "C" fn spdk_bdev_nvme_admin_passthru(desc_: *mut spdk_bdev_desc, ch: *mut spdk_io_channel, cmd: *const super::nvme_spec::spdk_nvme_cmd, buf: *mut c_void, nbytes: usize, cb: spdk_bdev_io_completion_cb, cb_arg: *mut c_void) -> c_int {
+    // SAFETY: the caller's arguments, passed on.
+    guard(-libc::EFAULT, || unsafe { passthru(SPDK_BDEV_IO_TYPE_NVME_ADMIN, desc_, ch, cmd, io::Payload::Buf(buf), nbytes, std::ptr::null_mut(), 0, cb, cb_arg) })
+}
+
+/// Sends an NVMe I/O command to the bdev's namespace.
+#[no_mangle]
+pub unsafe extern "C" fn spdk_bdev_nvme_io_passthru(desc_: *mut spdk_bdev_desc, ch: *mut spdk_io_channel, cmd: *const super::nvme_spec::spdk_nvme_cmd, buf: *mut c_void, nbytes: usize, cb: spdk_bdev_io_completion_cb, cb_arg: *mut c_void) -> c_int {
+    // SAFETY: the caller's arguments, passed on.
+    guard(-libc::EFAULT, || unsafe { passthru(SPDK_BDEV_IO_TYPE_NVME_IO, desc_, ch, cmd, io::Payload::Buf(buf), nbytes, std::ptr::null_mut(), 0, cb, cb_arg) })
+}
+
+/// Sends an NVMe I/O command with a separate metadata buffer.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn spdk_bdev_nvme_io_passthru_md(
+    desc_: *mut spdk_bdev_desc,
+    ch: *mut spdk_io_channel,
+    cmd: *const super::nvme_spec::spdk_nvme_cmd,
+    buf: *mut c_void,
+    nbytes: usize,
+    md_buf: *mut c_void,
+    md_len: usize,
+    cb: spdk_bdev_io_completion_cb,
+    cb_arg: *mut c_void,
+) -> c_int {
+    // SAFETY: the caller's arguments, passed on.
+    guard(-libc::EFAULT, || unsafe { passthru(SPDK_BDEV_IO_TYPE_NVME_IO_MD, desc_, ch, cmd, io::Payload::Buf(buf), nbytes, md_buf, md_len, cb, cb_arg) })
+}
+
+/// Sends an NVMe I/O command whose data is in iovecs, with separate metadata.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn spdk_bdev_nvme_iov_passthru_md(
+    desc_: *mut spdk_bdev_desc,
+    ch: *mut spdk_io_channel,
+    cmd: *const super::nvme_spec::spdk_nvme_cmd,
+    iov: *mut libc::iovec,
+    iovcnt: c_int,
+    nbytes: usize,
+    md_buf: *mut c_void,
+    md_len: usize,
+    cb: spdk_bdev_io_completion_cb,
+    cb_arg: *mut c_void,
+) -> c_int {
+    guard(-libc::EFAULT, || {
+        if iovcnt < 0 || (iov.is_null() && iovcnt > 0) {
+            return -libc::EINVAL;
+        }
+        // SAFETY: the caller's arguments, passed on.
+        unsafe { passthru(SPDK_BDEV_IO_TYPE_NVME_IO_MD, desc_, ch, cmd, io::Payload::Iovs(iov, iovcnt), nbytes, md_buf, md_len, cb, cb_arg) }
+    })
+}
+
+// ---- Protocol status of an I/O ----
+
+/// A module completes an I/O with an NVMe status.
+#[no_mangle]
+pub extern "C" fn spdk_bdev_io_complete_nvme_status(bdev_io: *mut spdk_bdev_io, cdw0: u32, sct: c_int, sc: c_int) {
+    guard((), || {
+        if !bdev_io.is_null() {
+            io::complete_nvme_status(bdev_io, cdw0, sct, sc)
+        }
+    })
+}
+
+/// The NVMe status of a completed I/O (generic statuses mapped: success is
+/// 0/0, any other failure generic/internal device error).
+#[no_mangle]
+pub unsafe extern "C" fn spdk_bdev_io_get_nvme_status(bdev_io: *const spdk_bdev_io, cdw0: *mut u32, sct: *mut c_int, sc: *mut c_int) {
+    guard((), || {
+        if bdev_io.is_null() {
+            return;
+        }
+        let (d, t, c) = io::nvme_status(bdev_io);
+        // SAFETY: the caller's out-parameters (each may be NULL).
+        unsafe {
+            if let Some(p) = cdw0.as_mut() {
+                *p = d;
+            }
+            if let Some(p) = sct.as_mut() {
+                *p = t;
+            }
+            if let Some(p) = sc.as_mut() {
+                *p = c;
+            }
+        }
+    })
+}
+
+/// A module completes an I/O with a SCSI status and sense.
+#[no_mangle]
+pub extern "C" fn spdk_bdev_io_complete_scsi_status(bdev_io: *mut spdk_bdev_io, sc: spdk_scsi_status_raw, sk: spdk_scsi_sense_raw, asc: u8, ascq: u8) {
+    guard((), || {
+        if !bdev_io.is_null() {
+            let s = bdev::status::set_scsi(bdev_io, sc.0, sk.0, asc, ascq);
+            io::complete(bdev_io, s as i32);
+        }
+    })
+}
+
+/// The SCSI status of a completed I/O (NVMe errors translated).
+#[no_mangle]
+pub unsafe extern "C" fn spdk_bdev_io_get_scsi_status(bdev_io: *const spdk_bdev_io, sc: *mut c_int, sk: *mut c_int, asc: *mut c_int, ascq: *mut c_int) {
+    guard((), || {
+        if bdev_io.is_null() {
+            return;
+        }
+        let v = bdev::status::scsi(bdev_io);
+        // SAFETY: the caller's out-parameters (each may be NULL).
+        unsafe {
+            for (p, x) in [(sc, v.0), (sk, v.1), (asc, v.2), (ascq, v.3)] {
+                if let Some(p) = p.as_mut() {
+                    *p = x;
+                }
+            }
+        }
+    })
+}
+
+/// A module completes an I/O with a Linux AIO result (0 or a negative errno).
+#[no_mangle]
+pub extern "C" fn spdk_bdev_io_complete_aio_status(bdev_io: *mut spdk_bdev_io, aio_result: c_int) {
+    guard((), || {
+        if !bdev_io.is_null() {
+            let s = bdev::status::set_aio(bdev_io, aio_result);
+            io::complete(bdev_io, s as i32);
+        }
+    })
+}
+
+/// The AIO result of a completed I/O (0 on success, -EIO for other failures).
+#[no_mangle]
+pub unsafe extern "C" fn spdk_bdev_io_get_aio_status(bdev_io: *const spdk_bdev_io, aio_result: *mut c_int) {
+    guard((), || {
+        // SAFETY: the caller's out-parameter.
+        if let (false, Some(p)) = (bdev_io.is_null(), unsafe { aio_result.as_mut() }) {
+            *p = bdev::status::aio(bdev_io);
+        }
+    })
+}
+
+// ---- Buffers ----
+
+/// A module asks for a data buffer of `len` bytes for `bdev_io`: `cb(ch,
+/// bdev_io, true)` once it has one (now if it has one already), `false` if
+/// `len` is beyond the largest buffer.
+#[no_mangle]
+pub extern "C" fn spdk_bdev_io_get_buf(bdev_io: *mut spdk_bdev_io, cb: spdk_bdev_io_get_buf_cb, len: u64) {
+    guard((), || {
+        if !bdev_io.is_null() && cb.is_some() {
+            io::get_buf(bdev_io, cb, len)
+        }
+    })
+}
+
+/// The data iovecs of a block I/O (a read submitted without a buffer shows
+/// the layer's buffer here).
+#[no_mangle]
+pub unsafe extern "C" fn spdk_bdev_io_get_iovec(bdev_io: *mut spdk_bdev_io, iovp: *mut *mut libc::iovec, iovcntp: *mut c_int) {
+    guard((), || {
+        if bdev_io.is_null() {
+            return;
+        }
+        // SAFETY: a live I/O with block parameters; the caller's out-parameters.
+        unsafe {
+            if let Some(p) = iovp.as_mut() {
+                *p = (*bdev_io).u.bdev.iovs;
+            }
+            if let Some(p) = iovcntp.as_mut() {
+                *p = (*bdev_io).u.bdev.iovcnt;
+            }
+        }
+    })
+}
+
+/// The separate metadata buffer of a block I/O (NULL if none).
+#[no_mangle]
+pub unsafe extern "C" fn spdk_bdev_io_get_md_buf(bdev_io: *mut spdk_bdev_io) -> *mut c_void {
+    if bdev_io.is_null() {
+        return std::ptr::null_mut();
+    }
+    // SAFETY: a live I/O with block parameters.
+    unsafe { (*bdev_io).u.bdev.md_buf }
+}

@@ -462,6 +462,88 @@ impl spdk_bdev_zone_action {
     }
 }
 
+/// SCSI status codes (`enum spdk_scsi_status`, `spdk/scsi_spec.h`).
+#[repr(C)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum spdk_scsi_status {
+    SPDK_SCSI_STATUS_GOOD = 0x00,
+    SPDK_SCSI_STATUS_CHECK_CONDITION = 0x02,
+    SPDK_SCSI_STATUS_CONDITION_MET = 0x04,
+    SPDK_SCSI_STATUS_BUSY = 0x08,
+    SPDK_SCSI_STATUS_INTERMEDIATE = 0x10,
+    SPDK_SCSI_STATUS_INTERMEDIATE_CONDITION_MET = 0x14,
+    SPDK_SCSI_STATUS_RESERVATION_CONFLICT = 0x18,
+    SPDK_SCSI_STATUS_Obsolete = 0x22,
+    SPDK_SCSI_STATUS_TASK_SET_FULL = 0x28,
+    SPDK_SCSI_STATUS_ACA_ACTIVE = 0x30,
+    SPDK_SCSI_STATUS_TASK_ABORTED = 0x40,
+}
+
+impl spdk_scsi_status {
+    /// The variant with this value, if any.
+    pub const fn from_raw(v: i32) -> Option<Self> {
+        use spdk_scsi_status::*;
+        Some(match v {
+            0x00 => SPDK_SCSI_STATUS_GOOD,
+            0x02 => SPDK_SCSI_STATUS_CHECK_CONDITION,
+            0x04 => SPDK_SCSI_STATUS_CONDITION_MET,
+            0x08 => SPDK_SCSI_STATUS_BUSY,
+            0x10 => SPDK_SCSI_STATUS_INTERMEDIATE,
+            0x14 => SPDK_SCSI_STATUS_INTERMEDIATE_CONDITION_MET,
+            0x18 => SPDK_SCSI_STATUS_RESERVATION_CONFLICT,
+            0x22 => SPDK_SCSI_STATUS_Obsolete,
+            0x28 => SPDK_SCSI_STATUS_TASK_SET_FULL,
+            0x30 => SPDK_SCSI_STATUS_ACA_ACTIVE,
+            0x40 => SPDK_SCSI_STATUS_TASK_ABORTED,
+            _ => return None,
+        })
+    }
+}
+
+/// SCSI sense keys (`enum spdk_scsi_sense`, `spdk/scsi_spec.h`).
+#[repr(C)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum spdk_scsi_sense {
+    SPDK_SCSI_SENSE_NO_SENSE = 0x00,
+    SPDK_SCSI_SENSE_RECOVERED_ERROR = 0x01,
+    SPDK_SCSI_SENSE_NOT_READY = 0x02,
+    SPDK_SCSI_SENSE_MEDIUM_ERROR = 0x03,
+    SPDK_SCSI_SENSE_HARDWARE_ERROR = 0x04,
+    SPDK_SCSI_SENSE_ILLEGAL_REQUEST = 0x05,
+    SPDK_SCSI_SENSE_UNIT_ATTENTION = 0x06,
+    SPDK_SCSI_SENSE_DATA_PROTECT = 0x07,
+    SPDK_SCSI_SENSE_BLANK_CHECK = 0x08,
+    SPDK_SCSI_SENSE_VENDOR_SPECIFIC = 0x09,
+    SPDK_SCSI_SENSE_COPY_ABORTED = 0x0a,
+    SPDK_SCSI_SENSE_ABORTED_COMMAND = 0x0b,
+    SPDK_SCSI_SENSE_VOLUME_OVERFLOW = 0x0d,
+    SPDK_SCSI_SENSE_MISCOMPARE = 0x0e,
+}
+
+impl spdk_scsi_sense {
+    /// The variant with this value, if any.
+    pub const fn from_raw(v: i32) -> Option<Self> {
+        use spdk_scsi_sense::*;
+        Some(match v {
+            0x00 => SPDK_SCSI_SENSE_NO_SENSE,
+            0x01 => SPDK_SCSI_SENSE_RECOVERED_ERROR,
+            0x02 => SPDK_SCSI_SENSE_NOT_READY,
+            0x03 => SPDK_SCSI_SENSE_MEDIUM_ERROR,
+            0x04 => SPDK_SCSI_SENSE_HARDWARE_ERROR,
+            0x05 => SPDK_SCSI_SENSE_ILLEGAL_REQUEST,
+            0x06 => SPDK_SCSI_SENSE_UNIT_ATTENTION,
+            0x07 => SPDK_SCSI_SENSE_DATA_PROTECT,
+            0x08 => SPDK_SCSI_SENSE_BLANK_CHECK,
+            0x09 => SPDK_SCSI_SENSE_VENDOR_SPECIFIC,
+            0x0a => SPDK_SCSI_SENSE_COPY_ABORTED,
+            0x0b => SPDK_SCSI_SENSE_ABORTED_COMMAND,
+            0x0d => SPDK_SCSI_SENSE_VOLUME_OVERFLOW,
+            0x0e => SPDK_SCSI_SENSE_MISCOMPARE,
+            _ => return None,
+        })
+    }
+}
+
 // ---- Enums carried as raw values where C hands them to us ----
 
 macro_rules! raw_enum {
@@ -499,6 +581,8 @@ raw_enum!(
     spdk_dif_pi_format_raw => spdk_dif_pi_format,
     spdk_dif_check_type_raw => spdk_dif_check_type,
     spdk_bdev_zone_action_raw => spdk_bdev_zone_action,
+    spdk_scsi_status_raw => spdk_scsi_status,
+    spdk_scsi_sense_raw => spdk_scsi_sense,
 );
 
 // ---- Callback types ----
