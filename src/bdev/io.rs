@@ -95,6 +95,8 @@ pub struct BdevChannel {
     qos_poller: *mut crate::thread::poller::Poller,
     /// Newest first: the top-level I/Os in flight while timeouts are tracked (`timeout.rs`).
     pub(crate) submitted: *mut spdk_bdev_io,
+    /// Latency histogram while enabled (`histogram.rs`).
+    pub(crate) histogram: Option<super::histogram::ChannelHistogram>,
 }
 
 const CACHE_SIZE: usize = super::DEFAULT_IO_CACHE_SIZE as usize;
@@ -118,6 +120,7 @@ pub extern "C" fn channel_create(io_device: *mut c_void, ctx: *mut c_void) -> c_
         qos_queue: VecDeque::new(),
         qos_poller: std::ptr::null_mut(),
         submitted: std::ptr::null_mut(),
+        histogram: super::histogram::channel_new(b),
     };
     // SAFETY: ctx is this channel's zeroed context of size_of::<BdevChannel>() bytes.
     unsafe { (ctx as *mut BdevChannel).write(ch) };
@@ -141,6 +144,7 @@ pub extern "C" fn channel_destroy(_io_device: *mut c_void, ctx: *mut c_void) {
         ioch::put(ch.module_ch.cast());
     }
     super::add_retired_stat(ch.bdev, ch.stat);
+    super::histogram::retire(ch.bdev, ch.histogram);
 }
 
 /// The layer's channel behind a C `spdk_io_channel` of a bdev.
@@ -536,6 +540,7 @@ extern "C" fn deferred_complete(arg: *mut c_void) {
 fn account(c: &mut BdevChannel, bio: &spdk_bdev_io, success: bool) {
     let bytes = bio_bytes(bio);
     let lat = cpu::ticks().saturating_sub(bio.internal.submit_tsc);
+    super::histogram::tally(c, bio.r#type, lat);
     if !success {
         c.stat.num_errors += 1;
         return;

@@ -12,6 +12,7 @@
 pub mod aio;
 pub mod config;
 pub mod file;
+pub mod histogram;
 pub mod io;
 pub mod json;
 pub mod malloc;
@@ -27,6 +28,8 @@ pub mod uring;
 pub(crate) mod vbdev;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod ext_tests;
 
 use crate::capi::bdev_types::*;
 use crate::env::mempool::Mempool;
@@ -461,6 +464,7 @@ extern "C" fn after_io_device(io_device: *mut c_void) {
     };
     // Every channel is gone: no I/O path reads the QoS state any more.
     qos::release(b);
+    histogram::release(b);
     let bd = bdev_ref(b);
     let mut rc = 0;
     if !bd.fn_table.is_null() {

@@ -18,7 +18,7 @@ pub(super) extern "C" fn on_done(io: *mut spdk_bdev_io, success: bool, arg: *mut
     io::free_io(io);
 }
 
-fn poll_until(t: *mut Thread, mut cond: impl FnMut() -> bool) {
+pub(super) fn poll_until(t: *mut Thread, mut cond: impl FnMut() -> bool) {
     for _ in 0..100_000 {
         if cond() {
             return;
@@ -29,7 +29,7 @@ fn poll_until(t: *mut Thread, mut cond: impl FnMut() -> bool) {
     panic!("condition not reached");
 }
 
-fn rq(t: spdk_bdev_io_type, buf: *mut u8, off: u64, n: u64, ctx: &mut Ctx) -> Request {
+pub(super) fn rq(t: spdk_bdev_io_type, buf: *mut u8, off: u64, n: u64, ctx: &mut Ctx) -> Request {
     Request {
         io_type: t,
         iovs: std::ptr::null_mut(),
