@@ -84,6 +84,14 @@ rpc bdev_get_bdevs -b Malloc1 | jget 'd[0]["claimed"]' | grep -q True && ok "the
 rpc bdev_error_create Malloc0 >/dev/null && rpc bdev_get_bdevs -b EE_Malloc0 >/dev/null && ok bdev_error_create || bad bdev_error_create
 rpc bdev_error_inject_error EE_Malloc0 write failure -n 3 && ok bdev_error_inject_error || bad bdev_error_inject_error
 expect_err "bdev_error_inject_error on a missing bdev" "not found" bdev_error_inject_error EE_Nope read failure
+rpc bdev_error_inject_error EE_Malloc0 write pending -n 2 -q 4 && rpc bdev_error_inject_error EE_Malloc0 all corrupt_data -o 9 -v 255 \
+	&& rpc bdev_error_inject_error EE_Malloc0 read nomem && rpc bdev_error_inject_error EE_Malloc0 clear failure \
+	&& ok "bdev_error_inject_error pending (queue_depth), corrupt_data, nomem, clear" || bad "bdev_error_inject_error modes"
+expect_err "bdev_error_inject_error corrupt_data without a value" "non-zero" bdev_error_inject_error EE_Malloc0 read corrupt_data -o 8
+expect_err "bdev_error_inject_error nvme_failure" "not supported" bdev_error_inject_error EE_Malloc0 read nvme_failure
+expect_err "bdev_error_inject_error with nvme_sc on failure" "nvme_failure" bdev_error_inject_error EE_Malloc0 read failure --nvme-sc 2
+rpc bdev_error_resume_pending EE_Malloc0 && ok bdev_error_resume_pending || bad bdev_error_resume_pending
+expect_err "bdev_error_resume_pending of a missing bdev" "not found" bdev_error_resume_pending EE_Nope
 [ "$(rpc bdev_delay_create -b Null0 -d Delay0 -r 100 -t 200 -w 300 -n 400)" = Delay0 ] && ok bdev_delay_create || bad bdev_delay_create
 rpc bdev_delay_update_latency Delay0 avg_read 150 && rpc bdev_get_bdevs -b Delay0 | jget 'd[0]["driver_specific"]["delay"]["avg_read_latency"]' | grep -qx 150 \
 	&& ok bdev_delay_update_latency || bad bdev_delay_update_latency

@@ -104,3 +104,112 @@ fn histograms_count_completions_per_channel() {
     poll_until(t, || get_by_name("hist0").is_none());
     stop(t);
 }
+
+#[test]
+fn error_injection_pending_corrupt_and_queue_depth() {
+    use spdk_bdev_io_type::*;
+    let t = start("ee_modes");
+    let base = malloc::create("eem_base", 64, 512, None).unwrap();
+    error::create("eem_base", None).unwrap();
+    let ee = get_by_name("EE_eem_base").unwrap();
+    let d = open("EE_eem_base", true, None, std::ptr::null_mut()).unwrap();
+    let ch: *mut crate::capi::thread::spdk_io_channel = ioch::get(ee.cast()).unwrap().cast();
+    let bd = open("eem_base", false, None, std::ptr::null_mut()).unwrap();
+    let bch: *mut crate::capi::thread::spdk_io_channel = ioch::get(base.cast()).unwrap().cast();
+    let buf = crate::env::mem::alloc(2 * 512, 4096).unwrap();
+    let rbuf = crate::env::mem::alloc(2 * 512, 4096).unwrap();
+    // SAFETY: two live 1 KiB blocks.
+    let (data, back) = unsafe { (std::slice::from_raw_parts_mut(buf, 1024), std::slice::from_raw_parts_mut(rbuf, 1024)) };
+    let pattern = |i: usize| (i * 7 + 1) as u8;
+    let mut c = Ctx { done: 0, ok: false };
+    let mut rc = Ctx { done: 0, ok: false };
+    let base_read = |rc: &mut Ctx| {
+        let n = rc.done + 1;
+        io::submit(bd, bch, rq(SPDK_BDEV_IO_TYPE_READ, rbuf, 8, 2, rc)).unwrap();
+        poll_until(t, || rc.done == n);
+        assert!(rc.ok);
+    };
+    let inj = |target, kind, num| error::inject("EE_eem_base", target, error::Injection::new(kind, num)).unwrap();
+
+    // corrupt_data on a write: the byte at corrupt_offset goes down XORed.
+    data.iter_mut().enumerate().for_each(|(i, x)| *x = pattern(i));
+    let mut cw = error::Injection::new(error::ErrorType::CorruptData, 1);
+    (cw.corrupt_offset, cw.corrupt_value) = (600, 0xff);
+    error::inject("EE_eem_base", error::Target::One(SPDK_BDEV_IO_TYPE_WRITE), cw).unwrap();
+    io::submit(d, ch, rq(SPDK_BDEV_IO_TYPE_WRITE, buf, 8, 2, &mut c)).unwrap();
+    poll_until(t, || c.done == 1);
+    assert!(c.ok);
+    base_read(&mut rc);
+    assert!(back.iter().enumerate().all(|(i, &x)| x == if i == 600 { pattern(i) ^ 0xff } else { pattern(i) }));
+    // Once only: the next write lands intact.
+    data.iter_mut().enumerate().for_each(|(i, x)| *x = pattern(i));
+    io::submit(d, ch, rq(SPDK_BDEV_IO_TYPE_WRITE, buf, 8, 2, &mut c)).unwrap();
+    poll_until(t, || c.done == 2);
+    base_read(&mut rc);
+    assert!(back.iter().enumerate().all(|(i, &x)| x == pattern(i)));
+
+    // corrupt_data on a read: the reader sees the byte XORed, the disk keeps it.
+    let mut cr = error::Injection::new(error::ErrorType::CorruptData, 1);
+    (cr.corrupt_offset, cr.corrupt_value) = (3, 0x0f);
+    error::inject("EE_eem_base", error::Target::One(SPDK_BDEV_IO_TYPE_READ), cr).unwrap();
+    io::submit(d, ch, rq(SPDK_BDEV_IO_TYPE_READ, buf, 8, 2, &mut c)).unwrap();
+    poll_until(t, || c.done == 3);
+    assert!(c.ok && data[3] == pattern(3) ^ 0x0f && data[4] == pattern(4));
+    assert!(error::inject("EE_eem_base", error::Target::All, error::Injection::new(error::ErrorType::CorruptData, 1)).is_err(), "value 0 refused");
+
+    // pending: the write waits until resumed, then lands.
+    data.fill(0x5a);
+    inj(error::Target::One(SPDK_BDEV_IO_TYPE_WRITE), error::ErrorType::Pending, 1);
+    io::submit(d, ch, rq(SPDK_BDEV_IO_TYPE_WRITE, buf, 8, 2, &mut c)).unwrap();
+    for _ in 0..1000 {
+        // SAFETY: the test's live thread.
+        unsafe { (*t).poll(0, 0) };
+    }
+    assert_eq!(c.done, 3, "a pending I/O does not complete by itself");
+    base_read(&mut rc);
+    assert!(back.iter().enumerate().all(|(i, &x)| x == pattern(i)), "and did not reach the disk");
+    error::resume_pending("EE_eem_base").unwrap();
+    poll_until(t, || c.done == 4);
+    assert!(c.ok);
+    base_read(&mut rc);
+    assert!(back.iter().all(|&x| x == 0x5a));
+
+    // pending, then a reset of the error bdev: the held read is aborted.
+    inj(error::Target::One(SPDK_BDEV_IO_TYPE_READ), error::ErrorType::Pending, 1);
+    io::submit(d, ch, rq(SPDK_BDEV_IO_TYPE_READ, buf, 8, 2, &mut c)).unwrap();
+    let mut reset = Ctx { done: 0, ok: false };
+    io::submit(d, ch, rq(SPDK_BDEV_IO_TYPE_RESET, std::ptr::null_mut(), 0, 0, &mut reset)).unwrap();
+    poll_until(t, || reset.done == 1 && c.done == 5);
+    assert!(reset.ok && !c.ok, "reset succeeds, the held read fails (aborted)");
+
+    // queue_depth 1: an I/O sent alone passes; the second of two in flight fails.
+    inj(error::Target::Clear, error::ErrorType::Failure, 0);
+    let mut qd = error::Injection::new(error::ErrorType::Failure, 1);
+    qd.queue_depth = 1;
+    error::inject("EE_eem_base", error::Target::One(SPDK_BDEV_IO_TYPE_WRITE), qd).unwrap();
+    io::submit(d, ch, rq(SPDK_BDEV_IO_TYPE_WRITE, buf, 8, 2, &mut c)).unwrap();
+    poll_until(t, || c.done == 6);
+    assert!(c.ok, "alone: below the queue depth");
+    let mut c2 = Ctx { done: 0, ok: false };
+    io::submit(d, ch, rq(SPDK_BDEV_IO_TYPE_WRITE, buf, 8, 2, &mut c)).unwrap();
+    io::submit(d, ch, rq(SPDK_BDEV_IO_TYPE_WRITE, buf, 8, 2, &mut c2)).unwrap();
+    poll_until(t, || c.done == 7 && c2.done == 1);
+    assert!(c.ok && !c2.ok);
+
+    // clear disarms every type.
+    inj(error::Target::All, error::ErrorType::Failure, 5);
+    inj(error::Target::Clear, error::ErrorType::Failure, 0);
+    io::submit(d, ch, rq(SPDK_BDEV_IO_TYPE_WRITE, buf, 8, 2, &mut c)).unwrap();
+    poll_until(t, || c.done == 8);
+    assert!(c.ok);
+
+    ioch::put(ch.cast());
+    close(d);
+    ioch::put(bch.cast());
+    close(bd);
+    crate::env::mem::free(buf);
+    crate::env::mem::free(rbuf);
+    malloc::delete("eem_base", None, std::ptr::null_mut()).unwrap();
+    poll_until(t, || get_by_name("EE_eem_base").is_none() && get_by_name("eem_base").is_none());
+    stop(t);
+}

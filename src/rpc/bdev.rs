@@ -32,6 +32,7 @@ const CONFIG_METHODS: &[(&str, u32, Answer)] = &[
     ("bdev_error_create", RUNTIME, Answer::True),
     ("bdev_error_delete", RUNTIME, Answer::True),
     ("bdev_error_inject_error", RUNTIME, Answer::True),
+    ("bdev_error_resume_pending", RUNTIME, Answer::True),
     ("bdev_delay_create", RUNTIME, Answer::Name),
     ("bdev_delay_delete", RUNTIME, Answer::True),
     ("bdev_delay_update_latency", RUNTIME, Answer::True),
