@@ -15,6 +15,7 @@ struct spdk_bdev_io;
 struct spdk_bdev_module;
 struct spdk_bdev_desc;
 struct spdk_iobuf_entry;
+struct spdk_bdev_part;
 #include <assert.h>
 #include <ctype.h>
 #include <errno.h>
@@ -3599,6 +3600,11 @@ struct spdk_bdev_desc;
 struct spdk_bdev_io_error_stat;
 
 /*
+ Opaque: the base bdev of a set of part bdevs.
+ */
+struct spdk_bdev_part_base;
+
+/*
  Opaque: QoS state of a bdev (private to the bdev library).
  */
 struct spdk_bdev_qos;
@@ -3975,6 +3981,104 @@ struct spdk_histogram_data {
 typedef void (*spdk_bdev_histogram_data_cb)(void *cb_arg,
                                             int status,
                                             struct spdk_histogram_data *histogram);
+
+/*
+ Hot-remove callback of the legacy open API.
+ */
+typedef void (*spdk_bdev_remove_cb_t)(void *remove_ctx);
+
+/*
+ `struct spdk_bdev_fn_table`: the operations of a bdev, provided by its module.
+ */
+struct spdk_bdev_fn_table {
+  /*
+   Destroy the bdev context: 0 done, 1 asynchronous (`spdk_bdev_destruct_done()`), <0 error.
+   */
+  int (*destruct)(void *ctx);
+  /*
+   Process an I/O.
+   */
+  void (*submit_request)(struct spdk_io_channel *ch, struct spdk_bdev_io *bdev_io);
+  /*
+   Is this I/O type supported?
+   */
+  bool (*io_type_supported)(void *ctx, enum spdk_bdev_io_type io_type);
+  /*
+   I/O channel of the bdev for the calling thread.
+   */
+  struct spdk_io_channel *(*get_io_channel)(void *ctx);
+  /*
+   Optional: driver-specific information as JSON.
+   */
+  int (*dump_info_json)(void *ctx, struct spdk_json_write_ctx *w);
+  /*
+   Optional: the RPC that recreates this bdev, as JSON.
+   */
+  void (*write_config_json)(struct spdk_bdev *bdev, struct spdk_json_write_ctx *w);
+  /*
+   Optional: spin time of a channel, in microseconds.
+   */
+  uint64_t (*get_spin_time)(struct spdk_io_channel *ch);
+  /*
+   Module context of the bdev.
+   */
+  void *(*get_module_ctx)(void *ctx);
+  /*
+   Optional: memory domains the bdev can use.
+   */
+  int (*get_memory_domains)(void *ctx, struct spdk_memory_domain **domains, int array_size);
+  /*
+   Optional: reset the module's statistics of this bdev.
+   */
+  void (*reset_device_stat)(void *ctx);
+  /*
+   Optional: the module's statistics of this bdev as JSON.
+   */
+  void (*dump_device_stat_json)(void *ctx, struct spdk_json_write_ctx *w);
+  /*
+   Optional: can I/O of this type carry an accel sequence?
+   */
+  bool (*accel_sequence_supported)(void *ctx, enum spdk_bdev_io_type io_type);
+};
+
+/*
+ `struct bdev_part_tailq`: `TAILQ_HEAD(bdev_part_tailq, spdk_bdev_part)`.
+ */
+struct bdev_part_tailq {
+  struct spdk_bdev_part *tqh_first;
+  struct spdk_bdev_part **tqh_last;
+};
+
+/*
+ Frees the module context of a part base.
+ */
+typedef void (*spdk_bdev_part_base_free_fn)(void *ctx);
+
+typedef int (*spdk_io_channel_create_cb)(void *io_device, void *ctx_buf);
+
+typedef void (*spdk_io_channel_destroy_cb)(void *io_device, void *ctx_buf);
+
+/*
+ `struct spdk_bdev_part_construct_opts` (SPDK asserts 24 bytes).
+ */
+struct spdk_bdev_part_construct_opts {
+  /*
+   Size of this structure as the caller knows it.
+   */
+  uint64_t opts_size;
+  /*
+   UUID of the part bdev.
+   */
+  struct spdk_uuid uuid;
+};
+
+/*
+ `struct spdk_bdev_part_channel`.
+ */
+struct spdk_bdev_part_channel {
+  struct spdk_bdev_part *part;
+  struct spdk_io_channel *base_ch;
+};
 
 /*
  `struct spdk_pci_addr`.
@@ -4597,69 +4701,11 @@ struct spdk_thread_stats {
 
 typedef int (*spdk_poller_fn)(void *ctx);
 
-typedef int (*spdk_io_channel_create_cb)(void *io_device, void *ctx_buf);
-
-typedef void (*spdk_io_channel_destroy_cb)(void *io_device, void *ctx_buf);
-
 typedef void (*spdk_io_device_unregister_cb)(void *io_device);
 
 typedef void (*spdk_channel_msg)(struct spdk_io_channel_iter *i);
 
 typedef void (*spdk_channel_for_each_cpl)(struct spdk_io_channel_iter *i, int status);
-
-/*
- `struct spdk_bdev_fn_table`: the operations of a bdev, provided by its module.
- */
-struct spdk_bdev_fn_table {
-  /*
-   Destroy the bdev context: 0 done, 1 asynchronous (`spdk_bdev_destruct_done()`), <0 error.
-   */
-  int (*destruct)(void *ctx);
-  /*
-   Process an I/O.
-   */
-  void (*submit_request)(struct spdk_io_channel *ch, struct spdk_bdev_io *bdev_io);
-  /*
-   Is this I/O type supported?
-   */
-  bool (*io_type_supported)(void *ctx, enum spdk_bdev_io_type io_type);
-  /*
-   I/O channel of the bdev for the calling thread.
-   */
-  struct spdk_io_channel *(*get_io_channel)(void *ctx);
-  /*
-   Optional: driver-specific information as JSON.
-   */
-  int (*dump_info_json)(void *ctx, struct spdk_json_write_ctx *w);
-  /*
-   Optional: the RPC that recreates this bdev, as JSON.
-   */
-  void (*write_config_json)(struct spdk_bdev *bdev, struct spdk_json_write_ctx *w);
-  /*
-   Optional: spin time of a channel, in microseconds.
-   */
-  uint64_t (*get_spin_time)(struct spdk_io_channel *ch);
-  /*
-   Module context of the bdev.
-   */
-  void *(*get_module_ctx)(void *ctx);
-  /*
-   Optional: memory domains the bdev can use.
-   */
-  int (*get_memory_domains)(void *ctx, struct spdk_memory_domain **domains, int array_size);
-  /*
-   Optional: reset the module's statistics of this bdev.
-   */
-  void (*reset_device_stat)(void *ctx);
-  /*
-   Optional: the module's statistics of this bdev as JSON.
-   */
-  void (*dump_device_stat_json)(void *ctx, struct spdk_json_write_ctx *w);
-  /*
-   Optional: can I/O of this type carry an accel sequence?
-   */
-  bool (*accel_sequence_supported)(void *ctx, enum spdk_bdev_io_type io_type);
-};
 
 /*
  `RB_ENTRY(spdk_bdev_name) node` (`spdk/tree.h`: three pointers, the colour
@@ -5259,6 +5305,14 @@ struct spdk_bdev_nvme_ctratt {
   uint32_t raw;
 };
 
+/*
+ `TAILQ_ENTRY(spdk_bdev_part) tailq` of `spdk_bdev_part`.
+ */
+struct spdk_bdev_part_tailq {
+  struct spdk_bdev_part *tqe_next;
+  struct spdk_bdev_part **tqe_prev;
+};
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -5558,6 +5612,100 @@ void spdk_bdev_histogram_get(struct spdk_bdev *bdev_,
 void spdk_bdev_channel_get_histogram(struct spdk_io_channel *ch,
                                      spdk_bdev_histogram_data_cb cb_fn,
                                      void *cb_arg);
+
+/*
+ Opens `bdev_name` as the base of a module's parts; `*base` is set on success.
+ */
+int spdk_bdev_part_base_construct_ext(const char *bdev_name,
+                                      spdk_bdev_remove_cb_t remove_cb,
+                                      struct spdk_bdev_module *module,
+                                      struct spdk_bdev_fn_table *fn_table,
+                                      struct bdev_part_tailq *tailq,
+                                      spdk_bdev_part_base_free_fn free_fn,
+                                      void *ctx,
+                                      uint32_t channel_size,
+                                      spdk_io_channel_create_cb ch_create_cb,
+                                      spdk_io_channel_destroy_cb ch_destroy_cb,
+                                      struct spdk_bdev_part_base **base);
+
+/*
+ Closes the base and frees it, after the module's `free_fn`.
+ */
+void spdk_bdev_part_base_free(struct spdk_bdev_part_base *base);
+
+struct spdk_bdev *spdk_bdev_part_base_get_bdev(struct spdk_bdev_part_base *part_base);
+
+const char *spdk_bdev_part_base_get_bdev_name(struct spdk_bdev_part_base *part_base);
+
+struct spdk_bdev_desc *spdk_bdev_part_base_get_desc(struct spdk_bdev_part_base *part_base);
+
+struct bdev_part_tailq *spdk_bdev_part_base_get_tailq(struct spdk_bdev_part_base *part_base);
+
+void *spdk_bdev_part_base_get_ctx(struct spdk_bdev_part_base *part_base);
+
+/*
+ Unregisters every part of `tailq` built on `part_base`.
+ */
+void spdk_bdev_part_base_hotremove(struct spdk_bdev_part_base *part_base,
+                                   struct bdev_part_tailq *tailq);
+
+/*
+ Fills `opts` (of `size` bytes as the caller knows it): no UUID.
+ */
+void spdk_bdev_part_construct_opts_init(struct spdk_bdev_part_construct_opts *opts, uint64_t size);
+
+/*
+ Registers `part`: `num_blocks` of the base from `offset_blocks`, with the UUID of `opts` if set.
+ */
+int spdk_bdev_part_construct_ext(struct spdk_bdev_part *part_,
+                                 struct spdk_bdev_part_base *base,
+                                 char *name,
+                                 uint64_t offset_blocks,
+                                 uint64_t num_blocks,
+                                 char *product_name,
+                                 const struct spdk_bdev_part_construct_opts *opts);
+
+/*
+ Registers `part` (`spdk_bdev_part_construct_ext` without options).
+ */
+int spdk_bdev_part_construct(struct spdk_bdev_part *part_,
+                             struct spdk_bdev_part_base *base,
+                             char *name,
+                             uint64_t offset_blocks,
+                             uint64_t num_blocks,
+                             char *product_name);
+
+/*
+ For the module's `destruct`: frees the part once its channels are gone;
+ returns 1 (the destruction completes asynchronously).
+ */
+int spdk_bdev_part_free(struct spdk_bdev_part *part_);
+
+/*
+ Sends a part I/O to the base; the part I/O is completed with the base's status.
+ */
+int spdk_bdev_part_submit_request(struct spdk_bdev_part_channel *ch, struct spdk_bdev_io *bdev_io);
+
+/*
+ Sends a part I/O to the base; `cb(part_io, success, NULL)` runs when the
+ base finished (NULL: complete it with the base's status).
+ */
+int spdk_bdev_part_submit_request_ext(struct spdk_bdev_part_channel *ch,
+                                      struct spdk_bdev_io *bdev_io,
+                                      spdk_bdev_io_completion_cb cb);
+
+struct spdk_bdev *spdk_bdev_part_get_bdev(struct spdk_bdev_part *part_);
+
+struct spdk_bdev_part_base *spdk_bdev_part_get_base(struct spdk_bdev_part *part_);
+
+struct spdk_bdev *spdk_bdev_part_get_base_bdev(struct spdk_bdev_part *part_);
+
+uint64_t spdk_bdev_part_get_offset_blocks(struct spdk_bdev_part *part_);
+
+/*
+ A module's asynchronous `destruct` (which returned 1) finished.
+ */
+void spdk_bdev_destruct_done(struct spdk_bdev *bdev_, int bdeverrno);
 
 /*
  Initialise `opts` with the defaults (`opts_size` becomes `sizeof(*opts)`).
@@ -6952,6 +7100,21 @@ spdk_bdev_io_from_ctx(void *ctx)
 	{ \
 		spdk_bdev_module_list_add(module); \
 	}
+
+/* A part bdev (embeds struct spdk_bdev by value, so it follows it here). */
+struct spdk_bdev_part {
+	/* Entry in the module's list of parts. */
+	struct spdk_bdev_part_tailq tailq;
+	/* The part library's: reach them through the spdk_bdev_part_* getters. */
+	struct bdev_part_internal_fields {
+		struct spdk_bdev bdev;
+		struct spdk_bdev_part_base *base;
+		uint64_t offset_blocks;
+	} internal;
+};
+SPDK_STATIC_ASSERT(offsetof(struct spdk_bdev_part, internal) == 16, "spdk_bdev_part.internal");
+
+typedef struct bdev_part_tailq SPDK_BDEV_PART_TAILQ;
 
 #ifdef __cplusplus
 }

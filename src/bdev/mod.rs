@@ -19,6 +19,7 @@ pub mod malloc;
 pub mod null;
 pub mod delay;
 pub mod error;
+pub mod part;
 pub mod passthru;
 pub mod qos;
 pub mod raid;
@@ -467,12 +468,29 @@ extern "C" fn after_io_device(io_device: *mut c_void) {
     histogram::release(b);
     let bd = bdev_ref(b);
     let mut rc = 0;
+    // Waiting for spdk_bdev_destruct_done in case the destruct is asynchronous
+    // (it may even be called from inside destruct).
+    ASYNC_DESTRUCT.lock().insert(b as usize, done);
     if !bd.fn_table.is_null() {
         // SAFETY: the module's destruct for its own bdev, called once after its last channel.
         if let Some(destruct) = unsafe { (*bd.fn_table).destruct } {
             rc = unsafe { destruct(bd.ctxt) };
         }
     }
+    if rc != 1 {
+        destruct_done(b, rc);
+    }
+}
+
+type UnregisterDone = Option<(spdk_bdev_unregister_cb, usize, u64)>;
+
+/// Bdevs whose destruct has not finished yet, with who waits for them.
+static ASYNC_DESTRUCT: Mutex<BTreeMap<usize, UnregisterDone>> = Mutex::new(BTreeMap::new());
+
+/// The module finished destructing `b` (`spdk_bdev_destruct_done`, or the
+/// return of a synchronous destruct): the unregistration completes.
+pub fn destruct_done(b: *mut spdk_bdev, rc: c_int) {
+    let Some(done) = ASYNC_DESTRUCT.lock().remove(&(b as usize)) else { return };
     if let Some((cb, arg, tid)) = done {
         let d = Box::into_raw(Box::new(Destruct { cb, arg, tid, rc: rc.min(0) }));
         deliver_unregister_done(d);

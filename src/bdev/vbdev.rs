@@ -509,14 +509,7 @@ pub(crate) fn add_part(
     let cname = CString::new(name).map_err(|_| BdevError::Invalid("name contains NUL".into()))?;
     // SAFETY: all-zero is valid for spdk_bdev.
     let mut bdev: spdk_bdev = unsafe { std::mem::zeroed() };
-    bdev.blocklen = bd.blocklen;
-    bdev.phys_blocklen = bd.phys_blocklen;
-    bdev.blockcnt = num_blocks;
-    bdev.write_unit_size = bd.write_unit_size;
-    bdev.required_alignment = bd.required_alignment;
-    bdev.optimal_io_boundary = bd.optimal_io_boundary;
-    bdev.max_rw_size = bd.max_rw_size;
-    bdev.flags = bd.flags & SPDK_BDEV_FLAG_SPLIT_ON_OPTIMAL_IO_BOUNDARY;
+    super::part::inherit_geometry(&mut bdev, bd, num_blocks);
     bdev.product_name = product.as_ptr() as *mut _;
     bdev.fn_table = &FN_TABLE;
     bdev.module = module as *mut spdk_bdev_module;

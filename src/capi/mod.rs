@@ -7,6 +7,7 @@
 
 pub mod bdev;
 pub mod bdev_histogram;
+pub mod bdev_part;
 pub mod bdev_types;
 pub mod env;
 pub mod event;
