@@ -84,14 +84,49 @@ static SPDK_BDEV_PART_TAILQ g_parts = TAILQ_HEAD_INITIALIZER(g_parts);
 static int g_part_chs, g_ext_completions, g_base_freed, g_remove_cbs;
 static int g_base_ctx;
 
+static int g_examine_config, g_examine_disk, g_examine_waited;
+static struct spdk_bdev *g_deferred_examine;
+
 static int part_init(void) { return 0; }
 static int part_ctx_size(void) { return 16; }
+static void part_examine_config(struct spdk_bdev *bdev);
+static void part_examine_disk(struct spdk_bdev *bdev);
 static struct spdk_bdev_module g_part_module = {
 	.module_init = part_init,
 	.name = "t_part",
 	.get_ctx_size = part_ctx_size,
+	.examine_config = part_examine_config,
+	.examine_disk = part_examine_disk,
 };
 SPDK_BDEV_MODULE_REGISTER(t_part, &g_part_module)
+
+/* Every bdev is shown to examine_config (done at once), then examine_disk
+ * (done later for the RAM bdev, at once for the others). */
+static void
+part_examine_config(struct spdk_bdev *bdev)
+{
+	(void)bdev;
+	g_examine_config++;
+	spdk_bdev_module_examine_done(&g_part_module);
+}
+
+static void
+part_examine_disk(struct spdk_bdev *bdev)
+{
+	g_examine_disk++;
+	if (strcmp(spdk_bdev_get_name(bdev), "ram0") == 0) {
+		g_deferred_examine = bdev;
+		return;
+	}
+	spdk_bdev_module_examine_done(&g_part_module);
+}
+
+static void
+examine_waited(void *arg)
+{
+	CHECK(arg == &g_examine_waited);
+	g_examine_waited++;
+}
 
 static int
 part_destruct(void *ctx)
@@ -281,6 +316,17 @@ main(void)
 	ram.bdev.fn_table = &g_ram_fn_table;
 	ram.bdev.module = &g_ram_module;
 	CHECK(spdk_bdev_register(&ram.bdev) == 0);
+	/* Examination: config then disk; waiting lasts until examine_disk is done. */
+	CHECK(g_examine_config == 1 && g_examine_disk == 1 && g_deferred_examine == &ram.bdev);
+	CHECK(spdk_bdev_wait_for_examine(examine_waited, &g_examine_waited) == 0);
+	for (i = 0; i < 100; i++) {
+		spdk_thread_poll(t, 0, 0);
+	}
+	CHECK(g_examine_waited == 0);
+	spdk_bdev_module_examine_done(&g_part_module);
+	poll_until(t, &g_examine_waited, 1);
+	CHECK(g_examine_waited == 1);
+	CHECK(spdk_bdev_examine("ram0") == -EINVAL); /* auto examine is on */
 
 	/* The base. */
 	CHECK(spdk_bdev_part_base_construct_ext("nope", base_remove_cb, &g_part_module, &g_part_fn_table, &g_parts,
@@ -317,6 +363,7 @@ main(void)
 	CHECK(spdk_uuid_compare(spdk_bdev_get_uuid(spdk_bdev_part_get_bdev(&p1->part)), &u) == 0);
 	CHECK(TAILQ_FIRST(&g_parts) == &p0->part && TAILQ_NEXT(&p0->part, tailq) == &p1->part && TAILQ_NEXT(&p1->part, tailq) == NULL);
 	CHECK(spdk_bdev_get_by_name("ram0p1") == spdk_bdev_part_get_bdev(&p1->part));
+	CHECK(g_examine_config == 3 && g_examine_disk == 3);
 	CHECK(spdk_bdev_part_get_base(&p1->part) == base);
 	CHECK(spdk_bdev_part_get_base_bdev(&p1->part) == &ram.bdev);
 	CHECK(spdk_bdev_part_get_offset_blocks(&p1->part) == HALF);

@@ -3934,6 +3934,11 @@ typedef void (*spdk_bdev_qos_cb)(void *cb_arg, int status);
 typedef void (*spdk_bdev_io_timeout_cb)(void *cb_arg, struct spdk_bdev_io *bdev_io);
 
 /*
+ All bdevs finished examination.
+ */
+typedef void (*spdk_bdev_wait_for_examine_cb)(void *arg);
+
+/*
  `struct spdk_bdev_enable_histogram_opts` (packed; SPDK asserts 26 bytes).
  */
 struct __attribute__((packed)) spdk_bdev_enable_histogram_opts {
@@ -5570,6 +5575,38 @@ int spdk_bdev_set_timeout(struct spdk_bdev_desc *desc_,
  open), -EINVAL (0 blocks) or -ENODEV (not registered).
  */
 int spdk_bdev_notify_blockcnt_change(struct spdk_bdev *bdev_, uint64_t size);
+
+/*
+ A module with `async_init` finished its `module_init`.
+ */
+void spdk_bdev_module_init_done(struct spdk_bdev_module *module);
+
+/*
+ A module finished examining a bdev (`examine_config`: before returning;
+ `examine_disk`: at any time after).
+ */
+void spdk_bdev_module_examine_done(struct spdk_bdev_module *module);
+
+/*
+ A module with `async_fini` finished its `module_fini`.
+ */
+void spdk_bdev_module_fini_done(void);
+
+/*
+ A module with `async_fini_start` finished its `fini_start`.
+ */
+void spdk_bdev_module_fini_start_done(void);
+
+/*
+ Calls `cb(cb_arg)` on this thread once no module is examining a bdev.
+ */
+int spdk_bdev_wait_for_examine(spdk_bdev_wait_for_examine_cb cb, void *cb_arg);
+
+/*
+ With `bdev_auto_examine` off: lets the modules examine bdev `name`
+ (now, or when it registers).
+ */
+int spdk_bdev_examine(const char *name);
 
 /*
  Fills `opts` (of `size` bytes as the caller knows it) with the defaults:

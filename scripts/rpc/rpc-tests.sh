@@ -104,6 +104,7 @@ rpc bdev_set_qos_limit Malloc0 --rw-ios-per-sec 10000 --w-mbytes-per-sec 50 \
 	&& ok "bdev_set_qos_limit shows in assigned_rate_limits" || bad bdev_set_qos_limit
 expect_err "bdev_set_qos_limit with 1500 IOPS" "multiple of 1000" bdev_set_qos_limit Malloc0 --rw-ios-per-sec 1500
 rpc bdev_wait_for_examine && ok bdev_wait_for_examine || bad bdev_wait_for_examine
+expect_err "bdev_examine with bdev_auto_examine on" "not allowed if auto examine is enabled" bdev_examine -b Malloc0
 # Latency histograms: the result decodes to (max_range - min_range + 1) << granularity counters.
 hsum='(lambda b: (len(b) // 8 == (d["max_range"] - d["min_range"] + 1) << d["granularity"], sum(__import__("struct").unpack("<%dQ" % (len(b) // 8), b))))(__import__("base64").b64decode(d["histogram"]))'
 rpc bdev_enable_histogram --histogram Malloc0 >/dev/null && rpc bdev_get_histogram Malloc0 | jget 'd["granularity"] == 7 and d["min_range"] == 0 and d["max_range"] == 57 and d["tsc_rate"] > 0' | grep -q True \
@@ -176,8 +177,10 @@ stop
 
 # --wait-for-rpc then framework_start_init with bdev_set_options first.
 start --wait-for-rpc
-rpc bdev_set_options -p 1023 && rpc framework_start_init && rpc framework_wait_init && rpc framework_get_config bdev | jget 'd[0]["params"]["bdev_io_pool_size"]' | grep -qx 1023 \
-	&& ok "bdev_set_options before framework_start_init takes effect" || bad "bdev_set_options at startup"
+rpc bdev_set_options -p 1023 --no-auto-examine && rpc framework_start_init && rpc framework_wait_init && rpc framework_get_config bdev | jget 'd[0]["params"]["bdev_io_pool_size"] == 1023 and d[0]["params"]["bdev_auto_examine"] == False' | grep -q True \
+	&& ok "bdev_set_options before framework_start_init takes effect (pool size, auto examine off)" || bad "bdev_set_options at startup"
+rpc bdev_malloc_create -b M9 8 512 >/dev/null && rpc bdev_examine -b M9 && ok "bdev_examine with auto examine off" || bad bdev_examine
+expect_err "bdev_examine twice" "already" bdev_examine -b M9
 stop
 
 # A config error at start names the file, the method and the parameter; nothing is left.

@@ -133,6 +133,10 @@ pub fn call(method: &str, params: &Value) -> Result<Option<String>, MethodError>
                     super::set_pool_size(n).map_err(bdev_err)?;
                 }
             }
+            if let Some(v) = m.get("bdev_auto_examine") {
+                let on = v.as_bool().ok_or_else(|| MethodError::param(format!("bdev_auto_examine must be true or false, not {v}")))?;
+                super::modules::set_auto_examine(on);
+            }
             Ok(None)
         }
         "bdev_wait_for_examine" => {

@@ -6,6 +6,7 @@ use super::tests::{poll_until, rq, Ctx};
 use super::*;
 use crate::thread::{self, Thread};
 use std::sync::Arc;
+use std::ffi::c_int;
 use std::sync::atomic::{AtomicI32, Ordering};
 
 fn start(name: &str) -> *mut Thread {
@@ -211,5 +212,225 @@ fn error_injection_pending_corrupt_and_queue_depth() {
     crate::env::mem::free(rbuf);
     malloc::delete("eem_base", None, std::ptr::null_mut()).unwrap();
     poll_until(t, || get_by_name("EE_eem_base").is_none() && get_by_name("eem_base").is_none());
+    stop(t);
+}
+
+// ---- module life and examination ----
+
+static LOG: parking_lot::Mutex<Vec<String>> = parking_lot::Mutex::new(Vec::new());
+/// Bdevs whose examine_disk by EXM is still open.
+static DEFERRED: parking_lot::Mutex<Vec<usize>> = parking_lot::Mutex::new(Vec::new());
+
+fn log(s: String) {
+    LOG.lock().push(s);
+}
+
+fn mine(b: *mut spdk_bdev) -> Option<String> {
+    let n = name_of(b);
+    n.starts_with("exm_").then_some(n)
+}
+
+fn test_module(name: &'static std::ffi::CStr) -> *mut spdk_bdev_module {
+    // SAFETY: all-zero is valid for the module struct.
+    let mut m: spdk_bdev_module = unsafe { std::mem::zeroed() };
+    m.name = name.as_ptr();
+    Box::into_raw(Box::new(m))
+}
+
+static EXM: once_cell::sync::Lazy<usize> = once_cell::sync::Lazy::new(|| {
+    let m = test_module(c"exm");
+    // SAFETY: just made, not shared yet.
+    unsafe {
+        (*m).examine_config = Some(exm_config);
+        (*m).examine_disk = Some(exm_disk);
+    }
+    module_add(m);
+    m as usize
+});
+static CLM: once_cell::sync::Lazy<usize> = once_cell::sync::Lazy::new(|| {
+    let m = test_module(c"clm");
+    // SAFETY: as above.
+    unsafe {
+        (*m).examine_config = Some(clm_config);
+        (*m).examine_disk = Some(clm_disk);
+    }
+    module_add(m);
+    m as usize
+});
+
+unsafe extern "C" fn exm_config(b: *mut spdk_bdev) {
+    if let Some(n) = mine(b) {
+        log(format!("exm config {n}"));
+    }
+    modules::action_done(*EXM as *mut spdk_bdev_module).unwrap();
+}
+
+unsafe extern "C" fn exm_disk(b: *mut spdk_bdev) {
+    match mine(b) {
+        Some(n) => {
+            log(format!("exm disk {n}"));
+            DEFERRED.lock().push(b as usize);
+        }
+        None => modules::action_done(*EXM as *mut spdk_bdev_module).unwrap(),
+    }
+}
+
+unsafe extern "C" fn clm_config(b: *mut spdk_bdev) {
+    if let Some(n) = mine(b) {
+        log(format!("clm config {n}"));
+        if n.contains("claimed") {
+            claim(b, *CLM as *mut spdk_bdev_module).unwrap();
+        }
+    }
+    modules::action_done(*CLM as *mut spdk_bdev_module).unwrap();
+}
+
+unsafe extern "C" fn clm_disk(b: *mut spdk_bdev) {
+    if let Some(n) = mine(b) {
+        log(format!("clm disk {n}"));
+    }
+    modules::action_done(*CLM as *mut spdk_bdev_module).unwrap();
+}
+
+fn finish_deferred() {
+    for _ in DEFERRED.lock().drain(..) {
+        modules::action_done(*EXM as *mut spdk_bdev_module).unwrap();
+    }
+}
+
+static ORDER: parking_lot::Mutex<Vec<&'static str>> = parking_lot::Mutex::new(Vec::new());
+unsafe extern "C" fn a_init() -> c_int {
+    ORDER.lock().push("a init");
+    0
+}
+unsafe extern "C" fn b_init() -> c_int {
+    ORDER.lock().push("b init");
+    0
+}
+unsafe extern "C" fn a_complete() {
+    ORDER.lock().push("a complete");
+}
+unsafe extern "C" fn b_complete() {
+    ORDER.lock().push("b complete");
+}
+unsafe extern "C" fn a_fini_start() {
+    ORDER.lock().push("a fini_start");
+}
+unsafe extern "C" fn a_fini() {
+    ORDER.lock().push("a fini");
+}
+unsafe extern "C" fn b_fini() {
+    ORDER.lock().push("b fini");
+    // Finished before returning: allowed.
+    modules::hook_done();
+}
+
+#[test]
+fn modules_examine_init_and_fini_in_spdk_order() {
+    let t = start("examine_test");
+    let (exm, clm) = (*EXM, *CLM);
+    let waited = || {
+        let fired = Arc::new(AtomicI32::new(0));
+        let f2 = fired.clone();
+        modules::wait_for_examine(Box::new(move || {
+            f2.store(1, Ordering::SeqCst);
+        }))
+        .unwrap();
+        fired
+    };
+
+    // Auto-examine: every examine_config, then examine_disk; waiting lasts
+    // until the deferred examine_disk reports done.
+    malloc::create("exm_a", 8, 512, None).unwrap();
+    assert_eq!(*LOG.lock(), ["exm config exm_a", "clm config exm_a", "exm disk exm_a", "clm disk exm_a"]);
+    // SAFETY: the layer's own field of a registered bdev.
+    assert_eq!(unsafe { (*get_by_name("exm_a").unwrap()).internal.examine_in_progress }, 0);
+    assert!(!modules::all_actions_completed());
+    // SAFETY: the module struct the layer mirrors its count into.
+    assert_eq!(unsafe { (*(exm as *const spdk_bdev_module)).internal.action_in_progress }, 1);
+    let fired = waited();
+    for _ in 0..100 {
+        // SAFETY: the test's live thread.
+        unsafe { (*t).poll(0, 0) };
+    }
+    assert_eq!(fired.load(Ordering::SeqCst), 0, "an examination is still pending");
+    finish_deferred();
+    poll_until(t, || fired.load(Ordering::SeqCst) == 1);
+    assert!(modules::action_done(exm as *mut spdk_bdev_module).is_err(), "nothing left to finish");
+
+    // A bdev claimed in examine_config is examined further only by its claimer.
+    LOG.lock().clear();
+    malloc::create("exm_claimed", 8, 512, None).unwrap();
+    assert_eq!(*LOG.lock(), ["exm config exm_claimed", "clm config exm_claimed", "clm disk exm_claimed"]);
+    assert_eq!(claimer(get_by_name("exm_claimed").unwrap()), clm);
+    release_claim(get_by_name("exm_claimed").unwrap());
+
+    // Auto-examine off: only bdevs named by spdk_bdev_examine.
+    LOG.lock().clear();
+    modules::set_auto_examine(false);
+    malloc::create("exm_manual", 8, 512, None).unwrap();
+    assert!(LOG.lock().is_empty());
+    modules::examine_by_name("exm_manual").unwrap();
+    assert_eq!(LOG.lock().len(), 4);
+    assert!(matches!(modules::examine_by_name("exm_manual"), Err(BdevError::Exists(_))));
+    modules::examine_by_name("exm_later").unwrap();
+    malloc::create("exm_later", 8, 512, None).unwrap();
+    assert!(LOG.lock().contains(&"exm config exm_later".to_string()));
+    modules::set_auto_examine(true);
+    assert!(matches!(modules::examine_by_name("exm_other"), Err(BdevError::Invalid(_))));
+    finish_deferred();
+    assert!(modules::all_actions_completed());
+
+    // Init: module_init in order, the asynchronous one finishes later, then
+    // every init_complete. Fini: fini_start (asynchronous), the bdevs, then
+    // module_fini in reverse order.
+    let a = test_module(c"life_a");
+    let b = test_module(c"life_b");
+    // SAFETY: just made, not shared yet.
+    unsafe {
+        (*a).module_init = Some(a_init);
+        (*a).init_complete = Some(a_complete);
+        (*a).fini_start = Some(a_fini_start);
+        (*a).async_fini_start = true;
+        (*a).module_fini = Some(a_fini);
+        (*a).async_fini = true;
+        (*b).module_init = Some(b_init);
+        (*b).async_init = true;
+        (*b).init_complete = Some(b_complete);
+        (*b).module_fini = Some(b_fini);
+        (*b).async_fini = true;
+    }
+    module_add(a);
+    module_add(b);
+    let rc = Arc::new(AtomicI32::new(i32::MIN));
+    let r2 = rc.clone();
+    modules::init(Box::new(move |r| r2.store(r, Ordering::SeqCst)));
+    assert_eq!(*ORDER.lock(), ["a init", "b init"]);
+    assert_eq!(rc.load(Ordering::SeqCst), i32::MIN, "life_b has not finished");
+    modules::action_done(b).unwrap();
+    poll_until(t, || rc.load(Ordering::SeqCst) == 0);
+    assert_eq!(*ORDER.lock(), ["a init", "b init", "a complete", "b complete"]);
+    ORDER.lock().clear();
+    let rc = Arc::new(AtomicI32::new(i32::MIN));
+    let r2 = rc.clone();
+    modules::fini(
+        Box::new(|then| {
+            ORDER.lock().push("bdevs");
+            then()
+        }),
+        Box::new(move |r| r2.store(r, Ordering::SeqCst)),
+    );
+    assert_eq!(*ORDER.lock(), ["a fini_start"]);
+    modules::hook_done();
+    poll_until(t, || ORDER.lock().len() == 4);
+    assert_eq!(*ORDER.lock(), ["a fini_start", "bdevs", "b fini", "a fini"]);
+    assert_eq!(rc.load(Ordering::SeqCst), i32::MIN, "life_a's module_fini has not finished");
+    modules::hook_done();
+    poll_until(t, || rc.load(Ordering::SeqCst) == 0);
+
+    for n in ["exm_a", "exm_claimed", "exm_manual", "exm_later"] {
+        malloc::delete(n, None, std::ptr::null_mut()).unwrap();
+    }
+    poll_until(t, || get_by_name("exm_a").is_none() && get_by_name("exm_later").is_none());
     stop(t);
 }

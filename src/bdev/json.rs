@@ -193,7 +193,7 @@ pub fn config() -> Vec<Value> {
     let mut out = vec![json!({"method": "bdev_set_options", "params": {
         "bdev_io_pool_size": super::pool_size(),
         "bdev_io_cache_size": super::DEFAULT_IO_CACHE_SIZE,
-        "bdev_auto_examine": true,
+        "bdev_auto_examine": super::modules::auto_examine(),
     }})];
     for m in super::modules() {
         // SAFETY: registered modules are static.

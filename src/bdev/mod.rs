@@ -16,6 +16,7 @@ pub mod histogram;
 pub mod io;
 pub mod json;
 pub mod malloc;
+pub mod modules;
 pub mod null;
 pub mod delay;
 pub mod error;
@@ -279,6 +280,7 @@ pub fn register(b: *mut spdk_bdev) -> Result<(), BdevError> {
     let cname = std::ffi::CString::new(format!("bdev_{name}")).unwrap_or_default();
     let _ = ioch::register(b.cast(), io::channel_create, io::channel_destroy, std::mem::size_of::<io::BdevChannel>() as u32, cname.to_str().ok());
     crate::log::info("bdev", format_args!("bdev {name} registered\n"));
+    modules::on_register(b);
     Ok(())
 }
 
@@ -356,6 +358,11 @@ pub fn claim(b: *mut spdk_bdev, module: *mut spdk_bdev_module) -> Result<(), Bde
 /// Whether a module claimed the bdev (it is not a leaf).
 pub fn is_claimed(b: *mut spdk_bdev) -> bool {
     REG.lock().states.get(&(b as usize)).is_some_and(|s| s.claimed_by != 0)
+}
+
+/// The module that claimed `b` (its address; 0 when unclaimed).
+pub fn claimer(b: *mut spdk_bdev) -> usize {
+    REG.lock().states.get(&(b as usize)).map_or(0, |s| s.claimed_by)
 }
 
 pub fn release_claim(b: *mut spdk_bdev) {
@@ -604,7 +611,7 @@ pub static SUBSYSTEM: crate::event::subsystem::Subsystem =
     crate::event::subsystem::Subsystem { name: "bdev", depends_on: &[], init: subsystem_init, fini: subsystem_fini };
 
 fn subsystem_init(done: crate::event::subsystem::Done) {
-    done(0)
+    modules::init(done)
 }
 
 struct FiniState {
@@ -636,7 +643,10 @@ fn fini_next(st: &mut FiniState) {
 }
 
 fn subsystem_fini(done: crate::event::subsystem::Done) {
-    let st = Box::into_raw(Box::new(FiniState { done: Some(done) }));
-    // SAFETY: just created.
-    fini_next(unsafe { &mut *st });
+    let unregister_all = Box::new(|then: Box<dyn FnOnce() + Send>| {
+        let st = Box::into_raw(Box::new(FiniState { done: Some(Box::new(move |_| then())) }));
+        // SAFETY: just created.
+        fini_next(unsafe { &mut *st });
+    });
+    modules::fini(unregister_all, done);
 }

@@ -385,7 +385,7 @@ pub unsafe extern "C" fn spdk_bdev_get_opts(opts: *mut spdk_bdev_opts, opts_size
         let o = spdk_bdev_opts {
             bdev_io_pool_size: bdev::pool_size(),
             bdev_io_cache_size: bdev::DEFAULT_IO_CACHE_SIZE,
-            bdev_auto_examine: true,
+            bdev_auto_examine: bdev::modules::auto_examine(),
             reserved9: [0; 7],
             opts_size,
             iobuf_small_cache_size: 128,
@@ -409,7 +409,12 @@ pub unsafe extern "C" fn spdk_bdev_set_opts(opts: *mut spdk_bdev_opts) -> c_int 
             return -libc::EINVAL;
         }
         match bdev::set_pool_size(pool) {
-            Ok(()) => 0,
+            Ok(()) => {
+                if size > std::mem::offset_of!(spdk_bdev_opts, bdev_auto_examine) {
+                    bdev::modules::set_auto_examine(o.bdev_auto_examine);
+                }
+                0
+            }
             Err(e) => {
                 crate::log::error(format_args!("spdk_bdev_set_opts: {e}\n"));
                 -e.errno()

@@ -1,6 +1,6 @@
 //! The bdev methods: the configuration methods of `bdev::config` under their
 //! SPDK names (with SPDK's result shapes), and `bdev_get_bdevs`,
-//! `bdev_get_iostat`, `bdev_wait_for_examine`.
+//! `bdev_get_iostat`, `bdev_wait_for_examine`, `bdev_examine`, the histograms.
 
 use super::{jsonrpc, register_fn, Params, Responder, RUNTIME, STARTUP};
 use crate::bdev::{self, config, io::ResetMode};
@@ -60,6 +60,7 @@ pub(super) fn register() {
     register_fn("bdev_get_bdevs", RUNTIME, bdev_get_bdevs);
     register_fn("bdev_get_iostat", RUNTIME, bdev_get_iostat);
     register_fn("bdev_wait_for_examine", RUNTIME, bdev_wait_for_examine);
+    register_fn("bdev_examine", RUNTIME, bdev_examine);
     register_fn("bdev_raid_get_bdevs", RUNTIME, bdev_raid_get_bdevs);
     register_fn("bdev_enable_histogram", RUNTIME, bdev_enable_histogram);
     register_fn("bdev_get_histogram", RUNTIME, bdev_get_histogram);
@@ -254,10 +255,30 @@ fn bdev_get_iostat(p: Value, r: Responder) {
 }
 
 fn bdev_wait_for_examine(p: Value, r: Responder) {
-    // Examination runs synchronously at registration: nothing is ever pending.
-    match Params::none("bdev_wait_for_examine", &p) {
+    if let Err(e) = Params::none("bdev_wait_for_examine", &p) {
+        return r.invalid(e);
+    }
+    let (slot, cb_slot) = shared(r);
+    let res = bdev::modules::wait_for_examine(Box::new(move || {
+        if let Some(r) = cb_slot.lock().take() {
+            r.ok(json!(true));
+        }
+    }));
+    if let Err(e) = res {
+        if let Some(r) = slot.lock().take() {
+            r.err(-e.errno(), format!("bdev_wait_for_examine: {e}"));
+        }
+    }
+}
+
+fn bdev_examine(p: Value, r: Responder) {
+    let name = match Params::new("bdev_examine", &p, &["name"]).and_then(|p| p.req_str("name").map(str::to_string)) {
+        Ok(n) => n,
+        Err(e) => return r.invalid(e),
+    };
+    match bdev::modules::examine_by_name(&name) {
         Ok(()) => r.ok(json!(true)),
-        Err(e) => r.invalid(e),
+        Err(e) => r.err(-e.errno(), format!("bdev_examine: {e}")),
     }
 }
 
