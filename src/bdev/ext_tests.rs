@@ -19,6 +19,7 @@ fn stop(t: *mut Thread) {
     thread::set_current(std::ptr::null_mut());
     // SAFETY: the test's thread.
     unsafe { (*t).exit() };
+    // SAFETY: as above; destroyed only after this.
     poll_until(t, || unsafe { (*t).is_exited() });
     thread::destroy(t);
 }

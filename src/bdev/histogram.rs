@@ -235,6 +235,7 @@ extern "C" fn gather_done(i: *mut ioch::ChannelIter, status: c_int) {
 /// Adds the histograms of every channel of `b` into `into` (which must have
 /// the shape the bdev's histograms have, else `-EINVAL`); `done(status)`
 /// runs on the calling thread. `-EFAULT` when histograms are off.
+#[allow(clippy::not_unsafe_ptr_arg_deref)] // `into` is the caller's live histogram (checked non-null), as the C contract says
 pub fn get(b: *mut spdk_bdev, into: *mut spdk_histogram_data, done: Box<dyn FnOnce(i32) + Send>) -> Result<(), BdevError> {
     if !is_registered(b) {
         return Err(BdevError::NotFound(name_of(b)));

@@ -481,6 +481,7 @@ extern "C" fn after_io_device(io_device: *mut c_void) {
     if !bd.fn_table.is_null() {
         // SAFETY: the module's destruct for its own bdev, called once after its last channel.
         if let Some(destruct) = unsafe { (*bd.fn_table).destruct } {
+            // SAFETY: as above.
             rc = unsafe { destruct(bd.ctxt) };
         }
     }

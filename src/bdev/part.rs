@@ -153,6 +153,7 @@ extern "C" fn close_desc(arg: *mut c_void) {
 
 /// Closes the base (on the thread that opened it), runs the module's
 /// `free_fn` and frees it (`spdk_bdev_part_base_free`).
+#[allow(clippy::not_unsafe_ptr_arg_deref)] // a base from `base_construct`, given up by its module
 pub fn base_free(b: *mut PartBase) {
     // SAFETY: the caller gives the base up.
     let pb = unsafe { Box::from_raw(b) };
@@ -227,8 +228,8 @@ extern "C" fn ch_create(io_device: *mut c_void, ctx: *mut c_void) -> c_int {
     // SAFETY: ctx is the channel's context of at least size_of::<spdk_bdev_part_channel>() bytes.
     unsafe { (ctx as *mut spdk_bdev_part_channel).write(spdk_bdev_part_channel { part: p, base_ch: base_ch.cast() }) };
     match pb.ch_create_cb {
-        // SAFETY: the module's channel constructor for its part.
         Some(f) => {
+            // SAFETY: the module's channel constructor for its part.
             let rc = unsafe { f(io_device, ctx) };
             if rc != 0 {
                 ioch::put(base_ch);
@@ -273,6 +274,7 @@ fn c_strdup(s: *const c_char) -> *mut c_char {
 
 /// Fills and registers `part`: `num_blocks` of the base from `offset_blocks`
 /// (`spdk_bdev_part_construct_ext`). The first part claims the base.
+#[allow(clippy::not_unsafe_ptr_arg_deref)] // the module's part and strings, per the bdev_module.h contract
 pub fn construct(
     part: *mut spdk_bdev_part,
     b: *mut PartBase,
@@ -399,6 +401,7 @@ extern "C" fn part_complete(bio: *mut spdk_bdev_io, success: bool, arg: *mut c_v
 /// (`spdk_bdev_part_submit_request_ext`); `cb`, if given, is called with the
 /// part I/O when the base finished and must complete it. Negative errno
 /// when it could not be sent (`-ENOMEM`: retry later).
+#[allow(clippy::not_unsafe_ptr_arg_deref)] // the module's part channel and the part I/O the layer handed it
 pub fn submit_request(ch: *mut spdk_bdev_part_channel, bio: *mut spdk_bdev_io, cb: spdk_bdev_io_completion_cb) -> c_int {
     use spdk_bdev_io_type::*;
     // SAFETY: the module's part channel and the part I/O the layer handed it.

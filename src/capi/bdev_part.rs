@@ -179,7 +179,7 @@ pub extern "C" fn spdk_bdev_part_submit_request_ext(ch: *mut spdk_bdev_part_chan
 }
 
 #[no_mangle]
-pub extern "C" fn spdk_bdev_part_get_bdev(part_: *mut spdk_bdev_part) -> *mut spdk_bdev {
+pub unsafe extern "C" fn spdk_bdev_part_get_bdev(part_: *mut spdk_bdev_part) -> *mut spdk_bdev {
     if part_.is_null() {
         return std::ptr::null_mut();
     }
@@ -188,18 +188,19 @@ pub extern "C" fn spdk_bdev_part_get_bdev(part_: *mut spdk_bdev_part) -> *mut sp
 }
 
 #[no_mangle]
-pub extern "C" fn spdk_bdev_part_get_base(part_: *mut spdk_bdev_part) -> *mut spdk_bdev_part_base {
+pub unsafe extern "C" fn spdk_bdev_part_get_base(part_: *mut spdk_bdev_part) -> *mut spdk_bdev_part_base {
     // SAFETY: the module's part.
     unsafe { part_.as_ref() }.map_or(std::ptr::null_mut(), |p| p.internal.base)
 }
 
 #[no_mangle]
-pub extern "C" fn spdk_bdev_part_get_base_bdev(part_: *mut spdk_bdev_part) -> *mut spdk_bdev {
-    spdk_bdev_part_base_get_bdev(spdk_bdev_part_get_base(part_))
+pub unsafe extern "C" fn spdk_bdev_part_get_base_bdev(part_: *mut spdk_bdev_part) -> *mut spdk_bdev {
+    // SAFETY: forwarding the caller's part.
+    spdk_bdev_part_base_get_bdev(unsafe { spdk_bdev_part_get_base(part_) })
 }
 
 #[no_mangle]
-pub extern "C" fn spdk_bdev_part_get_offset_blocks(part_: *mut spdk_bdev_part) -> u64 {
+pub unsafe extern "C" fn spdk_bdev_part_get_offset_blocks(part_: *mut spdk_bdev_part) -> u64 {
     // SAFETY: the module's part.
     unsafe { part_.as_ref() }.map_or(0, |p| p.internal.offset_blocks)
 }

@@ -295,7 +295,9 @@ fn bdev_raid_get_bdevs(p: Value, r: Responder) {
 
 /// A responder answered from a callback, or from the error path if the
 /// callback never got it.
-fn shared(r: Responder) -> (Arc<parking_lot::Mutex<Option<Responder>>>, Arc<parking_lot::Mutex<Option<Responder>>>) {
+type Slot = Arc<parking_lot::Mutex<Option<Responder>>>;
+
+fn shared(r: Responder) -> (Slot, Slot) {
     let slot = Arc::new(parking_lot::Mutex::new(Some(r)));
     (slot.clone(), slot)
 }
