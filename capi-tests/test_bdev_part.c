@@ -346,6 +346,14 @@ main(void)
 	CHECK(spdk_bdev_part_base_get_tailq(base) == &g_parts);
 	CHECK(spdk_bdev_part_base_get_ctx(base) == &g_base_ctx);
 
+	/* A base given up without parts: closed, its free_fn called, nothing claimed. */
+	CHECK(spdk_bdev_part_base_construct_ext("ram0", base_remove_cb, &g_part_module, &g_part_fn_table, &g_parts,
+						base_free_fn, &g_base_ctx, 0, NULL, NULL, NULL) == -EINVAL);
+	CHECK(spdk_bdev_part_base_construct_ext("ram0", base_remove_cb, &g_part_module, &g_part_fn_table, &g_parts,
+						base_free_fn, &g_base_ctx, 0, NULL, NULL, &nobase) == 0);
+	spdk_bdev_part_base_free(nobase);
+	CHECK(g_base_freed == 1 && spdk_bdev_first_leaf() == &ram.bdev);
+
 	/* Two parts: the halves of the base, the second with a UUID. */
 	p0 = calloc(1, sizeof(*p0));
 	p1 = calloc(1, sizeof(*p1));
@@ -450,7 +458,7 @@ main(void)
 	spdk_bdev_close(d1);
 	poll_until(t, &g_unregistered, 1);
 	CHECK(g_unregistered == 1 && ram.destructed == 1);
-	CHECK(g_base_freed == 1 && g_part_chs == 0);
+	CHECK(g_base_freed == 2 && g_part_chs == 0);
 	CHECK(TAILQ_EMPTY(&g_parts));
 	CHECK(spdk_bdev_get_by_name("ram0p0") == NULL && spdk_bdev_get_by_name("ram0p1") == NULL);
 	CHECK(spdk_bdev_get_by_name("ram0") == NULL);
