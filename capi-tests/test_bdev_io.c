@@ -316,6 +316,8 @@ main(void)
 	d.bdev.required_alignment = 9;
 	d.bdev.max_segment_size = 1024;
 	d.bdev.max_num_segments = 2;
+	/* Resets wait for I/O in flight to drain first (0 would send them down at once). */
+	d.bdev.reset_io_drain_timeout = SPDK_BDEV_RESET_IO_DRAIN_RECOMMENDED_VALUE;
 	d.bdev.ctxt = &d;
 	d.bdev.fn_table = &g_fn_table;
 	d.bdev.module = &g_io_module;

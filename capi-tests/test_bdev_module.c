@@ -10,7 +10,7 @@
 #include "spdk/thread.h"
 #include "spdk/bdev.h"
 #include "spdk/bdev_module.h"
-#include "check.h"
+#include "bdev_util.h"
 
 #define BLOCKS 128
 #define BLOCK 512
@@ -59,9 +59,6 @@ c_submit(struct spdk_io_channel *ch, struct spdk_bdev_io *bdev_io)
 {
 	struct c_disk *d = bdev_io->bdev->ctxt;
 	struct c_io_ctx *ctx = (struct c_io_ctx *)bdev_io->driver_ctx;
-	uint64_t off = bdev_io->u.bdev.offset_blocks * BLOCK;
-	int i;
-
 	(void)ch;
 	g_submitted++;
 	if (bdev_io->bdev->split_on_optimal_io_boundary && bdev_io->bdev->optimal_io_boundary != 0) {
@@ -77,24 +74,8 @@ c_submit(struct spdk_io_channel *ch, struct spdk_bdev_io *bdev_io)
 		spdk_bdev_io_complete(bdev_io, SPDK_BDEV_IO_STATUS_FAILED);
 		return;
 	}
-	for (i = 0; i < bdev_io->u.bdev.iovcnt; i++) {
-		struct iovec *v = &bdev_io->u.bdev.iovs[i];
-
-		if (bdev_io->type == SPDK_BDEV_IO_TYPE_READ) {
-			memcpy(v->iov_base, d->data + off, v->iov_len);
-		} else if (bdev_io->type == SPDK_BDEV_IO_TYPE_WRITE) {
-			memcpy(d->data + off, v->iov_base, v->iov_len);
-		}
-		off += v->iov_len;
-	}
+	ram_copy(bdev_io, d->data, BLOCK);
 	spdk_bdev_io_complete(bdev_io, SPDK_BDEV_IO_STATUS_SUCCESS);
-}
-
-static bool
-c_io_type_supported(void *ctx, enum spdk_bdev_io_type type)
-{
-	(void)ctx;
-	return type == SPDK_BDEV_IO_TYPE_READ || type == SPDK_BDEV_IO_TYPE_WRITE;
 }
 
 static struct spdk_io_channel *
@@ -107,43 +88,9 @@ c_get_io_channel(void *ctx)
 static const struct spdk_bdev_fn_table g_c_fn_table = {
 	.destruct = c_destruct,
 	.submit_request = c_submit,
-	.io_type_supported = c_io_type_supported,
+	.io_type_supported = read_write_only,
 	.get_io_channel = c_get_io_channel,
 };
-
-static int g_done, g_ok, g_removed, g_unregistered;
-
-static void
-io_done(struct spdk_bdev_io *bdev_io, bool success, void *arg)
-{
-	(void)arg;
-	g_done++;
-	g_ok = success;
-	spdk_bdev_free_io(bdev_io);
-}
-
-static int g_resized;
-
-static void
-event_cb(enum spdk_bdev_event_type type, struct spdk_bdev *bdev, void *ctx)
-{
-	(void)bdev;
-	(void)ctx;
-	if (type == SPDK_BDEV_EVENT_REMOVE) {
-		g_removed++;
-	}
-	if (type == SPDK_BDEV_EVENT_RESIZE) {
-		g_resized++;
-	}
-}
-
-static void
-unregistered(void *arg, int rc)
-{
-	(void)arg;
-	g_unregistered++;
-	CHECK(rc == 0);
-}
 
 static int g_stat_cbs;
 static struct spdk_bdev_io_stat g_dev_stat;
@@ -169,14 +116,6 @@ qos_cb(void *arg, int status)
 	g_qos_cbs++;
 }
 
-static void
-poll_until(struct spdk_thread *t, int *counter, int want)
-{
-	for (int i = 0; i < 100000 && *counter < want; i++) {
-		spdk_thread_poll(t, 0, 0);
-	}
-}
-
 int
 main(void)
 {
@@ -197,6 +136,10 @@ main(void)
 	spdk_bdev_get_opts(&bopts, sizeof(bopts));
 	CHECK(bopts.bdev_io_pool_size == 64 * 1024 - 1);
 	bopts.bdev_io_pool_size = 64;
+	bopts.bdev_io_cache_size = 1024;
+	/* The pool must hold a full cache for every thread and one more. */
+	CHECK(spdk_bdev_set_opts(&bopts) == -EINVAL);
+	bopts.bdev_io_cache_size = 16;
 	CHECK(spdk_bdev_set_opts(&bopts) == 0);
 	CHECK(spdk_thread_lib_init(NULL, 0) == 0);
 	t = spdk_thread_create("bdev_c", NULL);

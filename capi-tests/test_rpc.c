@@ -203,6 +203,59 @@ static struct spdk_bdev_module g_cj_module = {
 };
 SPDK_BDEV_MODULE_REGISTER(c_json, &g_cj_module)
 
+/* ---- a module with asynchronous init, fini_start and fini: its life in order ---- */
+static char g_life[256];
+
+static void
+life(const char *what)
+{
+	if (strlen(g_life) + strlen(what) + 2 < sizeof(g_life)) {
+		strcat(g_life, what);
+		strcat(g_life, " ");
+	}
+}
+
+static struct spdk_bdev_module g_life_module;
+
+static void life_init_later(void *arg) { (void)arg; life("init_done"); spdk_bdev_module_init_done(&g_life_module); }
+static void life_fini_start_later(void *arg) { (void)arg; life("fini_start_done"); spdk_bdev_module_fini_start_done(); }
+static void life_fini_later(void *arg) { (void)arg; life("fini_done"); spdk_bdev_module_fini_done(); }
+
+static int
+life_init(void)
+{
+	life("init");
+	return spdk_thread_send_msg(spdk_get_thread(), life_init_later, NULL);
+}
+
+static void life_init_complete(void) { life("init_complete"); }
+
+static void
+life_fini_start(void)
+{
+	life("fini_start");
+	spdk_thread_send_msg(spdk_get_thread(), life_fini_start_later, NULL);
+}
+
+static void
+life_fini(void)
+{
+	life("fini");
+	spdk_thread_send_msg(spdk_get_thread(), life_fini_later, NULL);
+}
+
+static struct spdk_bdev_module g_life_module = {
+	.module_init = life_init,
+	.init_complete = life_init_complete,
+	.fini_start = life_fini_start,
+	.module_fini = life_fini,
+	.name = "c_life",
+	.async_init = true,
+	.async_fini = true,
+	.async_fini_start = true,
+};
+SPDK_BDEV_MODULE_REGISTER(c_life, &g_life_module)
+
 static int cj_destruct(void *ctx) { (void)ctx; return 0; }
 static void cj_submit(struct spdk_io_channel *ch, struct spdk_bdev_io *io)
 {
@@ -355,6 +408,7 @@ static void
 start(void *ctx)
 {
 	(void)ctx;
+	life("start");
 	CHECK(spdk_rpc_is_method_allowed("test_sum", SPDK_RPC_RUNTIME) == 0);
 	CHECK(spdk_rpc_is_method_allowed("test_sum", SPDK_RPC_STARTUP) == -EPERM);
 	CHECK(spdk_rpc_is_method_allowed("no_such", SPDK_RPC_RUNTIME) == -ENOENT);
@@ -387,5 +441,7 @@ main(void)
 	pthread_join(g_client, NULL);
 	spdk_app_fini();
 	CHECK(access(g_sock, F_OK) != 0);
+	/* The asynchronous module's life, in SPDK's order. */
+	CHECK_STREQ(g_life, "init init_done init_complete start fini_start fini_start_done fini fini_done ");
 	return CHECK_DONE("rpc");
 }

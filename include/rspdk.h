@@ -15,6 +15,7 @@ struct spdk_bdev_io;
 struct spdk_bdev_module;
 struct spdk_bdev_desc;
 struct spdk_iobuf_entry;
+struct spdk_bdev_part;
 #include <assert.h>
 #include <ctype.h>
 #include <errno.h>
@@ -3174,6 +3175,11 @@ enum spdk_nvme_ctrlr_type {
 
 #define SPDK_UUID_STRING_LEN 37
 
+/*
+ `SPDK_HISTOGRAM_GRANULARITY_DEFAULT`: 128 buckets per range.
+ */
+#define SPDK_HISTOGRAM_GRANULARITY_DEFAULT 7
+
 enum spdk_app_parse_args_rvals {
   SPDK_APP_PARSE_ARGS_HELP = 0,
   SPDK_APP_PARSE_ARGS_SUCCESS = 1,
@@ -3631,6 +3637,11 @@ struct spdk_bdev_desc;
 struct spdk_bdev_io_error_stat;
 
 /*
+ Opaque: the base bdev of a set of part bdevs.
+ */
+struct spdk_bdev_part_base;
+
+/*
  Opaque: QoS state of a bdev (private to the bdev library).
  */
 struct spdk_bdev_qos;
@@ -4010,6 +4021,158 @@ struct __attribute__((packed)) spdk_bdev_ext_io_opts {
 typedef void (*spdk_bdev_io_get_buf_cb)(struct spdk_io_channel *ch,
                                         struct spdk_bdev_io *bdev_io,
                                         bool success);
+
+/*
+ All bdevs finished examination.
+ */
+typedef void (*spdk_bdev_wait_for_examine_cb)(void *arg);
+
+/*
+ `struct spdk_bdev_enable_histogram_opts` (packed; SPDK asserts 26 bytes).
+ */
+struct __attribute__((packed)) spdk_bdev_enable_histogram_opts {
+  /*
+   Size of this structure as the caller knows it.
+   */
+  size_t size;
+  /*
+   Smallest latency tracked, in nanoseconds.
+   */
+  uint64_t min_nsec;
+  /*
+   Largest latency tracked, in nanoseconds.
+   */
+  uint64_t max_nsec;
+  /*
+   `enum spdk_bdev_io_type` to track (0: all).
+   */
+  uint8_t io_type;
+  /*
+   Bucket granularity (log2).
+   */
+  uint8_t granularity;
+};
+
+/*
+ Completion of a histogram enable/disable.
+ */
+typedef void (*spdk_bdev_histogram_status_cb)(void *cb_arg, int status);
+
+/*
+ `struct spdk_histogram_data`: the shape and the bucket array (owned by
+ whoever allocated it: C's `calloc` or a Rust [`Histogram`]).
+ */
+struct spdk_histogram_data {
+  uint32_t granularity;
+  uint32_t min_range;
+  uint32_t max_range;
+  uint64_t *bucket;
+};
+
+/*
+ Histogram data of a bdev or a channel.
+ */
+typedef void (*spdk_bdev_histogram_data_cb)(void *cb_arg,
+                                            int status,
+                                            struct spdk_histogram_data *histogram);
+
+/*
+ Hot-remove callback of the legacy open API.
+ */
+typedef void (*spdk_bdev_remove_cb_t)(void *remove_ctx);
+
+/*
+ `struct spdk_bdev_fn_table`: the operations of a bdev, provided by its module.
+ */
+struct spdk_bdev_fn_table {
+  /*
+   Destroy the bdev context: 0 done, 1 asynchronous (`spdk_bdev_destruct_done()`), <0 error.
+   */
+  int (*destruct)(void *ctx);
+  /*
+   Process an I/O.
+   */
+  void (*submit_request)(struct spdk_io_channel *ch, struct spdk_bdev_io *bdev_io);
+  /*
+   Is this I/O type supported?
+   */
+  bool (*io_type_supported)(void *ctx, enum spdk_bdev_io_type io_type);
+  /*
+   I/O channel of the bdev for the calling thread.
+   */
+  struct spdk_io_channel *(*get_io_channel)(void *ctx);
+  /*
+   Optional: driver-specific information as JSON.
+   */
+  int (*dump_info_json)(void *ctx, struct spdk_json_write_ctx *w);
+  /*
+   Optional: the RPC that recreates this bdev, as JSON.
+   */
+  void (*write_config_json)(struct spdk_bdev *bdev, struct spdk_json_write_ctx *w);
+  /*
+   Optional: spin time of a channel, in microseconds.
+   */
+  uint64_t (*get_spin_time)(struct spdk_io_channel *ch);
+  /*
+   Module context of the bdev.
+   */
+  void *(*get_module_ctx)(void *ctx);
+  /*
+   Optional: memory domains the bdev can use.
+   */
+  int (*get_memory_domains)(void *ctx, struct spdk_memory_domain **domains, int array_size);
+  /*
+   Optional: reset the module's statistics of this bdev.
+   */
+  void (*reset_device_stat)(void *ctx);
+  /*
+   Optional: the module's statistics of this bdev as JSON.
+   */
+  void (*dump_device_stat_json)(void *ctx, struct spdk_json_write_ctx *w);
+  /*
+   Optional: can I/O of this type carry an accel sequence?
+   */
+  bool (*accel_sequence_supported)(void *ctx, enum spdk_bdev_io_type io_type);
+};
+
+/*
+ `struct bdev_part_tailq`: `TAILQ_HEAD(bdev_part_tailq, spdk_bdev_part)`.
+ */
+struct bdev_part_tailq {
+  struct spdk_bdev_part *tqh_first;
+  struct spdk_bdev_part **tqh_last;
+};
+
+/*
+ Frees the module context of a part base.
+ */
+typedef void (*spdk_bdev_part_base_free_fn)(void *ctx);
+
+typedef int (*spdk_io_channel_create_cb)(void *io_device, void *ctx_buf);
+
+typedef void (*spdk_io_channel_destroy_cb)(void *io_device, void *ctx_buf);
+
+/*
+ `struct spdk_bdev_part_construct_opts` (SPDK asserts 24 bytes).
+ */
+struct spdk_bdev_part_construct_opts {
+  /*
+   Size of this structure as the caller knows it.
+   */
+  uint64_t opts_size;
+  /*
+   UUID of the part bdev.
+   */
+  struct spdk_uuid uuid;
+};
+
+/*
+ `struct spdk_bdev_part_channel`.
+ */
+struct spdk_bdev_part_channel {
+  struct spdk_bdev_part *part;
+  struct spdk_io_channel *base_ch;
+};
 
 /*
  `struct spdk_pci_addr`.
@@ -4632,69 +4795,11 @@ struct spdk_thread_stats {
 
 typedef int (*spdk_poller_fn)(void *ctx);
 
-typedef int (*spdk_io_channel_create_cb)(void *io_device, void *ctx_buf);
-
-typedef void (*spdk_io_channel_destroy_cb)(void *io_device, void *ctx_buf);
-
 typedef void (*spdk_io_device_unregister_cb)(void *io_device);
 
 typedef void (*spdk_channel_msg)(struct spdk_io_channel_iter *i);
 
 typedef void (*spdk_channel_for_each_cpl)(struct spdk_io_channel_iter *i, int status);
-
-/*
- `struct spdk_bdev_fn_table`: the operations of a bdev, provided by its module.
- */
-struct spdk_bdev_fn_table {
-  /*
-   Destroy the bdev context: 0 done, 1 asynchronous (`spdk_bdev_destruct_done()`), <0 error.
-   */
-  int (*destruct)(void *ctx);
-  /*
-   Process an I/O.
-   */
-  void (*submit_request)(struct spdk_io_channel *ch, struct spdk_bdev_io *bdev_io);
-  /*
-   Is this I/O type supported?
-   */
-  bool (*io_type_supported)(void *ctx, enum spdk_bdev_io_type io_type);
-  /*
-   I/O channel of the bdev for the calling thread.
-   */
-  struct spdk_io_channel *(*get_io_channel)(void *ctx);
-  /*
-   Optional: driver-specific information as JSON.
-   */
-  int (*dump_info_json)(void *ctx, struct spdk_json_write_ctx *w);
-  /*
-   Optional: the RPC that recreates this bdev, as JSON.
-   */
-  void (*write_config_json)(struct spdk_bdev *bdev, struct spdk_json_write_ctx *w);
-  /*
-   Optional: spin time of a channel, in microseconds.
-   */
-  uint64_t (*get_spin_time)(struct spdk_io_channel *ch);
-  /*
-   Module context of the bdev.
-   */
-  void *(*get_module_ctx)(void *ctx);
-  /*
-   Optional: memory domains the bdev can use.
-   */
-  int (*get_memory_domains)(void *ctx, struct spdk_memory_domain **domains, int array_size);
-  /*
-   Optional: reset the module's statistics of this bdev.
-   */
-  void (*reset_device_stat)(void *ctx);
-  /*
-   Optional: the module's statistics of this bdev as JSON.
-   */
-  void (*dump_device_stat_json)(void *ctx, struct spdk_json_write_ctx *w);
-  /*
-   Optional: can I/O of this type carry an accel sequence?
-   */
-  bool (*accel_sequence_supported)(void *ctx, enum spdk_bdev_io_type io_type);
-};
 
 /*
  `RB_ENTRY(spdk_bdev_name) node` (`spdk/tree.h`: three pointers, the colour
@@ -5271,6 +5376,14 @@ struct spdk_bdev_nvme_ctratt {
   uint32_t raw;
 };
 
+/*
+ `TAILQ_ENTRY(spdk_bdev_part) tailq` of `spdk_bdev_part`.
+ */
+struct spdk_bdev_part_tailq {
+  struct spdk_bdev_part *tqe_next;
+  struct spdk_bdev_part **tqe_prev;
+};
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -5738,6 +5851,174 @@ void spdk_bdev_io_get_iovec(struct spdk_bdev_io *bdev_io, struct iovec **iovp, i
  The separate metadata buffer of a block I/O (NULL if none).
  */
 void *spdk_bdev_io_get_md_buf(struct spdk_bdev_io *bdev_io);
+
+/*
+ A module with `async_init` finished its `module_init`.
+ */
+void spdk_bdev_module_init_done(struct spdk_bdev_module *module);
+
+/*
+ A module finished examining a bdev (`examine_config`: before returning;
+ `examine_disk`: at any time after).
+ */
+void spdk_bdev_module_examine_done(struct spdk_bdev_module *module);
+
+/*
+ A module with `async_fini` finished its `module_fini`.
+ */
+void spdk_bdev_module_fini_done(void);
+
+/*
+ A module with `async_fini_start` finished its `fini_start`.
+ */
+void spdk_bdev_module_fini_start_done(void);
+
+/*
+ Calls `cb(cb_arg)` on this thread once no module is examining a bdev.
+ */
+int spdk_bdev_wait_for_examine(spdk_bdev_wait_for_examine_cb cb, void *cb_arg);
+
+/*
+ With `bdev_auto_examine` off: lets the modules examine bdev `name`
+ (now, or when it registers).
+ */
+int spdk_bdev_examine(const char *name);
+
+/*
+ Fills `opts` (of `size` bytes as the caller knows it) with the defaults:
+ every I/O type, granularity 7, no bounds.
+ */
+void spdk_bdev_enable_histogram_opts_init(struct spdk_bdev_enable_histogram_opts *opts,
+                                          size_t size);
+
+/*
+ Turns latency histograms of `bdev` on or off (every I/O type, default shape).
+ */
+void spdk_bdev_histogram_enable(struct spdk_bdev *bdev_,
+                                spdk_bdev_histogram_status_cb cb_fn,
+                                void *cb_arg,
+                                bool enable_);
+
+/*
+ Turns latency histograms of `bdev` on (with `opts`) or off.
+ */
+void spdk_bdev_histogram_enable_ext(struct spdk_bdev *bdev_,
+                                    spdk_bdev_histogram_status_cb cb_fn,
+                                    void *cb_arg,
+                                    bool enable_,
+                                    struct spdk_bdev_enable_histogram_opts *opts);
+
+/*
+ Adds the histograms of every channel of `bdev` into `histogram` (which
+ must have the shape they were enabled with); `cb_fn(cb_arg, status,
+ histogram)` runs on this thread.
+ */
+void spdk_bdev_histogram_get(struct spdk_bdev *bdev_,
+                             struct spdk_histogram_data *histogram_,
+                             spdk_bdev_histogram_data_cb cb_fn,
+                             void *cb_arg);
+
+/*
+ The histogram of one channel: `cb_fn(cb_arg, 0, histogram)` at once, or
+ `-EFAULT` and NULL when histograms are off.
+ */
+void spdk_bdev_channel_get_histogram(struct spdk_io_channel *ch,
+                                     spdk_bdev_histogram_data_cb cb_fn,
+                                     void *cb_arg);
+
+/*
+ Opens `bdev_name` as the base of a module's parts; `*base` is set on success.
+ */
+int spdk_bdev_part_base_construct_ext(const char *bdev_name,
+                                      spdk_bdev_remove_cb_t remove_cb,
+                                      struct spdk_bdev_module *module,
+                                      struct spdk_bdev_fn_table *fn_table,
+                                      struct bdev_part_tailq *tailq,
+                                      spdk_bdev_part_base_free_fn free_fn,
+                                      void *ctx,
+                                      uint32_t channel_size,
+                                      spdk_io_channel_create_cb ch_create_cb,
+                                      spdk_io_channel_destroy_cb ch_destroy_cb,
+                                      struct spdk_bdev_part_base **base);
+
+/*
+ Closes the base and frees it, after the module's `free_fn`.
+ */
+void spdk_bdev_part_base_free(struct spdk_bdev_part_base *base);
+
+struct spdk_bdev *spdk_bdev_part_base_get_bdev(struct spdk_bdev_part_base *part_base);
+
+const char *spdk_bdev_part_base_get_bdev_name(struct spdk_bdev_part_base *part_base);
+
+struct spdk_bdev_desc *spdk_bdev_part_base_get_desc(struct spdk_bdev_part_base *part_base);
+
+struct bdev_part_tailq *spdk_bdev_part_base_get_tailq(struct spdk_bdev_part_base *part_base);
+
+void *spdk_bdev_part_base_get_ctx(struct spdk_bdev_part_base *part_base);
+
+/*
+ Unregisters every part of `tailq` built on `part_base`.
+ */
+void spdk_bdev_part_base_hotremove(struct spdk_bdev_part_base *part_base,
+                                   struct bdev_part_tailq *tailq);
+
+/*
+ Fills `opts` (of `size` bytes as the caller knows it): no UUID.
+ */
+void spdk_bdev_part_construct_opts_init(struct spdk_bdev_part_construct_opts *opts, uint64_t size);
+
+/*
+ Registers `part`: `num_blocks` of the base from `offset_blocks`, with the UUID of `opts` if set.
+ */
+int spdk_bdev_part_construct_ext(struct spdk_bdev_part *part_,
+                                 struct spdk_bdev_part_base *base,
+                                 char *name,
+                                 uint64_t offset_blocks,
+                                 uint64_t num_blocks,
+                                 char *product_name,
+                                 const struct spdk_bdev_part_construct_opts *opts);
+
+/*
+ Registers `part` (`spdk_bdev_part_construct_ext` without options).
+ */
+int spdk_bdev_part_construct(struct spdk_bdev_part *part_,
+                             struct spdk_bdev_part_base *base,
+                             char *name,
+                             uint64_t offset_blocks,
+                             uint64_t num_blocks,
+                             char *product_name);
+
+/*
+ For the module's `destruct`: frees the part once its channels are gone;
+ returns 1 (the destruction completes asynchronously).
+ */
+int spdk_bdev_part_free(struct spdk_bdev_part *part_);
+
+/*
+ Sends a part I/O to the base; the part I/O is completed with the base's status.
+ */
+int spdk_bdev_part_submit_request(struct spdk_bdev_part_channel *ch, struct spdk_bdev_io *bdev_io);
+
+/*
+ Sends a part I/O to the base; `cb(part_io, success, NULL)` runs when the
+ base finished (NULL: complete it with the base's status).
+ */
+int spdk_bdev_part_submit_request_ext(struct spdk_bdev_part_channel *ch,
+                                      struct spdk_bdev_io *bdev_io,
+                                      spdk_bdev_io_completion_cb cb);
+
+struct spdk_bdev *spdk_bdev_part_get_bdev(struct spdk_bdev_part *part_);
+
+struct spdk_bdev_part_base *spdk_bdev_part_get_base(struct spdk_bdev_part *part_);
+
+struct spdk_bdev *spdk_bdev_part_get_base_bdev(struct spdk_bdev_part *part_);
+
+uint64_t spdk_bdev_part_get_offset_blocks(struct spdk_bdev_part *part_);
+
+/*
+ A module's asynchronous `destruct` (which returned 1) finished.
+ */
+void spdk_bdev_destruct_done(struct spdk_bdev *bdev_, int bdeverrno);
 
 /*
  Initialise `opts` with the defaults (`opts_size` becomes `sizeof(*opts)`).
@@ -7132,6 +7413,206 @@ spdk_bdev_io_from_ctx(void *ctx)
 	{ \
 		spdk_bdev_module_list_add(module); \
 	}
+
+/* A part bdev (embeds struct spdk_bdev by value, so it follows it here). */
+struct spdk_bdev_part {
+	/* Entry in the module's list of parts. */
+	struct spdk_bdev_part_tailq tailq;
+	/* The part library's: reach them through the spdk_bdev_part_* getters. */
+	struct bdev_part_internal_fields {
+		struct spdk_bdev bdev;
+		struct spdk_bdev_part_base *base;
+		uint64_t offset_blocks;
+	} internal;
+};
+SPDK_STATIC_ASSERT(offsetof(struct spdk_bdev_part, internal) == 16, "spdk_bdev_part.internal");
+
+typedef struct bdev_part_tailq SPDK_BDEV_PART_TAILQ;
+
+#ifdef __cplusplus
+}
+#endif
+
+
+/* ---- histogram_data.h (hand-written C, src/capi/raw_late/) ---- */
+/*
+ * spdk/histogram_data.h: SPDK keeps the whole histogram library as macros
+ * and static inline functions over struct spdk_histogram_data (generated
+ * above from src/util/histogram.rs). These bucket values exactly as the
+ * Rust side does, so histograms filled by the bdev layer and by the
+ * application merge and iterate alike.
+ */
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SPDK_HISTOGRAM_GRANULARITY(h)		((h)->granularity)
+#define SPDK_HISTOGRAM_BUCKET_LSB(h)		(64 - SPDK_HISTOGRAM_GRANULARITY(h))
+#define SPDK_HISTOGRAM_NUM_BUCKETS_PER_RANGE(h)	(1ULL << SPDK_HISTOGRAM_GRANULARITY(h))
+#define SPDK_HISTOGRAM_BUCKET_MASK(h)		(SPDK_HISTOGRAM_NUM_BUCKETS_PER_RANGE(h) - 1)
+#define SPDK_HISTOGRAM_NUM_BUCKET_RANGES(h)	((h)->max_range - (h)->min_range + 1)
+#define SPDK_HISTOGRAM_NUM_BUCKETS(h)		(SPDK_HISTOGRAM_NUM_BUCKETS_PER_RANGE(h) * \
+						 SPDK_HISTOGRAM_NUM_BUCKET_RANGES(h))
+
+typedef void (*spdk_histogram_data_fn)(void *ctx, uint64_t start, uint64_t end, uint64_t count,
+				       uint64_t total, uint64_t so_far);
+
+static inline uint64_t *
+__spdk_histogram_get_bucket(const struct spdk_histogram_data *h, uint32_t range, uint32_t index)
+{
+	uint64_t slot = ((uint64_t)(range - h->min_range) << h->granularity) + index;
+
+	return h->bucket + slot;
+}
+
+static inline void
+__spdk_histogram_increment(struct spdk_histogram_data *h, uint32_t range, uint32_t index)
+{
+	*__spdk_histogram_get_bucket(h, range, index) += 1;
+}
+
+static inline uint64_t
+__spdk_histogram_get_count(const struct spdk_histogram_data *h, uint32_t range, uint32_t index)
+{
+	return *__spdk_histogram_get_bucket(h, range, index);
+}
+
+static inline void
+spdk_histogram_data_reset(struct spdk_histogram_data *histogram)
+{
+	memset(histogram->bucket, 0, SPDK_HISTOGRAM_NUM_BUCKETS(histogram) * sizeof(uint64_t));
+}
+
+static inline uint32_t
+__spdk_histogram_data_get_bucket_range(struct spdk_histogram_data *h, uint64_t datapoint)
+{
+	uint32_t lsb = SPDK_HISTOGRAM_BUCKET_LSB(h);
+	uint32_t lz = datapoint == 0 ? 64 : (uint32_t)__builtin_clzll(datapoint);
+
+	return lz > lsb ? 0 : lsb - lz;
+}
+
+static inline uint32_t
+__spdk_histogram_data_get_bucket_index(struct spdk_histogram_data *h, uint64_t datapoint,
+				       uint32_t range)
+{
+	uint32_t shift = range == 0 ? 0 : range - 1;
+
+	return (uint32_t)((datapoint >> shift) & SPDK_HISTOGRAM_BUCKET_MASK(h));
+}
+
+static inline void
+spdk_histogram_data_tally(struct spdk_histogram_data *histogram, uint64_t datapoint)
+{
+	uint32_t range = __spdk_histogram_data_get_bucket_range(histogram, datapoint);
+	uint32_t index;
+
+	if (range < histogram->min_range) {
+		range = histogram->min_range;
+		index = 0;
+	} else if (range > histogram->max_range) {
+		range = histogram->max_range;
+		index = (uint32_t)SPDK_HISTOGRAM_BUCKET_MASK(histogram);
+	} else {
+		index = __spdk_histogram_data_get_bucket_index(histogram, datapoint, range);
+	}
+	__spdk_histogram_increment(histogram, range, index);
+}
+
+/* The first value past bucket (range, index). */
+static inline uint64_t
+__spdk_histogram_data_get_bucket_start(const struct spdk_histogram_data *h, uint32_t range,
+				       uint32_t index)
+{
+	uint64_t next = (uint64_t)index + 1;
+
+	if (range == 0) {
+		return next;
+	}
+	return (1ULL << (range + h->granularity - 1)) + (next << (range - 1));
+}
+
+static inline void
+spdk_histogram_data_iterate(const struct spdk_histogram_data *histogram,
+			    spdk_histogram_data_fn fn, void *ctx)
+{
+	uint64_t total = 0, so_far = 0, start, end = 0, count;
+	uint32_t r;
+	uint64_t i;
+
+	for (i = 0; i < SPDK_HISTOGRAM_NUM_BUCKETS(histogram); i++) {
+		total += histogram->bucket[i];
+	}
+	for (r = histogram->min_range; r <= histogram->max_range; r++) {
+		for (i = 0; i < SPDK_HISTOGRAM_NUM_BUCKETS_PER_RANGE(histogram); i++) {
+			count = __spdk_histogram_get_count(histogram, r, (uint32_t)i);
+			so_far += count;
+			start = end;
+			end = __spdk_histogram_data_get_bucket_start(histogram, r, (uint32_t)i);
+			fn(ctx, start, end, count, total, so_far);
+		}
+	}
+}
+
+static inline int
+spdk_histogram_data_merge(const struct spdk_histogram_data *dst,
+			  const struct spdk_histogram_data *src)
+{
+	uint64_t i;
+
+	if (dst->granularity != src->granularity || dst->min_range != src->min_range ||
+	    dst->max_range != src->max_range) {
+		return -EINVAL;
+	}
+	for (i = 0; i < SPDK_HISTOGRAM_NUM_BUCKETS(dst); i++) {
+		dst->bucket[i] += src->bucket[i];
+	}
+	return 0;
+}
+
+static inline struct spdk_histogram_data *
+spdk_histogram_data_alloc_sized_ext(uint32_t granularity, uint64_t min_val, uint64_t max_val)
+{
+	struct spdk_histogram_data *h;
+
+	if (min_val >= max_val) {
+		return NULL;
+	}
+	h = (struct spdk_histogram_data *)calloc(1, sizeof(*h));
+	if (h == NULL) {
+		return NULL;
+	}
+	h->granularity = granularity;
+	h->min_range = __spdk_histogram_data_get_bucket_range(h, min_val);
+	h->max_range = __spdk_histogram_data_get_bucket_range(h, max_val - 1);
+	h->bucket = (uint64_t *)calloc(SPDK_HISTOGRAM_NUM_BUCKETS(h), sizeof(uint64_t));
+	if (h->bucket == NULL) {
+		free(h);
+		return NULL;
+	}
+	return h;
+}
+
+static inline struct spdk_histogram_data *
+spdk_histogram_data_alloc_sized(uint32_t granularity)
+{
+	return spdk_histogram_data_alloc_sized_ext(granularity, 0, UINT64_MAX);
+}
+
+static inline struct spdk_histogram_data *
+spdk_histogram_data_alloc(void)
+{
+	return spdk_histogram_data_alloc_sized(SPDK_HISTOGRAM_GRANULARITY_DEFAULT);
+}
+
+static inline void
+spdk_histogram_data_free(struct spdk_histogram_data *h)
+{
+	if (h != NULL) {
+		free(h->bucket);
+		free(h);
+	}
+}
 
 #ifdef __cplusplus
 }

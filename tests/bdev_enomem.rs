@@ -67,7 +67,7 @@ fn submit_more(s: &mut State) {
 
 #[test]
 fn tiny_pool_under_load() {
-    bdev::set_pool_size(4).unwrap();
+    bdev::set_pool_opts(4, 1).unwrap();
     let t = thread::create(Some("enomem"), None).unwrap();
     thread::set_current(t);
     bdev::malloc::create("tiny", 64, 512, None).unwrap();

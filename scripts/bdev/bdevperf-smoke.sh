@@ -49,6 +49,15 @@ cat > "$work/delay.json" <<'JSON'
    "avg_read_latency": 2000, "p99_read_latency": 2000, "avg_write_latency": 0, "p99_write_latency": 0}}
 ]}]}
 JSON
+# A pool of 96 bdev_ios (16 cached per channel) under queue depth 256 on two
+# reactors: submissions find none, wait with spdk_bdev_queue_io_wait, and
+# every I/O still completes with its data checked.
+cat > "$work/tiny.json" <<'JSON'
+{"subsystems": [{"subsystem": "bdev", "config": [
+  {"method": "bdev_set_options", "params": {"bdev_io_pool_size": 96, "bdev_io_cache_size": 16}},
+  {"method": "bdev_malloc_create", "params": {"name": "Malloc0", "num_blocks": 16384, "block_size": 512}}
+]}]}
+JSON
 cat > "$work/bad.json" <<'JSON'
 {"subsystems": [{"subsystem": "bdev", "config": [
   {"method": "bdev_malloc_create", "params": {"name": "Malloc0", "num_blocks": 32768, "block_size": 512}},
@@ -99,6 +108,9 @@ out=$("$bin" --json "$work/qos.json" -q 32 -o 65536 -w randrw -M 50 -t 3 -m 0x3 
 for w in unmap write_zeroes flush reset; do
 	out=$("$bin" --json "$work/verify.json" -q 8 -o 4096 -w $w -t 1 2>&1) && ok "$w" || { echo "$out"; bad "$w"; }
 done
+out=$(timeout 60 "$bin" --json "$work/tiny.json" -q 256 -o 4096 -w verify -t 2 -m 0x3 2>&1) && grep -q "^Malloc0 (core 1)" <<<"$out" \
+	&& grep -q "waits for a bdev_io" <<<"$out" && ! grep -q "errors" <<<"$out" \
+	&& ok "ENOMEM: 96 bdev_ios under QD 256 on two reactors, callers wait (queue_io_wait), nothing lost" || { echo "$out"; bad "tiny pool"; }
 if out=$("$bin" --json "$work/bad.json" -q 1 -o 4096 -w read -t 1 2>&1); then
 	bad "a broken config was accepted"
 elif grep -q "bad.json: subsystem bdev: method bdev_malloc_create: block_size 513" <<<"$out"; then

@@ -37,11 +37,11 @@ JSON
 cat > "$work/rebuild.json" <<'JSON'
 {"subsystems": [{"subsystem": "bdev", "config": [
   {"method": "bdev_raid_set_options", "params": {"process_window_size_kb": 8}},
-  {"method": "bdev_malloc_create", "params": {"name": "Malloc3", "num_blocks": 32768, "block_size": 512}},
-  {"method": "bdev_malloc_create", "params": {"name": "Malloc4", "num_blocks": 32768, "block_size": 512}},
+  {"method": "bdev_malloc_create", "params": {"name": "Malloc3", "num_blocks": 8192, "block_size": 512}},
+  {"method": "bdev_malloc_create", "params": {"name": "Malloc4", "num_blocks": 8192, "block_size": 512}},
   {"method": "bdev_raid_create", "params": {"name": "Raid1", "raid_level": "raid1", "base_bdevs": ["Malloc3", "Malloc4"]}},
   {"method": "bdev_raid_remove_base_bdev", "params": {"name": "Malloc4"}},
-  {"method": "bdev_malloc_create", "params": {"name": "Malloc9", "num_blocks": 32768, "block_size": 512}},
+  {"method": "bdev_malloc_create", "params": {"name": "Malloc9", "num_blocks": 8192, "block_size": 512}},
   {"method": "bdev_raid_add_base_bdev", "params": {"raid_bdev": "Raid1", "base_bdev": "Malloc9"}}
 ]}]}
 JSON

@@ -84,6 +84,14 @@ rpc bdev_get_bdevs -b Malloc1 | jget 'd[0]["claimed"]' | grep -q True && ok "the
 rpc bdev_error_create Malloc0 >/dev/null && rpc bdev_get_bdevs -b EE_Malloc0 >/dev/null && ok bdev_error_create || bad bdev_error_create
 rpc bdev_error_inject_error EE_Malloc0 write failure -n 3 && ok bdev_error_inject_error || bad bdev_error_inject_error
 expect_err "bdev_error_inject_error on a missing bdev" "not found" bdev_error_inject_error EE_Nope read failure
+rpc bdev_error_inject_error EE_Malloc0 write pending -n 2 -q 4 && rpc bdev_error_inject_error EE_Malloc0 all corrupt_data -o 9 -v 255 \
+	&& rpc bdev_error_inject_error EE_Malloc0 read nomem && rpc bdev_error_inject_error EE_Malloc0 clear failure \
+	&& ok "bdev_error_inject_error pending (queue_depth), corrupt_data, nomem, clear" || bad "bdev_error_inject_error modes"
+expect_err "bdev_error_inject_error corrupt_data without a value" "non-zero" bdev_error_inject_error EE_Malloc0 read corrupt_data -o 8
+expect_err "bdev_error_inject_error nvme_failure" "not supported" bdev_error_inject_error EE_Malloc0 read nvme_failure
+expect_err "bdev_error_inject_error with nvme_sc on failure" "nvme_failure" bdev_error_inject_error EE_Malloc0 read failure --nvme-sc 2
+rpc bdev_error_resume_pending EE_Malloc0 && ok bdev_error_resume_pending || bad bdev_error_resume_pending
+expect_err "bdev_error_resume_pending of a missing bdev" "not found" bdev_error_resume_pending EE_Nope
 [ "$(rpc bdev_delay_create -b Null0 -d Delay0 -r 100 -t 200 -w 300 -n 400)" = Delay0 ] && ok bdev_delay_create || bad bdev_delay_create
 rpc bdev_delay_update_latency Delay0 avg_read 150 && rpc bdev_get_bdevs -b Delay0 | jget 'd[0]["driver_specific"]["delay"]["avg_read_latency"]' | grep -qx 150 \
 	&& ok bdev_delay_update_latency || bad bdev_delay_update_latency
@@ -96,6 +104,16 @@ rpc bdev_set_qos_limit Malloc0 --rw-ios-per-sec 10000 --w-mbytes-per-sec 50 \
 	&& ok "bdev_set_qos_limit shows in assigned_rate_limits" || bad bdev_set_qos_limit
 expect_err "bdev_set_qos_limit with 1500 IOPS" "multiple of 1000" bdev_set_qos_limit Malloc0 --rw-ios-per-sec 1500
 rpc bdev_wait_for_examine && ok bdev_wait_for_examine || bad bdev_wait_for_examine
+expect_err "bdev_examine with bdev_auto_examine on" "not allowed if auto examine is enabled" bdev_examine -b Malloc0
+# Latency histograms: the result decodes to (max_range - min_range + 1) << granularity counters.
+hsum='(lambda b: (len(b) // 8 == (d["max_range"] - d["min_range"] + 1) << d["granularity"], sum(__import__("struct").unpack("<%dQ" % (len(b) // 8), b))))(__import__("base64").b64decode(d["histogram"]))'
+rpc bdev_enable_histogram --histogram Malloc0 >/dev/null && rpc bdev_get_histogram Malloc0 | jget 'd["granularity"] == 7 and d["min_range"] == 0 and d["max_range"] == 57 and d["tsc_rate"] > 0' | grep -q True \
+	&& ok "bdev_enable_histogram / bdev_get_histogram (default shape)" || bad "bdev_get_histogram default"
+[ "$(rpc bdev_get_histogram Malloc0 | jget "$hsum")" = "(True, 0)" ] && ok "bdev_get_histogram: no I/O, no counts" || bad "bdev_get_histogram counts"
+rpc bdev_enable_histogram --no-histogram Malloc0 >/dev/null && ok "bdev_enable_histogram --no-histogram" || bad "histogram disable"
+expect_err "bdev_get_histogram with histograms off" "Bad address" bdev_get_histogram Malloc0
+expect_err "bdev_enable_histogram with an unknown opc" "Invalid IO type" bdev_enable_histogram --histogram --opc frobnicate Malloc0
+expect_err "bdev_get_histogram of a missing bdev" "not found" bdev_get_histogram Nope
 expect_err "bdev_get_bdevs of a missing bdev (waiting 200 ms)" "not found" bdev_get_bdevs -b Nope -t 200
 rpc thread_get_io_channels | jget 'd["threads"][0]["name"]' | grep -q app_thread && ok thread_get_io_channels || bad thread_get_io_channels
 expect_err "bdev_set_options after init" "before framework is initialized" bdev_set_options -p 1023
@@ -135,12 +153,15 @@ rpc bdev_raid_get_bdevs online | jget 'sorted(r["name"] for r in d)' | grep -q "
 expect_err "bdev_raid_create with strip size 3" "power of two" bdev_raid_create -n RaidX -z 3 -r raid0 -b "Re"
 rpc bdev_raid_remove_base_bdev Rd && rpc bdev_raid_get_bdevs all | jget '[r["num_base_bdevs_operational"] for r in d if r["name"] == "Raid1"][0]' | grep -qx 1 \
 	&& ok "bdev_raid_remove_base_bdev degrades raid1" || bad bdev_raid_remove_base_bdev
+rpc bdev_enable_histogram --histogram --opc write --granularity 5 --min-nsec 1000 Re >/dev/null || bad "histogram on Re"
 rpc bdev_raid_add_base_bdev Raid1 Re && ok "bdev_raid_add_base_bdev (rebuild onto Re)" || bad bdev_raid_add_base_bdev
 for _ in $(seq 50); do
 	[ "$(rpc bdev_raid_get_bdevs all | jget '[r["num_base_bdevs_operational"] for r in d if r["name"] == "Raid1"][0]')" = 2 ] && break
 	sleep 0.1
 done
 [ "$(rpc bdev_raid_get_bdevs all | jget '[r["num_base_bdevs_operational"] for r in d if r["name"] == "Raid1"][0]')" = 2 ] && ok "the rebuild completes" || bad "rebuild did not complete"
+rpc bdev_get_histogram Re | jget "d['granularity'] == 5 and d['min_range'] > 0 and $hsum[0] and $hsum[1] > 0" | grep -q True \
+	&& ok "bdev_get_histogram counts the rebuild's writes" || bad "histogram of rebuild writes"
 rpc bdev_raid_delete Raid1 && rpc bdev_malloc_delete Rc && rpc bdev_malloc_delete Rd && rpc bdev_malloc_delete Re && ok "bdev_raid_delete" || bad bdev_raid_delete
 
 # save_config, then a restart with --json on it: the same configuration.
@@ -171,8 +192,10 @@ stop
 
 # --wait-for-rpc then framework_start_init with bdev_set_options first.
 start --wait-for-rpc
-rpc bdev_set_options -p 1023 && rpc framework_start_init && rpc framework_wait_init && rpc framework_get_config bdev | jget 'd[0]["params"]["bdev_io_pool_size"]' | grep -qx 1023 \
-	&& ok "bdev_set_options before framework_start_init takes effect" || bad "bdev_set_options at startup"
+rpc bdev_set_options -p 1023 --no-auto-examine && rpc framework_start_init && rpc framework_wait_init && rpc framework_get_config bdev | jget 'd[0]["params"]["bdev_io_pool_size"] == 1023 and d[0]["params"]["bdev_auto_examine"] == False' | grep -q True \
+	&& ok "bdev_set_options before framework_start_init takes effect (pool size, auto examine off)" || bad "bdev_set_options at startup"
+rpc bdev_malloc_create -b M9 8 512 >/dev/null && rpc bdev_examine -b M9 && ok "bdev_examine with auto examine off" || bad bdev_examine
+expect_err "bdev_examine twice" "already" bdev_examine -b M9
 stop
 
 # A config error at start names the file, the method and the parameter; nothing is left.

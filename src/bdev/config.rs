@@ -318,12 +318,15 @@ pub fn call(method: &str, params: &Value) -> Result<Option<String>, MethodError>
     match method {
         "bdev_set_options" => {
             check_known(m, &["bdev_io_pool_size", "bdev_io_cache_size", "bdev_auto_examine", "iobuf_small_cache_size", "iobuf_large_cache_size"])?;
-            if let Some(n) = u64_param(m, "bdev_io_pool_size")? {
-                let n = u32::try_from(n).map_err(|_| MethodError::param(format!("bdev_io_pool_size {n} is too large")))?;
-                // Restating the size in force is no change (a saved config does that).
-                if n != super::pool_size() {
-                    super::set_pool_size(n).map_err(bdev_err)?;
-                }
+            let pool = u32_param(m, "bdev_io_pool_size")?.unwrap_or_else(super::pool_size);
+            let cache = u32_param(m, "bdev_io_cache_size")?.unwrap_or_else(super::cache_size);
+            // Restating the sizes in force is no change (a saved config does that).
+            if (pool, cache) != (super::pool_size(), super::cache_size()) {
+                super::set_pool_opts(pool, cache).map_err(bdev_err)?;
+            }
+            if let Some(v) = m.get("bdev_auto_examine") {
+                let on = v.as_bool().ok_or_else(|| MethodError::param(format!("bdev_auto_examine must be true or false, not {v}")))?;
+                super::modules::set_auto_examine(on);
             }
             Ok(None)
         }
@@ -426,13 +429,27 @@ pub fn call(method: &str, params: &Value) -> Result<Option<String>, MethodError>
             Ok(None)
         }
         "bdev_error_inject_error" => {
-            check_known(m, &["name", "io_type", "error_type", "num", "queue_depth", "corrupt_offset", "corrupt_value"])?;
+            check_known(m, &["name", "io_type", "error_type", "num", "queue_depth", "corrupt_offset", "corrupt_value", "nvme_sct", "nvme_sc"])?;
             let name = required(str_param(m, "name")?, "name")?;
-            let io_type = error::parse_io_type(required(str_param(m, "io_type")?, "io_type")?).map_err(bdev_err)?;
+            let target = error::parse_io_type(required(str_param(m, "io_type")?, "io_type")?).map_err(bdev_err)?;
             let kind = error::ErrorType::parse(required(str_param(m, "error_type")?, "error_type")?).map_err(bdev_err)?;
+            for k in ["nvme_sct", "nvme_sc"] {
+                if u64_param(m, k)?.unwrap_or(0) != 0 {
+                    return Err(MethodError::param(format!("{k} may only be given for error_type nvme_failure")));
+                }
+            }
             let num = u64_param(m, "num")?.unwrap_or(1);
-            let num = u32::try_from(num).map_err(|_| MethodError::param(format!("num {num} is too large")))?;
-            error::inject(name, io_type, kind, num).map_err(bdev_err)?;
+            let mut inj = error::Injection::new(kind, u32::try_from(num).map_err(|_| MethodError::param(format!("num {num} is too large")))?);
+            inj.queue_depth = u64_param(m, "queue_depth")?.unwrap_or(0);
+            inj.corrupt_offset = u64_param(m, "corrupt_offset")?.unwrap_or(0);
+            let v = u64_param(m, "corrupt_value")?.unwrap_or(0);
+            inj.corrupt_value = u8::try_from(v).map_err(|_| MethodError::param(format!("corrupt_value {v} is not in 1..255")))?;
+            error::inject(name, target, inj).map_err(bdev_err)?;
+            Ok(None)
+        }
+        "bdev_error_resume_pending" => {
+            check_known(m, &["name"])?;
+            error::resume_pending(required(str_param(m, "name")?, "name")?).map_err(bdev_err)?;
             Ok(None)
         }
         "bdev_delay_create" => {
@@ -583,7 +600,9 @@ mod tests {
         assert!(call("bdev_split_delete", &json!({"base_bdev": "cfg_n"})).unwrap_err().0.contains("not split"));
         assert!(call("bdev_delay_create", &json!({"base_bdev_name": "cfg_n", "name": "cfg_d", "avg_read_latency": 10, "p99_read_latency": 5, "avg_write_latency": 1, "p99_write_latency": 1})).unwrap_err().0.contains("below"));
         assert_eq!(call("bdev_passthru_create", &json!({"base_bdev_name": "cfg_n"})), Err(MethodError::param("missing required parameter 'name'".into())));
-        assert!(call("bdev_error_inject_error", &json!({"name": "EE_x", "io_type": "read", "error_type": "corrupt_data"})).unwrap_err().0.contains("not supported"));
+        assert!(call("bdev_error_inject_error", &json!({"name": "EE_x", "io_type": "read", "error_type": "nvme_failure"})).unwrap_err().0.contains("not supported"));
+        assert!(call("bdev_error_inject_error", &json!({"name": "EE_x", "io_type": "read", "error_type": "corrupt_data"})).unwrap_err().0.contains("corrupt_value should be non-zero"));
+        assert!(call("bdev_error_inject_error", &json!({"name": "EE_x", "io_type": "reset", "error_type": "failure"})).unwrap_err().0.contains("not one of"));
         assert!(call("bdev_error_inject_error", &json!({"name": "EE_x", "io_type": "read", "error_type": "failure"})).unwrap_err().0.contains("not found"));
     }
 }

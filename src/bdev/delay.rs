@@ -5,7 +5,7 @@
 //! while I/O runs.
 
 use super::{vbdev, BdevError};
-use crate::capi::bdev_types::{spdk_bdev_io_status, spdk_bdev_io_type, spdk_bdev_module};
+use crate::capi::bdev_types::{spdk_bdev_io_type, spdk_bdev_module};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 fn module() -> *mut spdk_bdev_module {
@@ -31,9 +31,6 @@ const AVG_WRITE: usize = 2;
 const P99_WRITE: usize = 3;
 
 impl vbdev::Hook for Delays {
-    fn intercept(&self, _t: spdk_bdev_io_type) -> Option<spdk_bdev_io_status> {
-        None
-    }
     fn delay_ns(&self, t: spdk_bdev_io_type, roll: u32) -> u64 {
         let (avg, p99) = match t {
             spdk_bdev_io_type::SPDK_BDEV_IO_TYPE_READ => (AVG_READ, P99_READ),

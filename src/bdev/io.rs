@@ -99,6 +99,9 @@ pub struct BdevChannel {
     /// I/Os held back by QoS, in submission order, and the poller that sends them.
     qos_queue: VecDeque<*mut spdk_bdev_io>,
     qos_poller: *mut crate::thread::poller::Poller,
+    /// Looks for a free bdev_io for the io_wait queue while it is not empty
+    /// (frees on other threads' channels wake no one here).
+    io_wait_poller: *mut crate::thread::poller::Poller,
     /// Newest first: the top-level I/Os in flight while timeouts are tracked (`timeout.rs`).
     pub(crate) submitted: *mut spdk_bdev_io,
     /// A reset of the bdev is in progress: new I/O completes as aborted (`reset.rs`).
@@ -106,6 +109,8 @@ pub struct BdevChannel {
     /// Resets submitted here while another one runs, and reset I/Os outstanding here.
     pub(crate) queued_resets: VecDeque<*mut spdk_bdev_io>,
     pub(crate) resets: u64,
+    /// I/Os aborted at submission during a reset, not yet called back.
+    pub(crate) frozen_aborts: u64,
     /// Top-level writes sent on their way and not yet completed, linked
     /// through `internal.link` (a compare-and-write waits for those in its
     /// range after locking it).
@@ -118,6 +123,8 @@ pub struct BdevChannel {
     pub(crate) bufs: super::iobuf::Cache,
     buf_wait: VecDeque<*mut spdk_bdev_io>,
     buf_poller: *mut crate::thread::poller::Poller,
+    /// Latency histogram while enabled (`histogram.rs`).
+    pub(crate) histogram: Option<super::histogram::ChannelHistogram>,
 }
 
 const CACHE_SIZE: usize = super::DEFAULT_IO_CACHE_SIZE as usize;
@@ -140,16 +147,19 @@ pub extern "C" fn channel_create(io_device: *mut c_void, ctx: *mut c_void) -> c_
         cache: Vec::with_capacity(CACHE_SIZE),
         qos_queue: VecDeque::new(),
         qos_poller: std::ptr::null_mut(),
+        io_wait_poller: std::ptr::null_mut(),
         submitted: std::ptr::null_mut(),
         frozen: false,
         queued_resets: VecDeque::new(),
         resets: 0,
+        frozen_aborts: 0,
         writes: std::ptr::null_mut(),
         locked: Vec::with_capacity(4),
         locked_wait: VecDeque::new(),
         bufs: super::iobuf::Cache::default(),
         buf_wait: VecDeque::new(),
         buf_poller: std::ptr::null_mut(),
+        histogram: super::histogram::channel_new(b),
     };
     // SAFETY: ctx is this channel's zeroed context of size_of::<BdevChannel>() bytes.
     unsafe { (ctx as *mut BdevChannel).write(ch) };
@@ -159,6 +169,9 @@ pub extern "C" fn channel_create(io_device: *mut c_void, ctx: *mut c_void) -> c_
 pub extern "C" fn channel_destroy(_io_device: *mut c_void, ctx: *mut c_void) {
     // SAFETY: initialised by channel_create; dropped once here.
     let mut ch = unsafe { std::ptr::read(ctx as *mut BdevChannel) };
+    if !ch.io_wait_poller.is_null() {
+        crate::thread::poller::unregister(ch.io_wait_poller);
+    }
     if !ch.qos_poller.is_null() {
         crate::thread::poller::unregister(ch.qos_poller);
     }
@@ -177,6 +190,7 @@ pub extern "C" fn channel_destroy(_io_device: *mut c_void, ctx: *mut c_void) {
         ioch::put(ch.module_ch.cast());
     }
     super::add_retired_stat(ch.bdev, ch.stat);
+    super::histogram::retire(ch.bdev, ch.histogram);
 }
 
 /// The layer's channel behind a C `spdk_io_channel` of a bdev.
@@ -240,6 +254,9 @@ const OWN_BUF: u8 = 128;
 
 /// `reserved[2]`: on its channel's `writes` list.
 const WRITE_COUNTED: u8 = 1;
+/// `reserved[2]`: aborted at submission because its bdev was resetting
+/// (counted in `frozen_aborts`, not waited for by the reset's drain).
+const FROZEN_ABORT: u8 = 2;
 
 /// What an I/O waiting for a data buffer (`reserved[1]`) does once it has one.
 const WAIT_GETBUF: u8 = 1;
@@ -454,6 +471,8 @@ fn launch(c: &mut BdevChannel, io: *mut spdk_bdev_io, bytes: u64) -> Result<(), 
     }
     if c.frozen {
         // As SPDK: a reset is in progress, new I/O is aborted (called back later).
+        c.frozen_aborts += 1;
+        flags(io)[2] |= FROZEN_ABORT;
         complete_later(io, spdk_bdev_io_status::SPDK_BDEV_IO_STATUS_ABORTED);
         return Ok(());
     }
@@ -802,7 +821,7 @@ fn release(c: &mut BdevChannel, io: *mut spdk_bdev_io) {
         let (raw, len) = unsafe { ((*io).internal.buf.ptr, (*io).internal.buf.len) };
         put_buf(c, raw as *mut u8, len as usize);
     }
-    if c.cache.len() < CACHE_SIZE {
+    if c.cache.len() < super::cache_size() as usize {
         c.cache.push(io);
     } else {
         let pool = pool_ptr();
@@ -1182,11 +1201,12 @@ extern "C" fn deferred_complete(arg: *mut c_void) {
 }
 
 fn account(c: &mut BdevChannel, bio: &spdk_bdev_io, success: bool) {
+    let lat = cpu::ticks().saturating_sub(bio.internal.submit_tsc);
+    super::histogram::tally(c, bio.r#type, lat);
     if !success {
         c.stat.num_errors += 1;
         return;
     }
-    let lat = cpu::ticks().saturating_sub(bio.internal.submit_tsc);
     match bio.r#type {
         t if t == spdk_bdev_io_type::SPDK_BDEV_IO_TYPE_READ as u8 => {
             c.stat.bytes_read += bio_bytes(bio);
@@ -1245,6 +1265,10 @@ pub(crate) fn finish(io: *mut spdk_bdev_io) {
     c.outstanding -= 1;
     if bio.r#type == spdk_bdev_io_type::SPDK_BDEV_IO_TYPE_RESET as u8 {
         c.resets -= 1;
+    }
+    if bio.internal.reserved[2] & FROZEN_ABORT != 0 {
+        bio.internal.reserved[2] &= !FROZEN_ABORT;
+        c.frozen_aborts -= 1;
     }
     unlink_write(io);
     if bio.internal.reserved[0] & TRACKED != 0 {
@@ -1399,6 +1423,42 @@ pub fn queue_io_wait(ch: *mut spdk_io_channel, entry: *mut spdk_bdev_io_wait_ent
         // As SPDK: waiting only makes sense when none is free.
         return Err(SubmitError::Invalid);
     }
-    chan(ch).io_wait.push_back(entry);
+    let c = chan(ch);
+    c.io_wait.push_back(entry);
+    if c.io_wait_poller.is_null() {
+        let arg = c as *mut BdevChannel as *mut c_void;
+        c.io_wait_poller = crate::thread::poller::register(io_wait_poll, arg, IO_WAIT_POLL_US, Some("bdev_io_wait")).unwrap_or(std::ptr::null_mut());
+    }
     Ok(())
+}
+
+/// How often a channel with callers waiting for a bdev_io looks at the pool.
+const IO_WAIT_POLL_US: u64 = 100;
+
+/// Wakes waiters while bdev_ios are free (freed by other channels into the
+/// pool); goes away when no one waits.
+extern "C" fn io_wait_poll(arg: *mut c_void) -> c_int {
+    let cp = arg as *mut BdevChannel;
+    let mut woken = 0;
+    loop {
+        // SAFETY: the channel that registered this poller, on its own thread,
+        // until it unregisters it; callbacks may use the channel in between.
+        let c = unsafe { &mut *cp };
+        if c.io_wait.is_empty() {
+            crate::thread::poller::unregister(c.io_wait_poller);
+            c.io_wait_poller = std::ptr::null_mut();
+            return woken;
+        }
+        if c.cache.is_empty() && !super::pool_has_free() {
+            return woken;
+        }
+        let Some(e) = c.io_wait.pop_front() else { continue };
+        woken += 1;
+        // SAFETY: an entry the caller queued and keeps alive until called.
+        unsafe {
+            if let Some(f) = (*e).cb_fn {
+                f((*e).cb_arg);
+            }
+        }
+    }
 }

@@ -686,7 +686,10 @@ fn splitting_on_segments_write_units_unmap_and_write_zeroes() {
 
 #[test]
 fn reset_freezes_drains_then_resets() {
-    let e = start("iot_reset", 64, &[SPDK_BDEV_IO_TYPE_READ, SPDK_BDEV_IO_TYPE_WRITE, SPDK_BDEV_IO_TYPE_RESET], |_| {});
+    // A bdev asking the layer to drain its I/O before a reset (without it the reset goes down at once).
+    let e = start("iot_reset", 64, &[SPDK_BDEV_IO_TYPE_READ, SPDK_BDEV_IO_TYPE_WRITE, SPDK_BDEV_IO_TYPE_RESET], |b| {
+        b.reset_io_drain_timeout = SPDK_BDEV_RESET_IO_DRAIN_RECOMMENDED_VALUE;
+    });
     let mut g = Got::default();
     let mut data = pattern(512, 8);
     disk_of(e.b).hold = true;

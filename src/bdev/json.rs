@@ -141,6 +141,11 @@ const IO_TYPE_NAMES: [(spdk_bdev_io_type, &str); 13] = [
     (spdk_bdev_io_type::SPDK_BDEV_IO_TYPE_ZCOPY, "zcopy"),
 ];
 
+/// The I/O type SPDK calls `name` (`spdk_bdev_get_io_type`).
+pub fn io_type_by_name(name: &str) -> Option<spdk_bdev_io_type> {
+    IO_TYPE_NAMES.iter().find(|(_, n)| *n == name).map(|&(t, _)| t)
+}
+
 fn qos_limits(b: *mut spdk_bdev) -> Value {
     let l = super::qos::get_limits(b);
     json!({"rw_ios_per_sec": l[0], "rw_mbytes_per_sec": l[1], "r_mbytes_per_sec": l[2], "w_mbytes_per_sec": l[3]})
@@ -190,8 +195,8 @@ pub fn describe(b: *mut spdk_bdev) -> Value {
 pub fn config() -> Vec<Value> {
     let mut out = vec![json!({"method": "bdev_set_options", "params": {
         "bdev_io_pool_size": super::pool_size(),
-        "bdev_io_cache_size": super::DEFAULT_IO_CACHE_SIZE,
-        "bdev_auto_examine": true,
+        "bdev_io_cache_size": super::cache_size(),
+        "bdev_auto_examine": super::modules::auto_examine(),
     }}), nvme::options_json()];
     for m in super::modules() {
         // SAFETY: registered modules are static.

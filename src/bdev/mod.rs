@@ -14,13 +14,16 @@ pub mod config;
 pub mod file;
 pub(crate) mod fused;
 pub mod iobuf;
+pub mod histogram;
 pub mod io;
 pub mod json;
 pub mod malloc;
+pub mod modules;
 pub mod null;
 pub mod nvme;
 pub mod delay;
 pub mod error;
+pub mod part;
 pub mod passthru;
 pub mod qos;
 pub mod raid;
@@ -34,6 +37,8 @@ pub(crate) mod vbdev;
 mod tests;
 #[cfg(test)]
 mod io_tests;
+#[cfg(test)]
+mod ext_tests;
 
 use crate::capi::bdev_types::*;
 use crate::env::mempool::Mempool;
@@ -191,17 +196,34 @@ fn module_ctx_size(m: usize) -> usize {
     m.get_ctx_size.map_or(0, |f| unsafe { f() }.max(0) as usize)
 }
 
-/// Sets the pool size (`spdk_bdev_set_opts`) while no pool exists yet.
-pub fn set_pool_size(n: u32) -> Result<(), BdevError> {
+/// Sets the pool size and the per-channel cache size (`spdk_bdev_set_opts`)
+/// while no pool exists yet. As SPDK: the pool must hold a full cache for
+/// every thread and one more.
+pub fn set_pool_opts(pool: u32, cache: u32) -> Result<(), BdevError> {
     let mut r = REG.lock();
     if r.pool.is_some() {
         return Err(BdevError::Invalid("the bdev_io pool already exists; set options before the first bdev".into()));
     }
-    if n == 0 {
-        return Err(BdevError::Invalid("bdev_io_pool_size must be positive".into()));
+    if pool == 0 || cache == 0 {
+        return Err(BdevError::Invalid("bdev_io_pool_size and bdev_io_cache_size must be positive".into()));
     }
-    r.pool_size = n;
+    let threads = thread::ids().len().max(1) as u64;
+    if (pool as u64) < cache as u64 * (threads + 1) {
+        return Err(BdevError::Invalid(format!(
+            "bdev_io_pool_size {pool} is too small for bdev_io_cache_size {cache} and {threads} threads (at least {} needed)",
+            cache as u64 * (threads + 1)
+        )));
+    }
+    r.pool_size = pool;
+    CACHE_LIMIT.store(cache as usize, std::sync::atomic::Ordering::Relaxed);
     Ok(())
+}
+
+/// Bdev_ios each channel keeps for reuse (`bdev_io_cache_size`).
+static CACHE_LIMIT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(DEFAULT_IO_CACHE_SIZE as usize);
+
+pub fn cache_size() -> u32 {
+    CACHE_LIMIT.load(std::sync::atomic::Ordering::Relaxed) as u32
 }
 
 pub fn pool_size() -> u32 {
@@ -282,6 +304,7 @@ pub fn register(b: *mut spdk_bdev) -> Result<(), BdevError> {
     let cname = std::ffi::CString::new(format!("bdev_{name}")).unwrap_or_default();
     let _ = ioch::register(b.cast(), io::channel_create, io::channel_destroy, std::mem::size_of::<io::BdevChannel>() as u32, cname.to_str().ok());
     crate::log::info("bdev", format_args!("bdev {name} registered\n"));
+    modules::on_register(b);
     Ok(())
 }
 
@@ -359,6 +382,11 @@ pub fn claim(b: *mut spdk_bdev, module: *mut spdk_bdev_module) -> Result<(), Bde
 /// Whether a module claimed the bdev (it is not a leaf).
 pub fn is_claimed(b: *mut spdk_bdev) -> bool {
     REG.lock().states.get(&(b as usize)).is_some_and(|s| s.claimed_by != 0)
+}
+
+/// The module that claimed `b` (its address; 0 when unclaimed).
+pub fn claimer(b: *mut spdk_bdev) -> usize {
+    REG.lock().states.get(&(b as usize)).map_or(0, |s| s.claimed_by)
 }
 
 pub fn release_claim(b: *mut spdk_bdev) {
@@ -469,14 +497,33 @@ extern "C" fn after_io_device(io_device: *mut c_void) {
     };
     // Every channel is gone: no I/O path reads the QoS state any more.
     qos::release(b);
+    histogram::release(b);
     let bd = bdev_ref(b);
     let mut rc = 0;
+    // Waiting for spdk_bdev_destruct_done in case the destruct is asynchronous
+    // (it may even be called from inside destruct).
+    ASYNC_DESTRUCT.lock().insert(b as usize, done);
     if !bd.fn_table.is_null() {
         // SAFETY: the module's destruct for its own bdev, called once after its last channel.
         if let Some(destruct) = unsafe { (*bd.fn_table).destruct } {
+            // SAFETY: as above.
             rc = unsafe { destruct(bd.ctxt) };
         }
     }
+    if rc != 1 {
+        destruct_done(b, rc);
+    }
+}
+
+type UnregisterDone = Option<(spdk_bdev_unregister_cb, usize, u64)>;
+
+/// Bdevs whose destruct has not finished yet, with who waits for them.
+static ASYNC_DESTRUCT: Mutex<BTreeMap<usize, UnregisterDone>> = Mutex::new(BTreeMap::new());
+
+/// The module finished destructing `b` (`spdk_bdev_destruct_done`, or the
+/// return of a synchronous destruct): the unregistration completes.
+pub fn destruct_done(b: *mut spdk_bdev, rc: c_int) {
+    let Some(done) = ASYNC_DESTRUCT.lock().remove(&(b as usize)) else { return };
     if let Some((cb, arg, tid)) = done {
         let d = Box::into_raw(Box::new(Destruct { cb, arg, tid, rc: rc.min(0) }));
         deliver_unregister_done(d);
@@ -590,7 +637,7 @@ pub static SUBSYSTEM: crate::event::subsystem::Subsystem =
     crate::event::subsystem::Subsystem { name: "bdev", depends_on: &[], init: subsystem_init, fini: subsystem_fini };
 
 fn subsystem_init(done: crate::event::subsystem::Done) {
-    done(0)
+    modules::init(done)
 }
 
 struct FiniState {
@@ -623,7 +670,10 @@ fn fini_next(st: &mut FiniState) {
 }
 
 fn subsystem_fini(done: crate::event::subsystem::Done) {
-    let st = Box::into_raw(Box::new(FiniState { done: Some(done) }));
-    // SAFETY: just created.
-    fini_next(unsafe { &mut *st });
+    let unregister_all = Box::new(|then: Box<dyn FnOnce() + Send>| {
+        let st = Box::into_raw(Box::new(FiniState { done: Some(Box::new(move |_| then())) }));
+        // SAFETY: just created.
+        fini_next(unsafe { &mut *st });
+    });
+    modules::fini(unregister_all, done);
 }

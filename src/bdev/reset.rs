@@ -131,15 +131,21 @@ extern "C" fn frozen(i: *mut ioch::ChannelIter, _status: c_int) {
     frozen_io(unsafe { (*i).ctx() } as *mut spdk_bdev_io);
 }
 
-/// Every channel is frozen: wait for the I/O in flight (resets aside), at
-/// most `reset_io_drain_timeout` seconds (or SPDK's recommended 5).
+/// Every channel is frozen. As SPDK: with no `reset_io_drain_timeout` the
+/// reset goes to the module now (which answers for the I/O it holds);
+/// otherwise the I/O in flight (resets aside) may drain first, for at most
+/// that many seconds.
 fn frozen_io(io: *mut spdk_bdev_io) {
     // SAFETY: the running reset.
     let b = unsafe { (*io).bdev };
     let bd = super::bdev_ref(b);
-    let secs = if bd.reset_io_drain_timeout == 0 { SPDK_BDEV_RESET_IO_DRAIN_RECOMMENDED_VALUE } else { bd.reset_io_drain_timeout } as u64;
+    if bd.reset_io_drain_timeout == 0 {
+        send_reset(io.cast());
+        return;
+    }
+    let secs = bd.reset_io_drain_timeout as u64;
     let deadline = crate::env::cpu::ticks() + secs * crate::env::cpu::TICKS_HZ;
-    wait_drained(b, |c, _| c.outstanding - c.resets, deadline, send_reset, io.cast());
+    wait_drained(b, |c, _| c.outstanding - c.resets - c.frozen_aborts, deadline, send_reset, io.cast());
 }
 
 /// Everything drained (or the wait ran out): the module resets the bdev.

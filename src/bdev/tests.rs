@@ -18,7 +18,7 @@ pub(super) extern "C" fn on_done(io: *mut spdk_bdev_io, success: bool, arg: *mut
     io::free_io(io);
 }
 
-fn poll_until(t: *mut Thread, mut cond: impl FnMut() -> bool) {
+pub(super) fn poll_until(t: *mut Thread, mut cond: impl FnMut() -> bool) {
     for _ in 0..100_000 {
         if cond() {
             return;
@@ -29,7 +29,7 @@ fn poll_until(t: *mut Thread, mut cond: impl FnMut() -> bool) {
     panic!("condition not reached");
 }
 
-fn rq(t: spdk_bdev_io_type, buf: *mut u8, off: u64, n: u64, ctx: &mut Ctx) -> Request {
+pub(super) fn rq(t: spdk_bdev_io_type, buf: *mut u8, off: u64, n: u64, ctx: &mut Ctx) -> Request {
     Request {
         io_type: t,
         iovs: std::ptr::null_mut(),
@@ -293,23 +293,23 @@ fn passthru_and_error_injection() {
         c.ok
     };
     assert!(run(SPDK_BDEV_IO_TYPE_WRITE, &mut c));
-    error::inject("EE_ee_base", Some(SPDK_BDEV_IO_TYPE_WRITE), error::ErrorType::Failure, 2).unwrap();
+    error::inject("EE_ee_base", error::Target::One(SPDK_BDEV_IO_TYPE_WRITE), error::Injection::new(error::ErrorType::Failure, 2)).unwrap();
     assert!(run(SPDK_BDEV_IO_TYPE_READ, &mut c), "reads are not armed");
     assert!(!run(SPDK_BDEV_IO_TYPE_WRITE, &mut c));
     assert!(!run(SPDK_BDEV_IO_TYPE_WRITE, &mut c));
     assert!(run(SPDK_BDEV_IO_TYPE_WRITE, &mut c), "two failures, then through again");
     // NOMEM with nothing else in flight: the layer retries until it passes.
-    error::inject("EE_ee_base", Some(SPDK_BDEV_IO_TYPE_READ), error::ErrorType::NoMem, 3).unwrap();
+    error::inject("EE_ee_base", error::Target::One(SPDK_BDEV_IO_TYPE_READ), error::Injection::new(error::ErrorType::NoMem, 3)).unwrap();
     assert!(run(SPDK_BDEV_IO_TYPE_READ, &mut c));
-    error::inject("EE_ee_base", None, error::ErrorType::Failure, 1).unwrap();
+    error::inject("EE_ee_base", error::Target::All, error::Injection::new(error::ErrorType::Failure, 1)).unwrap();
     assert!(!run(SPDK_BDEV_IO_TYPE_READ, &mut c));
     assert!(!run(SPDK_BDEV_IO_TYPE_WRITE, &mut c));
     assert!(run(SPDK_BDEV_IO_TYPE_READ, &mut c));
-    error::inject("EE_ee_base", Some(SPDK_BDEV_IO_TYPE_WRITE), error::ErrorType::Failure, 5).unwrap();
-    error::inject("EE_ee_base", Some(SPDK_BDEV_IO_TYPE_WRITE), error::ErrorType::Failure, 0).unwrap();
+    error::inject("EE_ee_base", error::Target::One(SPDK_BDEV_IO_TYPE_WRITE), error::Injection::new(error::ErrorType::Failure, 5)).unwrap();
+    error::inject("EE_ee_base", error::Target::One(SPDK_BDEV_IO_TYPE_WRITE), error::Injection::new(error::ErrorType::Failure, 0)).unwrap();
     assert!(run(SPDK_BDEV_IO_TYPE_WRITE, &mut c), "num 0 disarms");
-    assert!(matches!(error::inject("ee_base", None, error::ErrorType::Failure, 1), Err(BdevError::NotFound(_))));
-    assert!(error::ErrorType::parse("pending").unwrap_err().to_string().contains("not supported"));
+    assert!(matches!(error::inject("ee_base", error::Target::All, error::Injection::new(error::ErrorType::Failure, 1)), Err(BdevError::NotFound(_))));
+    assert!(error::ErrorType::parse("nvme_failure").unwrap_err().to_string().contains("not supported"));
     assert!(error::parse_io_type("frob").is_err());
     ioch::put(ech.cast());
     close(ed);

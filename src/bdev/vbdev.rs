@@ -25,10 +25,28 @@ pub(crate) struct Base {
 /// while `create` of its module is still adding them).
 static BASES: Mutex<Vec<usize>> = Mutex::new(Vec::new());
 
+/// What a part does with an I/O instead of (or before) forwarding it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Action {
+    Forward,
+    /// Complete it at once with this status.
+    Complete(spdk_bdev_io_status),
+    /// Hold it on its channel until resumed (`resume_held`) or a reset aborts it.
+    Hold,
+    /// Forward it with the byte at `offset` of its data XORed with `value`:
+    /// before a write goes down, after a read succeeded.
+    Corrupt { offset: u64, value: u8 },
+    /// (resets) Abort the I/Os held on every channel, then complete it.
+    AbortHeld,
+}
+
 /// What a part does to an I/O before it goes down (error injection).
 pub(crate) trait Hook: Send + Sync {
-    /// Returns a status to complete the I/O with instead of forwarding it.
-    fn intercept(&self, io_type: spdk_bdev_io_type) -> Option<spdk_bdev_io_status>;
+    /// Decides the fate of an I/O of `io_type` while `inflight` I/Os of
+    /// this channel are at the base.
+    fn intercept(&self, _io_type: spdk_bdev_io_type, _inflight: u64) -> Action {
+        Action::Forward
+    }
     /// Nanoseconds to hold a finished I/O of this type before completing it
     /// (0: at once); `roll` is uniform in 0..100, for tail latencies.
     fn delay_ns(&self, _io_type: spdk_bdev_io_type, _roll: u32) -> u64 {
@@ -60,12 +78,25 @@ struct PartChannel {
     held: Vec<(u64, *mut spdk_bdev_io, i32)>,
     poller: *mut crate::thread::poller::Poller,
     rng: u32,
+    /// I/Os of this channel at the base now.
+    inflight: u64,
+    /// I/Os a hook holds (`Action::Hold`).
+    pending: Vec<*mut spdk_bdev_io>,
+}
+
+/// The module's context of each part I/O (in its `driver_ctx`).
+#[repr(C)]
+struct IoCtx {
+    wait: spdk_bdev_io_wait_entry,
+    /// A read's corruption to apply at completion (value 0: none).
+    corrupt_offset: u64,
+    corrupt_value: u8,
 }
 
 static FN_TABLE: spdk_bdev_fn_table = super::fn_table(destruct, submit_request, io_type_supported, get_io_channel);
 
 extern "C" fn ctx_size() -> c_int {
-    std::mem::size_of::<spdk_bdev_io_wait_entry>() as c_int
+    std::mem::size_of::<IoCtx>() as c_int
 }
 
 /// A stacking module's descriptor (leaked once per module by its caller).
@@ -98,6 +129,8 @@ extern "C" fn ch_create(io_device: *mut c_void, ctx: *mut c_void) -> c_int {
             held: Vec::new(),
             poller: std::ptr::null_mut(),
             rng: (crate::env::cpu::ticks() as u32) | 1,
+            inflight: 0,
+            pending: Vec::new(),
         })
     };
     0
@@ -160,10 +193,35 @@ extern "C" fn io_type_supported(ctx: *mut c_void, t: spdk_bdev_io_type) -> bool 
     super::io_type_supported(base.bdev, t)
 }
 
-fn wait_entry(io: *mut spdk_bdev_io) -> *mut spdk_bdev_io_wait_entry {
+fn io_ctx(io: *mut spdk_bdev_io) -> *mut IoCtx {
     // SAFETY: driver_ctx follows the bdev_io and holds at least ctx_size() bytes
     // (the pool's per-I/O context is the largest module's, at least 256 bytes).
-    unsafe { (io as *mut u8).add(std::mem::size_of::<spdk_bdev_io>()) as *mut spdk_bdev_io_wait_entry }
+    unsafe { (io as *mut u8).add(std::mem::size_of::<spdk_bdev_io>()) as *mut IoCtx }
+}
+
+fn wait_entry(io: *mut spdk_bdev_io) -> *mut spdk_bdev_io_wait_entry {
+    // SAFETY: the wait entry is the start of the I/O's context.
+    unsafe { std::ptr::addr_of_mut!((*io_ctx(io)).wait) }
+}
+
+/// XORs the byte at `offset` of the I/O's data with `value` (nothing if past its end).
+fn corrupt(io: *mut spdk_bdev_io, mut offset: u64, value: u8) {
+    // SAFETY: a part I/O carrying data: its iovecs are the submitter's, live until completion.
+    unsafe {
+        let blk = &(*io).u.bdev;
+        if blk.iovs.is_null() {
+            return;
+        }
+        for v in std::slice::from_raw_parts(blk.iovs, blk.iovcnt.max(0) as usize) {
+            if (v.iov_len as u64) > offset {
+                if !v.iov_base.is_null() {
+                    *(v.iov_base as *mut u8).add(offset as usize) ^= value;
+                }
+                return;
+            }
+            offset -= v.iov_len as u64;
+        }
+    }
 }
 
 extern "C" fn base_done(bio: *mut spdk_bdev_io, _success: bool, arg: *mut c_void) {
@@ -171,6 +229,13 @@ extern "C" fn base_done(bio: *mut spdk_bdev_io, _success: bool, arg: *mut c_void
     let (status, t) = unsafe { ((*bio).internal.status as i32, (*bio).r#type) };
     io::free_io(bio);
     let io = arg as *mut spdk_bdev_io;
+    part_channel(io).inflight -= 1;
+    // SAFETY: the part I/O's own context, set by `forward`.
+    let cv = unsafe { (*io_ctx(io)).corrupt_value };
+    if cv != 0 && status == spdk_bdev_io_status::SPDK_BDEV_IO_STATUS_SUCCESS as i32 && t == spdk_bdev_io_type::SPDK_BDEV_IO_TYPE_READ as u8 {
+        // SAFETY: as above.
+        corrupt(io, unsafe { (*io_ctx(io)).corrupt_offset }, cv);
+    }
     // SAFETY: the part's I/O, alive until completed.
     let part = part_of(unsafe { (*(*io).bdev).ctxt });
     if let Some(h) = part.hook.as_ref() {
@@ -195,11 +260,78 @@ extern "C" fn base_done(bio: *mut spdk_bdev_io, _success: bool, arg: *mut c_void
 }
 
 extern "C" fn retry(arg: *mut c_void) {
-    forward(arg as *mut spdk_bdev_io);
+    send(arg as *mut spdk_bdev_io);
+}
+
+/// What the part's hook decides for an I/O, carried out; forwarded otherwise.
+fn forward(io: *mut spdk_bdev_io) {
+    // SAFETY: an I/O the layer handed to this module.
+    let (part, t) = unsafe { (part_of((*(*io).bdev).ctxt), (*io).r#type) };
+    let t = spdk_bdev_io_type::from_raw(t as i32).unwrap_or(spdk_bdev_io_type::SPDK_BDEV_IO_TYPE_INVALID);
+    // SAFETY: this module's context of the I/O.
+    unsafe { (*io_ctx(io)).corrupt_value = 0 };
+    let action = part.hook.as_ref().map_or(Action::Forward, |h| h.intercept(t, part_channel(io).inflight));
+    match action {
+        Action::Forward => send(io),
+        Action::Complete(status) => io::complete(io, status as i32),
+        Action::Hold => part_channel(io).pending.push(io),
+        Action::Corrupt { offset, value } => {
+            if t == spdk_bdev_io_type::SPDK_BDEV_IO_TYPE_WRITE {
+                corrupt(io, offset, value);
+            } else {
+                // SAFETY: as above.
+                unsafe { *io_ctx(io) = IoCtx { wait: std::mem::zeroed(), corrupt_offset: offset, corrupt_value: value } };
+            }
+            send(io);
+        }
+        Action::AbortHeld => {
+            let io_dev = part.io_dev;
+            if ioch::for_each(io_dev.cast(), abort_held, io.cast(), Some(abort_held_done)).is_err() {
+                io::complete(io, spdk_bdev_io_status::SPDK_BDEV_IO_STATUS_FAILED as i32);
+            }
+        }
+    }
+}
+
+extern "C" fn abort_held(i: *mut ioch::ChannelIter) {
+    // SAFETY: the walk hands us a live iterator on a channel of a part's io_device.
+    let pc = unsafe { &mut *(ioch::ctx((*i).channel()) as *mut PartChannel) };
+    for io in std::mem::take(&mut pc.pending) {
+        io::complete(io, spdk_bdev_io_status::SPDK_BDEV_IO_STATUS_ABORTED as i32);
+    }
+    ioch::continue_iter(i, 0);
+}
+
+extern "C" fn abort_held_done(i: *mut ioch::ChannelIter, status: c_int) {
+    // SAFETY: the walk's context is the reset I/O, waiting for this.
+    let io = unsafe { (*i).ctx() } as *mut spdk_bdev_io;
+    let st = if status == 0 { spdk_bdev_io_status::SPDK_BDEV_IO_STATUS_SUCCESS } else { spdk_bdev_io_status::SPDK_BDEV_IO_STATUS_FAILED };
+    io::complete(io, st as i32);
+}
+
+extern "C" fn resume_visit(i: *mut ioch::ChannelIter) {
+    // SAFETY: the walk hands us a live iterator on a channel of a part's io_device.
+    let pc = unsafe { &mut *(ioch::ctx((*i).channel()) as *mut PartChannel) };
+    for io in std::mem::take(&mut pc.pending) {
+        send(io);
+    }
+    ioch::continue_iter(i, 0);
+}
+
+/// Sends the I/Os held on every channel of part `name` of `module` down to
+/// the base (needs an spdk_thread; done in the background).
+pub(crate) fn resume_held(module: *mut spdk_bdev_module, name: &str) -> Result<(), BdevError> {
+    let b = super::get_by_name(name).ok_or_else(|| BdevError::NotFound(name.into()))?;
+    let bd = super::bdev_ref(b);
+    if bd.module != module || !std::ptr::eq(bd.fn_table, &FN_TABLE) {
+        return Err(BdevError::NotFound(name.into()));
+    }
+    let io_dev = part_of(bd.ctxt).io_dev;
+    ioch::for_each(io_dev.cast(), resume_visit, std::ptr::null_mut(), None).map_err(|e| BdevError::Invalid(format!("{e:?}")))
 }
 
 /// Sends a part's I/O to the base at the part's offset.
-fn forward(io: *mut spdk_bdev_io) {
+fn send(io: *mut spdk_bdev_io) {
     // SAFETY: an I/O the layer handed to this module; its channel is a part channel.
     let (part, pc, req) = unsafe {
         let bio = &mut *io;
@@ -221,14 +353,10 @@ fn forward(io: *mut spdk_bdev_io) {
         };
         (part, pc, req)
     };
-    if let Some(status) = part.hook.as_ref().and_then(|h| h.intercept(req.io_type)) {
-        io::complete(io, status as i32);
-        return;
-    }
     // SAFETY: the base outlives its parts.
     let base = unsafe { &*part.base };
     match io::submit(base.desc, pc.base_ch, req) {
-        Ok(()) => {}
+        Ok(()) => part_channel(io).inflight += 1,
         Err(SubmitError::NoMemory) => {
             let e = wait_entry(io);
             // SAFETY: the entry lives in this I/O's driver context until called.
@@ -381,14 +509,7 @@ pub(crate) fn add_part(
     let cname = CString::new(name).map_err(|_| BdevError::Invalid("name contains NUL".into()))?;
     // SAFETY: all-zero is valid for spdk_bdev.
     let mut bdev: spdk_bdev = unsafe { std::mem::zeroed() };
-    bdev.blocklen = bd.blocklen;
-    bdev.phys_blocklen = bd.phys_blocklen;
-    bdev.blockcnt = num_blocks;
-    bdev.write_unit_size = bd.write_unit_size;
-    bdev.required_alignment = bd.required_alignment;
-    bdev.optimal_io_boundary = bd.optimal_io_boundary;
-    bdev.max_rw_size = bd.max_rw_size;
-    bdev.flags = bd.flags & SPDK_BDEV_FLAG_SPLIT_ON_OPTIMAL_IO_BOUNDARY;
+    super::part::inherit_geometry(&mut bdev, bd, num_blocks);
     bdev.product_name = product.as_ptr() as *mut _;
     bdev.fn_table = &FN_TABLE;
     bdev.module = module as *mut spdk_bdev_module;

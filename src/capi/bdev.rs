@@ -384,8 +384,8 @@ pub unsafe extern "C" fn spdk_bdev_get_opts(opts: *mut spdk_bdev_opts, opts_size
         }
         let o = spdk_bdev_opts {
             bdev_io_pool_size: bdev::pool_size(),
-            bdev_io_cache_size: bdev::DEFAULT_IO_CACHE_SIZE,
-            bdev_auto_examine: true,
+            bdev_io_cache_size: bdev::cache_size(),
+            bdev_auto_examine: bdev::modules::auto_examine(),
             reserved9: [0; 7],
             opts_size,
             iobuf_small_cache_size: 128,
@@ -403,13 +403,19 @@ pub unsafe extern "C" fn spdk_bdev_set_opts(opts: *mut spdk_bdev_opts) -> c_int 
     guard(-libc::EFAULT, || {
         // SAFETY: the caller's struct (packed: fields read by value).
         let Some(o) = (unsafe { opts.as_ref() }) else { return -libc::EINVAL };
-        let (size, pool) = (o.opts_size, o.bdev_io_pool_size);
+        let (size, pool, cache) = (o.opts_size, o.bdev_io_pool_size, o.bdev_io_cache_size);
         if size == 0 {
             crate::log::error(format_args!("spdk_bdev_set_opts: opts_size is 0\n"));
             return -libc::EINVAL;
         }
-        match bdev::set_pool_size(pool) {
-            Ok(()) => 0,
+        let cache = if size > std::mem::offset_of!(spdk_bdev_opts, bdev_io_cache_size) { cache } else { bdev::cache_size() };
+        match bdev::set_pool_opts(pool, cache) {
+            Ok(()) => {
+                if size > std::mem::offset_of!(spdk_bdev_opts, bdev_auto_examine) {
+                    bdev::modules::set_auto_examine(o.bdev_auto_examine);
+                }
+                0
+            }
             Err(e) => {
                 crate::log::error(format_args!("spdk_bdev_set_opts: {e}\n"));
                 -e.errno()

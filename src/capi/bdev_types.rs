@@ -92,10 +92,7 @@ pub struct spdk_bdev_desc {
 pub struct spdk_bdev_channel_iter {
     _private: [u8; 0],
 }
-/// Opaque: a latency histogram (`spdk/histogram_data.h`).
-pub struct spdk_histogram_data {
-    _private: [u8; 0],
-}
+pub use crate::util::histogram::spdk_histogram_data;
 /// Opaque: a JSON write context (`spdk/json.h`).
 pub struct spdk_json_write_ctx {
     _private: [u8; 0],

@@ -6,6 +6,9 @@
 #![allow(non_camel_case_types, clippy::missing_safety_doc)]
 
 pub mod bdev;
+pub mod bdev_examine;
+pub mod bdev_histogram;
+pub mod bdev_part;
 pub mod bdev_types;
 pub mod env;
 pub mod event;

@@ -1,6 +1,6 @@
 //! The bdev methods: the configuration methods of `bdev::config` under their
 //! SPDK names (with SPDK's result shapes), and `bdev_get_bdevs`,
-//! `bdev_get_iostat`, `bdev_wait_for_examine`.
+//! `bdev_get_iostat`, `bdev_wait_for_examine`, `bdev_examine`, the histograms.
 
 use super::{jsonrpc, register_fn, Params, Responder, RUNTIME, STARTUP};
 use crate::bdev::{self, config, io::ResetMode};
@@ -34,6 +34,7 @@ const CONFIG_METHODS: &[(&str, u32, Answer)] = &[
     ("bdev_error_create", RUNTIME, Answer::True),
     ("bdev_error_delete", RUNTIME, Answer::True),
     ("bdev_error_inject_error", RUNTIME, Answer::True),
+    ("bdev_error_resume_pending", RUNTIME, Answer::True),
     ("bdev_delay_create", RUNTIME, Answer::Name),
     ("bdev_delay_delete", RUNTIME, Answer::True),
     ("bdev_delay_update_latency", RUNTIME, Answer::True),
@@ -63,10 +64,13 @@ pub(super) fn register() {
     register_fn("bdev_get_bdevs", RUNTIME, bdev_get_bdevs);
     register_fn("bdev_get_iostat", RUNTIME, bdev_get_iostat);
     register_fn("bdev_wait_for_examine", RUNTIME, bdev_wait_for_examine);
+    register_fn("bdev_examine", RUNTIME, bdev_examine);
     register_fn("bdev_raid_get_bdevs", RUNTIME, bdev_raid_get_bdevs);
     register_fn("bdev_nvme_detach_controller", RUNTIME, bdev_nvme_detach_controller);
     register_fn("bdev_nvme_get_controllers", RUNTIME, bdev_nvme_get_controllers);
     register_fn("bdev_nvme_reset_controller", RUNTIME, bdev_nvme_reset_controller);
+    register_fn("bdev_enable_histogram", RUNTIME, bdev_enable_histogram);
+    register_fn("bdev_get_histogram", RUNTIME, bdev_get_histogram);
 }
 
 /// Answers `r` from the controller's thread when the operation is done.
@@ -317,10 +321,30 @@ fn bdev_get_iostat(p: Value, r: Responder) {
 }
 
 fn bdev_wait_for_examine(p: Value, r: Responder) {
-    // Examination runs synchronously at registration: nothing is ever pending.
-    match Params::none("bdev_wait_for_examine", &p) {
+    if let Err(e) = Params::none("bdev_wait_for_examine", &p) {
+        return r.invalid(e);
+    }
+    let (slot, cb_slot) = shared(r);
+    let res = bdev::modules::wait_for_examine(Box::new(move || {
+        if let Some(r) = cb_slot.lock().take() {
+            r.ok(json!(true));
+        }
+    }));
+    if let Err(e) = res {
+        if let Some(r) = slot.lock().take() {
+            r.err(-e.errno(), format!("bdev_wait_for_examine: {e}"));
+        }
+    }
+}
+
+fn bdev_examine(p: Value, r: Responder) {
+    let name = match Params::new("bdev_examine", &p, &["name"]).and_then(|p| p.req_str("name").map(str::to_string)) {
+        Ok(n) => n,
+        Err(e) => return r.invalid(e),
+    };
+    match bdev::modules::examine_by_name(&name) {
         Ok(()) => r.ok(json!(true)),
-        Err(e) => r.invalid(e),
+        Err(e) => r.err(-e.errno(), format!("bdev_examine: {e}")),
     }
 }
 
@@ -332,5 +356,93 @@ fn bdev_raid_get_bdevs(p: Value, r: Responder) {
     match config::get_bdevs(&category) {
         Ok(v) => r.ok(v),
         Err(e) => r.invalid(format!("bdev_raid_get_bdevs: {e}")),
+    }
+}
+
+/// A responder answered from a callback, or from the error path if the
+/// callback never got it.
+type Slot = Arc<parking_lot::Mutex<Option<Responder>>>;
+
+fn shared(r: Responder) -> (Slot, Slot) {
+    let slot = Arc::new(parking_lot::Mutex::new(Some(r)));
+    (slot.clone(), slot)
+}
+
+fn strerror(status: i32) -> String {
+    std::io::Error::from_raw_os_error(-status).to_string()
+}
+
+fn bdev_enable_histogram(p: Value, r: Responder) {
+    const M: &str = "bdev_enable_histogram";
+    let parsed = Params::new(M, &p, &["name", "enable", "opc", "granularity", "min_nsec", "max_nsec"]).and_then(|p| {
+        let name = p.req_str("name")?.to_string();
+        let enable = p.bool("enable")?.ok_or_else(|| format!("{M}: missing required parameter 'enable'"))?;
+        let mut o = bdev::histogram::Opts::default();
+        if let Some(opc) = p.str("opc")? {
+            o.io_type = bdev::json::io_type_by_name(opc).ok_or_else(|| format!("{M}: Invalid IO type '{opc}'"))? as u8;
+        }
+        if let Some(g) = p.u64("granularity")? {
+            o.granularity = u8::try_from(g).map_err(|_| format!("{M}: granularity {g} is out of range"))? as u32;
+        }
+        o.min_nsec = p.u64("min_nsec")?.unwrap_or(o.min_nsec);
+        o.max_nsec = p.u64("max_nsec")?.unwrap_or(o.max_nsec);
+        Ok((name, enable, o))
+    });
+    let (name, enable, opts) = match parsed {
+        Ok(v) => v,
+        Err(e) => return r.invalid(e),
+    };
+    let Some(b) = find(&name) else {
+        return r.err(-libc::ENODEV, format!("{M}: bdev '{name}' not found"));
+    };
+    let (slot, cb_slot) = shared(r);
+    let done = Box::new(move |status: i32| {
+        if let Some(r) = cb_slot.lock().take() {
+            if status == 0 {
+                r.ok(json!(true));
+            } else {
+                r.err(status, strerror(status));
+            }
+        }
+    });
+    if let Err(e) = bdev::histogram::enable(b, enable.then_some(opts), done) {
+        if let Some(r) = slot.lock().take() {
+            r.err(-e.errno(), format!("{M}: {e}"));
+        }
+    }
+}
+
+fn bdev_get_histogram(p: Value, r: Responder) {
+    const M: &str = "bdev_get_histogram";
+    let name = match Params::new(M, &p, &["name"]).and_then(|p| p.req_str("name").map(str::to_string)) {
+        Ok(n) => n,
+        Err(e) => return r.invalid(e),
+    };
+    let Some(b) = find(&name) else {
+        return r.err(-libc::ENODEV, format!("{M}: bdev '{name}' not found"));
+    };
+    let Some(mut h) = bdev::histogram::alloc_like(b) else {
+        return r.err(jsonrpc::INTERNAL_ERROR, strerror(-libc::EFAULT));
+    };
+    let into = h.as_ptr();
+    let (slot, cb_slot) = shared(r);
+    let done = Box::new(move |status: i32| {
+        let Some(r) = cb_slot.lock().take() else { return };
+        if status != 0 {
+            return r.err(jsonrpc::INTERNAL_ERROR, strerror(status));
+        }
+        let d = h.data();
+        r.ok(json!({
+            "histogram": h.to_base64(),
+            "granularity": d.granularity,
+            "min_range": d.min_range,
+            "max_range": d.max_range,
+            "tsc_rate": crate::env::cpu::TICKS_HZ,
+        }));
+    });
+    if let Err(e) = bdev::histogram::get(b, into, done) {
+        if let Some(r) = slot.lock().take() {
+            r.err(-e.errno(), format!("{M}: {e}"));
+        }
     }
 }

@@ -2,6 +2,7 @@
 //! SPDK counterparts: `util.h`, `crc32.h`, `crc16.h`, `uuid.h`, `string.h`, `cpuset.h`.
 
 pub mod cpuset;
+pub mod histogram;
 /// cbindgen:ignore
 pub mod json_write;
 /// cbindgen:ignore

@@ -250,21 +250,10 @@ fn status(s: spdk_bdev_io_status) -> i32 {
     s as i32
 }
 
-/// Finishes `io` with the controller's completion.
+/// Finishes `io` with the controller's completion (its NVMe status kept for
+/// `spdk_bdev_io_get_nvme_status`; compare failures are miscompares).
 fn complete_cpl(io: *mut spdk_bdev_io, cpl: &Cpl) {
-    let st = if !cpl.is_error() {
-        spdk_bdev_io_status::SPDK_BDEV_IO_STATUS_SUCCESS
-    } else if cpl.sct() == sct::MEDIA_ERROR && cpl.sc() == sc::COMPARE_FAILURE {
-        spdk_bdev_io_status::SPDK_BDEV_IO_STATUS_MISCOMPARE
-    } else {
-        spdk_bdev_io_status::SPDK_BDEV_IO_STATUS_FAILED
-    };
-    // SAFETY: the I/O is ours until completed; the layer reads these for
-    // spdk_bdev_io_get_nvme_status.
-    unsafe {
-        (*io).internal.error.nvme = spdk_bdev_io_internal_error_nvme { cdw0: cpl.cdw0, sct: cpl.sct(), sc: cpl.sc() };
-    }
-    bio_layer::complete(io, status(st));
+    bio_layer::complete_nvme_status(io, cpl.cdw0, cpl.sct() as i32, cpl.sc() as i32);
 }
 
 /// Whether a failed command is worth sending again (its queue went away, or a path error).

@@ -433,7 +433,7 @@ fn raid1_failed_member_replaced_and_rebuilt_under_writes() {
     let mut rng = Lcg(9);
 
     // Every write to the error member fails: the raid's writes still succeed.
-    error::inject("EE_rb_m1", Some(SPDK_BDEV_IO_TYPE_WRITE), error::ErrorType::Failure, 1000).unwrap();
+    error::inject("EE_rb_m1", error::Target::One(SPDK_BDEV_IO_TYPE_WRITE), error::Injection::new(error::ErrorType::Failure, 1000)).unwrap();
     for k in 0..30u8 {
         let n = 1 + rng.next(64);
         let off = rng.next(blocks - n + 1);
@@ -484,7 +484,7 @@ fn raid1_failed_member_replaced_and_rebuilt_under_writes() {
     check_all(t, &raid, &model);
 
     // Reads that fail on a member are served by the other; that member is failed.
-    error::inject("EE_rb_m2", Some(SPDK_BDEV_IO_TYPE_READ), error::ErrorType::Failure, 1000).unwrap();
+    error::inject("EE_rb_m2", error::Target::One(SPDK_BDEV_IO_TYPE_READ), error::Injection::new(error::ErrorType::Failure, 1000)).unwrap();
     for _ in 0..10 {
         let n = 1 + rng.next(64);
         let off = rng.next(blocks - n + 1);

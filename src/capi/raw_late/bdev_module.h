@@ -112,6 +112,21 @@ spdk_bdev_io_from_ctx(void *ctx)
 		spdk_bdev_module_list_add(module); \
 	}
 
+/* A part bdev (embeds struct spdk_bdev by value, so it follows it here). */
+struct spdk_bdev_part {
+	/* Entry in the module's list of parts. */
+	struct spdk_bdev_part_tailq tailq;
+	/* The part library's: reach them through the spdk_bdev_part_* getters. */
+	struct bdev_part_internal_fields {
+		struct spdk_bdev bdev;
+		struct spdk_bdev_part_base *base;
+		uint64_t offset_blocks;
+	} internal;
+};
+SPDK_STATIC_ASSERT(offsetof(struct spdk_bdev_part, internal) == 16, "spdk_bdev_part.internal");
+
+typedef struct bdev_part_tailq SPDK_BDEV_PART_TAILQ;
+
 #ifdef __cplusplus
 }
 #endif
