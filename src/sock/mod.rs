@@ -24,7 +24,7 @@ use std::ffi::c_void;
 use std::os::fd::RawFd;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 /// An errno value (positive); SPDK's C surface returns it negated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
