@@ -31,7 +31,7 @@ pub(super) fn register() {
 }
 
 /// Runs `f` and answers with its value or its "invalid params" message.
-fn answer(r: Responder, f: impl FnOnce() -> Result<Value, String>) {
+pub(super) fn answer(r: Responder, f: impl FnOnce() -> Result<Value, String>) {
     match f() {
         Ok(v) => r.ok(v),
         Err(e) => r.invalid(e),

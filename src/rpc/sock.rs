@@ -1,6 +1,7 @@
 //! Socket layer methods: `sock_impl_get_options`, `sock_impl_set_options`,
 //! `sock_set_default_impl`, `sock_get_default_impl`.
 
+use super::framework::answer;
 use super::{register_fn, Params, Responder, RUNTIME, STARTUP};
 use crate::sock::{self, ImplOpts};
 use serde_json::{json, Value};
@@ -12,13 +13,6 @@ pub(super) fn register() {
     register_fn("sock_impl_set_options", BOTH, sock_impl_set_options);
     register_fn("sock_set_default_impl", BOTH, sock_set_default_impl);
     register_fn("sock_get_default_impl", BOTH, sock_get_default_impl);
-}
-
-fn answer(r: Responder, f: impl FnOnce() -> Result<Value, String>) {
-    match f() {
-        Ok(v) => r.ok(v),
-        Err(e) => r.invalid(e),
-    }
 }
 
 /// The options as `sock_impl_get_options` reports them (SPDK's field names).
