@@ -155,6 +155,20 @@ pattern_byte(size_t i)
 	return (int)((i * 131 + (i >> 9)) & 0xff);
 }
 
+static int
+append_json(void *ctx, const void *data, size_t size)
+{
+	char *buf = ctx;
+	size_t have = strlen(buf);
+
+	if (have + size >= 4096) {
+		return -1;
+	}
+	memcpy(buf + have, data, size);
+	buf[have + size] = 0;
+	return 0;
+}
+
 static struct spdk_sock *
 listen_somewhere(int *port)
 {
@@ -213,6 +227,8 @@ test_echo(void)
 	CHECK_EQ_I(spdk_sock_set_recvbuf(c, 1 << 20), 0);
 	CHECK_EQ_I(spdk_sock_set_sendbuf(c, 1 << 20), 0);
 	CHECK_EQ_I(spdk_sock_set_recvlowat(c, 1), 0);
+	CHECK_STREQ(spdk_sock_get_interface_name(c), "lo");
+	CHECK_EQ_I(spdk_sock_get_numa_id(c), -1);
 	CHECK_EQ_I(spdk_sock_group_add_sock(group, c, client_readable, NULL), 0);
 	/* A socket belongs to one group at a time. */
 	CHECK_EQ_I(spdk_sock_group_add_sock(group, c, client_readable, NULL), -EBUSY);
@@ -419,6 +435,17 @@ test_opts_and_errors(void)
 	CHECK_EQ_I(spdk_sock_set_default_impl("posix"), 0);
 	CHECK_EQ_I(spdk_sock_set_default_impl("ssl"), -EINVAL);
 	CHECK_STREQ(spdk_sock_get_default_impl(), "posix");
+	{
+		static char json[4096];
+		struct spdk_json_write_ctx *w = spdk_json_write_begin(append_json, json, 0);
+
+		spdk_sock_write_config_json(w);
+		CHECK_EQ_I(spdk_json_write_end(w), 0);
+		CHECK(strstr(json, "\"method\":\"sock_impl_set_options\"") != NULL);
+		CHECK(strstr(json, "\"recv_buf_size\":2097152") != NULL);
+		CHECK(strstr(json, "\"impl_name\":\"posix\"") != NULL);
+		CHECK(json[0] == '[');
+	}
 
 	/* Bad addresses, ports and implementations. */
 	errno = 0;

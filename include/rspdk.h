@@ -6576,6 +6576,17 @@ const char *spdk_sock_get_default_impl(void);
 int spdk_sock_set_default_impl(const char *impl_name);
 
 /*
+ Name of the interface holding the socket's local address (NULL if none
+ matches); the string lives as long as the socket.
+ */
+const char *spdk_sock_get_interface_name(struct spdk_sock *sock);
+
+/*
+ Writes the socket layer's configuration (an array of RPC calls) into `w`.
+ */
+void spdk_sock_write_config_json(struct spdk_json_write_ctx *w);
+
+/*
  NUMA node of the socket's network device; -1 (`SPDK_ENV_NUMA_ID_ANY`) when unknown.
  */
 int32_t spdk_sock_get_numa_id(struct spdk_sock *sock);

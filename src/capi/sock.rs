@@ -6,8 +6,8 @@
 //! returning pointers return NULL and set `errno`.
 //!
 //! Not provided: `spdk_sock_recv_next` / `spdk_sock_group_provide_buf`
-//! (buffer pools), `spdk_sock_get_optimal_sock_group` (placement ids),
-//! interrupt registration and the JSON config writer.
+//! (buffer pools), `spdk_sock_get_optimal_sock_group` (placement ids) and
+//! interrupt registration.
 
 use super::{cstr, guard};
 use crate::sock::{self as core, Errno, Group, ImplOpts, Sock, SockOpts};
@@ -580,6 +580,25 @@ pub unsafe extern "C" fn spdk_sock_set_default_impl(impl_name: *const c_char) ->
         match unsafe { cstr(impl_name) } {
             Some(n) => status(core::set_default_impl(n)),
             None => fail(Errno(libc::EINVAL)),
+        }
+    })
+}
+
+/// Name of the interface holding the socket's local address (NULL if none
+/// matches); the string lives as long as the socket.
+#[no_mangle]
+pub unsafe extern "C" fn spdk_sock_get_interface_name(sock: *mut spdk_sock) -> *const c_char {
+    // SAFETY: the caller's socket.
+    guard(std::ptr::null(), || unsafe { sock_mut(sock) }.and_then(|s| s.interface_name_c()).map_or(std::ptr::null(), |c| c.as_ptr()))
+}
+
+/// Writes the socket layer's configuration (an array of RPC calls) into `w`.
+#[no_mangle]
+pub unsafe extern "C" fn spdk_sock_write_config_json(w: *mut super::bdev_types::spdk_json_write_ctx) {
+    guard((), || {
+        // SAFETY: NULL or a live writer context from spdk_json_write_begin.
+        if let Some(c) = unsafe { w.cast::<super::json::WriteCtx>().as_mut() } {
+            c.w.value(&crate::rpc::sock::config());
         }
     })
 }

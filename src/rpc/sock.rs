@@ -31,6 +31,17 @@ pub fn opts_json(o: &ImplOpts) -> Value {
     })
 }
 
+/// The socket layer's part of a JSON config: the methods that restore it.
+pub fn config() -> Value {
+    let o = sock::impl_get_opts(sock::IMPL_POSIX).unwrap_or_default();
+    let mut params = opts_json(&o);
+    params["impl_name"] = json!(sock::IMPL_POSIX);
+    json!([
+        {"method": "sock_set_default_impl", "params": {"impl_name": sock::IMPL_POSIX}},
+        {"method": "sock_impl_set_options", "params": params},
+    ])
+}
+
 fn impl_opts(method: &'static str, name: &str) -> Result<ImplOpts, String> {
     sock::impl_get_opts(name).map_err(|_| format!("{method}: unknown socket implementation '{name}'"))
 }

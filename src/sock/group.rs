@@ -117,7 +117,7 @@ impl Group {
         // index and look each id up again (a shifted member waits a poll).
         let mut i = 0;
         // SAFETY: per the contract.
-        while let Some(&id) = unsafe { (&(*group).order).get(i) } {
+        while let Some(id) = unsafe { (&*group).order.get(i).copied() } {
             i += 1;
             // SAFETY: as above.
             let s = match unsafe { (*group).members.get(&id) } {

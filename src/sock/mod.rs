@@ -113,7 +113,7 @@ pub const IMPL_POSIX: &str = "posix";
 
 /// Whether `name` (None: the default) names an implementation we have.
 pub fn impl_known(name: Option<&str>) -> bool {
-    name.is_none_or(|n| n == IMPL_POSIX)
+    name.map_or(true, |n| n == IMPL_POSIX)
 }
 
 /// The current options of implementation `name`.
@@ -232,6 +232,8 @@ pub struct Sock {
     cb_depth: u32,
     closed: bool,
     free_pending: bool,
+    /// The interface name once asked for (C callers keep a pointer to it).
+    iface: Option<std::ffi::CString>,
 }
 
 impl Sock {
@@ -254,6 +256,7 @@ impl Sock {
             cb_depth: 0,
             closed: false,
             free_pending: false,
+            iface: None,
         })
     }
 
@@ -420,12 +423,7 @@ impl Sock {
 
     fn zc_release(&mut self, lo: u32, hi: u32) {
         self.zc_ranges.push((lo, hi));
-        loop {
-            let Some(i) = self.zc_ranges.iter().position(|&(l, h)| {
-                l == self.zc_done || (self.zc_is_done(l) && !self.zc_is_done(h))
-            }) else {
-                break;
-            };
+        while let Some(i) = self.zc_ranges.iter().position(|&(l, h)| l == self.zc_done || (self.zc_is_done(l) && !self.zc_is_done(h))) {
             let (_, h) = self.zc_ranges.swap_remove(i);
             self.zc_done = h.wrapping_add(1);
         }
@@ -699,6 +697,14 @@ impl Sock {
     /// The interface holding the local address, if any.
     pub fn interface_name(&self) -> Option<String> {
         posix::interface_of(self.fd)
+    }
+
+    /// The interface name as a C string that lives as long as the socket.
+    pub fn interface_name_c(&mut self) -> Option<&std::ffi::CStr> {
+        if self.iface.is_none() {
+            self.iface = self.interface_name().and_then(|n| std::ffi::CString::new(n).ok());
+        }
+        self.iface.as_deref()
     }
 
     /// NUMA node of the local address's network device, if known.

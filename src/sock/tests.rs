@@ -109,6 +109,8 @@ fn sock_listen_connect_accept_loopback() {
     assert_eq!(c.family(), Ok(libc::AF_INET));
     assert!(c.is_connected() && s.is_connected());
     assert!(!l.is_connected());
+    assert_eq!(c.interface_name().as_deref(), Some("lo"));
+    assert_eq!(c.numa_id(), None, "the loopback device has no NUMA node");
     // Nothing to read yet: EAGAIN, not a block.
     let mut b = [0u8; 4];
     assert_eq!(s.recv(&mut b), Err(Errno(libc::EAGAIN)));
@@ -195,7 +197,7 @@ fn big_writes_in_order(writer_is_server: bool) {
     // SAFETY: w is live.
     posix::setsockopt_int(unsafe { (*w).fd() }, libc::SOL_SOCKET, libc::SO_SNDBUF, 16384).unwrap();
     let log: Log = Rc::default();
-    let chunks: Vec<Vec<u8>> = (0..6).map(|i| pattern(1 << 20 | i * 4099, i as u8)).collect();
+    let chunks: Vec<Vec<u8>> = (0..6).map(|i| pattern((1 << 20) | (i * 4099), i as u8)).collect();
     let ctxs: Vec<Ctx> = (0..6).map(|tag| Ctx { log: log.clone(), tag }).collect();
     let mut reqs: Vec<Box<Req<3>>> = chunks
         .iter()
@@ -213,8 +215,8 @@ fn big_writes_in_order(writer_is_server: bool) {
     assert!(log.borrow().is_empty(), "nothing completes before a flush");
     let total: usize = chunks.iter().map(|c| c.len()).sum();
     let mut sends = 0;
-    // SAFETY: w stays live; flushes interleave with reads.
     let got = read_exact(&mut r, total, || {
+        // SAFETY: w stays live; flushes interleave with reads.
         if let Ok(n) = unsafe { Sock::flush(w) } {
             sends += (n > 0) as usize;
         }
@@ -254,8 +256,7 @@ fn sock_writev_async_large_requests_complete_in_order_zerocopy_server() {
 
 #[test]
 fn sock_zerocopy_threshold_mixes_copied_and_zerocopy_sends_in_order() {
-    let mut io = ImplOpts::default();
-    io.zerocopy_threshold = 4096;
+    let io = ImplOpts { zerocopy_threshold: 4096, ..ImplOpts::default() };
     let o = SockOpts { impl_opts: Some(io), ..SockOpts::default() };
     let l = Sock::listen("127.0.0.1", 0, &o).unwrap();
     let mut c = Sock::connect("127.0.0.1", port_of(&l), &SockOpts::default()).unwrap();
@@ -266,7 +267,7 @@ fn sock_zerocopy_threshold_mixes_copied_and_zerocopy_sends_in_order() {
     let small = pattern(64, 1);
     let big = pattern(256 * 1024, 2);
     let ctxs: Vec<Ctx> = (0..4).map(|tag| Ctx { log: log.clone(), tag }).collect();
-    let mut reqs = vec![new_req([&big[..]], &ctxs[0]), new_req([&small[..]], &ctxs[1]), new_req([&big[..]], &ctxs[2]), new_req([&small[..]], &ctxs[3])];
+    let mut reqs = [new_req([&big[..]], &ctxs[0]), new_req([&small[..]], &ctxs[1]), new_req([&big[..]], &ctxs[2]), new_req([&small[..]], &ctxs[3])];
     for (i, r) in reqs.iter_mut().enumerate() {
         // SAFETY: live socket and request.
         unsafe { Sock::writev_async(s, &mut r.req) };
@@ -277,8 +278,8 @@ fn sock_zerocopy_threshold_mixes_copied_and_zerocopy_sends_in_order() {
         }
     }
     let total = 2 * (big.len() + small.len());
-    // SAFETY: s is live.
     let got = read_exact(&mut c, total, || {
+        // SAFETY: s is live.
         let _ = unsafe { Sock::flush(s) };
     });
     assert!(got == [&big[..], &small[..], &big[..], &small[..]].concat());
