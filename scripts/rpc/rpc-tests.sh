@@ -79,6 +79,8 @@ rpc sock_impl_set_options -i posix --recv-buf-size 4194304 --zerocopy-threshold 
 rpc sock_set_default_impl -i posix >/dev/null && rpc sock_get_default_impl | jget 'd["impl_name"]' | grep -qx posix && ok "sock_set_default_impl / sock_get_default_impl" || bad sock default impl
 expect_err "sock_impl_get_options of an unknown implementation" "unknown socket implementation" sock_impl_get_options -i ssl
 expect_err "sock_impl_set_options with kernel TLS" "not supported" sock_impl_set_options -i posix --ktls
+rpc framework_get_config sock | jget '[c["method"] for c in d] == ["sock_set_default_impl", "sock_impl_set_options"] and d[1]["params"]["impl_name"] == "posix"' | grep -q True \
+	&& ok "framework_get_config sock" || bad "framework_get_config sock"
 
 # bdev methods.
 [ "$(rpc bdev_malloc_create -b Malloc0 32 512)" = Malloc0 ] && ok "bdev_malloc_create" || bad bdev_malloc_create

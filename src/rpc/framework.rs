@@ -94,6 +94,7 @@ fn framework_get_subsystems(p: Value, r: Responder) {
 pub fn subsystem_config(name: &str) -> Option<Value> {
     match name {
         "bdev" => Some(Value::Array(crate::bdev::json::config())),
+        "sock" => Some(super::sock::config()),
         _ => crate::event::subsystem::ordered().ok()?.iter().any(|s| s.name == name).then(|| Value::Array(Vec::new())),
     }
 }

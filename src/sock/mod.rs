@@ -141,6 +141,11 @@ pub fn set_default_impl(name: &str) -> Result<()> {
     Ok(())
 }
 
+/// The "sock" subsystem: nothing to start or stop; it carries the socket
+/// options in JSON configs (`sock_impl_set_options`, `sock_set_default_impl`).
+pub static SUBSYSTEM: crate::event::subsystem::Subsystem =
+    crate::event::subsystem::Subsystem { name: "sock", depends_on: &[], init: |done| done(0), fini: |done| done(0) };
+
 /// An intrusive FIFO of write requests, linked through `internal.link.tqe_next`.
 #[derive(Debug)]
 pub(crate) struct ReqQueue {
