@@ -139,6 +139,18 @@ impl Group {
         for ev in &events[..n as usize] {
             let id = ev.u64;
             // SAFETY: the group is live; the member may have left since.
+            let Some(s) = (unsafe { (*group).members.get(&id) }).map(|m| m.sock) else { continue };
+            // Zero-copy notifications raise EPOLLERR: reap them; if that was
+            // all the event said, the socket is not readable (no callback).
+            // SAFETY: s is a live member.
+            if ev.events & libc::EPOLLERR as u32 != 0 && unsafe { (*s).zcopy } {
+                // SAFETY: as above; request callbacks may remove or close it.
+                let reaped = unsafe { Sock::reap_completions(s) };
+                if reaped > 0 && ev.events & !(libc::EPOLLERR as u32) == 0 {
+                    continue;
+                }
+            }
+            // SAFETY: the group is live; look the member up again.
             let (s, cb) = match unsafe { (*group).members.get(&id) } {
                 Some(m) => (m.sock, m.cb.clone()),
                 None => continue,

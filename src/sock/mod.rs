@@ -421,6 +421,39 @@ impl Sock {
         false
     }
 
+    /// Reads the kernel's zero-copy notifications, if any send awaits one.
+    /// Returns how many ranges were released.
+    fn reap(&mut self) -> usize {
+        let mut n = 0;
+        if self.zcopy && self.zc_done != self.sendmsg_idx {
+            let fd = self.fd;
+            posix::reap_zcopy(fd, |lo, hi| {
+                self.zc_release(lo, hi);
+                n += 1;
+            });
+        }
+        n
+    }
+
+    /// Reaps zero-copy notifications and completes the requests they free.
+    /// Returns how many notifications were read. As with [`Sock::flush`],
+    /// the socket may be gone afterwards.
+    ///
+    /// # Safety
+    /// `sock` is live.
+    pub unsafe fn reap_completions(sock: *mut Sock) -> usize {
+        // SAFETY: per the contract.
+        unsafe {
+            if (*sock).closed {
+                return 0;
+            }
+            let n = (*sock).reap();
+            Sock::complete_done(sock, None);
+            Sock::end_callbacks(sock);
+            n
+        }
+    }
+
     fn zc_is_done(&self, idx: u32) -> bool {
         // idx is released when it lies below zc_done, modulo wrap-around.
         self.zc_done.wrapping_sub(idx).wrapping_sub(1) < (1 << 31)
@@ -450,9 +483,7 @@ impl Sock {
             if s.closed {
                 return Err(Errno(libc::EBADF));
             }
-            if s.zcopy && !s.sent.is_empty() {
-                posix::reap_zcopy(s.fd, |lo, hi| s.zc_release(lo, hi));
-            }
+            s.reap();
             let mut total = 0usize;
             let mut error = None;
             while !s.queued.is_empty() {

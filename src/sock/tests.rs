@@ -586,3 +586,47 @@ fn sock_impl_options_roundtrip() {
 
 /// Tests that change the global options hold this.
 pub(crate) static OPTS_LOCK: parking_lot::Mutex<()> = parking_lot::Mutex::new(());
+
+#[test]
+fn sock_group_zerocopy_notifications_are_not_readable_events() {
+    let (l, mut c, s) = pair("127.0.0.1");
+    let s = Box::into_raw(s);
+    // SAFETY: s is live.
+    assert!(unsafe { (*s).zcopy() });
+    let g = Box::into_raw(Group::new(std::ptr::null_mut()).unwrap());
+    let readable = Rc::new(RefCell::new(0usize));
+    let k = readable.clone();
+    // SAFETY: live group and socket.
+    unsafe { Group::add(g, s, Rc::new(move |_, _| *k.borrow_mut() += 1)) }.unwrap();
+    let log: Log = Rc::default();
+    let data = pattern(64 * 1024, 5);
+    let ctxs: Vec<Ctx> = (0..8).map(|tag| Ctx { log: log.clone(), tag }).collect();
+    let mut reqs: Vec<_> = ctxs.iter().map(|cx| new_req([&data[..]], cx)).collect();
+    for r in reqs.iter_mut() {
+        // SAFETY: live socket and request.
+        unsafe { Sock::writev_async(s, &mut r.req) };
+    }
+    let mut got = 0;
+    let mut b = vec![0u8; 1 << 16];
+    for _ in 0..SPIN {
+        if log.borrow().len() == 8 && got == 8 * data.len() {
+            break;
+        }
+        // SAFETY: g is live.
+        unsafe { Group::poll(g, 32) }.unwrap();
+        if let Ok(n) = c.recv(&mut b) {
+            got += n;
+        }
+    }
+    assert_eq!(got, 8 * data.len());
+    assert_eq!(*log.borrow(), (0..8).map(|t| (t, 0)).collect::<Vec<_>>());
+    assert_eq!(*readable.borrow(), 0, "the peer sent nothing: no readable callback");
+    // SAFETY: live group and member, then both freed.
+    unsafe {
+        Group::remove(g, s).unwrap();
+        Sock::close(s).unwrap();
+        Group::close(g).unwrap();
+    }
+    close(c);
+    close(l);
+}
