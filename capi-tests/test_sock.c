@@ -229,6 +229,14 @@ test_echo(void)
 	CHECK_EQ_I(spdk_sock_set_recvlowat(c, 1), 0);
 	CHECK_STREQ(spdk_sock_get_interface_name(c), "lo");
 	CHECK_EQ_I(spdk_sock_get_numa_id(c), -1);
+	{
+		struct spdk_sock_group *best = group;
+
+		/* No placement ids: no group is better than another. */
+		CHECK_EQ_I(spdk_sock_get_optimal_sock_group(c, &best, group), 0);
+		CHECK(best == NULL);
+		CHECK_EQ_I(spdk_sock_get_optimal_sock_group(NULL, &best, NULL), -EINVAL);
+	}
 	CHECK_EQ_I(spdk_sock_group_add_sock(group, c, client_readable, NULL), 0);
 	/* A socket belongs to one group at a time. */
 	CHECK_EQ_I(spdk_sock_group_add_sock(group, c, client_readable, NULL), -EBUSY);

@@ -6641,6 +6641,15 @@ int spdk_sock_group_poll_count(struct spdk_sock_group *group, int max_events);
 int spdk_sock_group_close(struct spdk_sock_group **group);
 
 /*
+ The group best placed to serve `sock`. Placement ids are not supported,
+ so no group is ever better than another: `*group` is set to NULL (the
+ caller picks, `hint` included) and 0 is returned.
+ */
+int spdk_sock_get_optimal_sock_group(struct spdk_sock *sock,
+                                     struct spdk_sock_group **group,
+                                     struct spdk_sock_group *hint);
+
+/*
  Copies the options of `impl_name` into `opts` (up to `*len` bytes) and
  sets `*len` to the bytes filled.
  */

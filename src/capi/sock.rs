@@ -6,8 +6,7 @@
 //! returning pointers return NULL and set `errno`.
 //!
 //! Not provided: `spdk_sock_recv_next` / `spdk_sock_group_provide_buf`
-//! (buffer pools), `spdk_sock_get_optimal_sock_group` (placement ids) and
-//! interrupt registration.
+//! (buffer pools) and interrupt registration.
 
 use super::{cstr, guard};
 use crate::sock::{self as core, Errno, Group, ImplOpts, Sock, SockOpts};
@@ -742,6 +741,22 @@ pub unsafe extern "C" fn spdk_sock_group_close(group: *mut *mut spdk_sock_group)
             }
             Err(e) => fail(e),
         }
+    })
+}
+
+/// The group best placed to serve `sock`. Placement ids are not supported,
+/// so no group is ever better than another: `*group` is set to NULL (the
+/// caller picks, `hint` included) and 0 is returned.
+#[no_mangle]
+pub unsafe extern "C" fn spdk_sock_get_optimal_sock_group(sock: *mut spdk_sock, group: *mut *mut spdk_sock_group, hint: *mut spdk_sock_group) -> c_int {
+    let _ = hint;
+    guard(-libc::EFAULT, || {
+        if sock.is_null() || group.is_null() {
+            return fail(Errno(libc::EINVAL));
+        }
+        // SAFETY: the caller's result slot.
+        unsafe { *group = std::ptr::null_mut() };
+        0
     })
 }
 
