@@ -4577,7 +4577,7 @@ struct spdk_sock_impl_opts {
    */
   uint32_t send_buf_size;
   /*
-   Receive pipe (kept, but rspdk reads straight from the kernel).
+   A receive pipe (sized by `spdk_sock_set_recvbuf`) that reads ahead of the application.
    */
   bool enable_recv_pipe;
   /*

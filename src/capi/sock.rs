@@ -87,7 +87,7 @@ pub struct spdk_sock_impl_opts {
     pub recv_buf_size: u32,
     /// Minimum size of a socket's send buffer.
     pub send_buf_size: u32,
-    /// Receive pipe (kept, but rspdk reads straight from the kernel).
+    /// A receive pipe (sized by `spdk_sock_set_recvbuf`) that reads ahead of the application.
     pub enable_recv_pipe: bool,
     /// Deprecated by SPDK: `enable_zerocopy_send_server` / `_client`.
     pub enable_zerocopy_send: bool,

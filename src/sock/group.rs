@@ -25,6 +25,10 @@ pub struct Group {
     /// Member ids in the order they were added (flush order).
     order: Vec<u64>,
     next_id: u64,
+    /// Members whose receive pipe holds data (called back without an epoll event).
+    pipe_ready: usize,
+    /// Counts polls, so a socket is called back at most once per poll.
+    gen: u64,
 }
 
 impl Group {
@@ -34,11 +38,15 @@ impl Group {
         if epfd < 0 {
             return Err(Errno::last());
         }
-        Ok(Box::new(Group { epfd, ctx, members: HashMap::new(), order: Vec::new(), next_id: 1 }))
+        Ok(Box::new(Group { epfd, ctx, members: HashMap::new(), order: Vec::new(), next_id: 1, pipe_ready: 0, gen: 0 }))
     }
 
     pub fn ctx(&self) -> *mut c_void {
         self.ctx
+    }
+
+    pub(crate) fn pipe_ready_add(&mut self, d: isize) {
+        self.pipe_ready = self.pipe_ready.saturating_add_signed(d);
     }
 
     pub fn len(&self) -> usize {
@@ -74,6 +82,9 @@ impl Group {
         g.order.push(id);
         s.group = group;
         s.group_id = id;
+        if s.pipe_len() > 0 {
+            g.pipe_ready += 1;
+        }
         Ok(())
     }
 
@@ -97,6 +108,9 @@ impl Group {
         g.order.retain(|&x| x != id);
         s.group = std::ptr::null_mut();
         s.group_id = 0;
+        if s.pipe_len() > 0 {
+            g.pipe_ready -= 1;
+        }
         match err {
             Some(e) => Err(e),
             None => Ok(()),
@@ -127,6 +141,11 @@ impl Group {
             // SAFETY: members are live. Errors failed that socket's requests already.
             let _ = unsafe { Sock::flush(s) };
         }
+        // SAFETY: per the contract.
+        let gen = unsafe {
+            (*group).gen += 1;
+            (*group).gen
+        };
         let mut events = [libc::epoll_event { events: 0, u64: 0 }; MAX_EVENTS_PER_POLL];
         let want = max_events.min(MAX_EVENTS_PER_POLL);
         // SAFETY: waiting, without blocking, on our epoll set into a local array.
@@ -155,6 +174,30 @@ impl Group {
                 Some(m) => (m.sock, m.cb.clone()),
                 None => continue,
             };
+            // SAFETY: s is a live member.
+            unsafe { (*s).polled_gen = gen };
+            cb(group, s);
+            ran += 1;
+        }
+        // Members with data left in their receive pipe are readable even
+        // though the kernel has nothing more for them.
+        let mut i = 0;
+        // SAFETY: the group is live; membership is looked up again each time.
+        while ran < want && unsafe { (*group).pipe_ready } > 0 {
+            // SAFETY: as above.
+            let Some(id) = (unsafe { (&*group).order.get(i).copied() }) else { break };
+            i += 1;
+            // SAFETY: as above.
+            let (s, cb) = match unsafe { (*group).members.get(&id) } {
+                Some(m) => (m.sock, m.cb.clone()),
+                None => continue,
+            };
+            // SAFETY: s is a live member.
+            if unsafe { (*s).polled_gen == gen || (*s).pipe_len() == 0 } {
+                continue;
+            }
+            // SAFETY: as above.
+            unsafe { (*s).polled_gen = gen };
             cb(group, s);
             ran += 1;
         }

@@ -11,9 +11,13 @@
 //! group poll runs for each of its sockets) once all their bytes are in the
 //! kernel and, for zero-copy sends, once the kernel says it let go of them.
 //!
-//! Not implemented: the receive pipe (`enable_recv_pipe` is kept as an
-//! option but reads always go straight to the kernel), placement ids, TLS
-//! (the "ssl" implementation) and kernel TLS.
+//! The receive pipe (`enable_recv_pipe`, sized by `spdk_sock_set_recvbuf`)
+//! lets one `readv` fill the caller's buffers and then the pipe, so a reader
+//! taking a small header and then the rest costs one system call; a group
+//! keeps calling back sockets whose pipe still holds data.
+//!
+//! Not implemented: placement ids, TLS (the "ssl" implementation) and
+//! kernel TLS.
 
 pub mod group;
 pub mod posix;
@@ -209,6 +213,20 @@ pub(crate) unsafe fn req_iovs<'a>(r: *mut spdk_sock_request) -> &'a [libc::iovec
     }
 }
 
+/// `readv` with the result as bytes or the error.
+///
+/// # Safety
+/// `iov` points to `iovcnt` iovecs describing writable memory.
+unsafe fn sys_readv(fd: RawFd, iov: *mut libc::iovec, iovcnt: i32) -> Result<usize> {
+    // SAFETY: per the contract.
+    let n = unsafe { libc::readv(fd, iov, iovcnt) };
+    if n < 0 {
+        Err(Errno::last())
+    } else {
+        Ok(n as usize)
+    }
+}
+
 fn req_len(iovs: &[libc::iovec]) -> usize {
     iovs.iter().map(|v| v.iov_len).sum()
 }
@@ -239,7 +257,20 @@ pub struct Sock {
     free_pending: bool,
     /// The interface name once asked for (C callers keep a pointer to it).
     iface: Option<std::ffi::CString>,
+    pipe: Option<RecvPipe>,
+    /// The group poll that last called this socket back.
+    pub(crate) polled_gen: u64,
 }
+
+/// Bytes read from the kernel ahead of the application (`buf[start..end]`).
+struct RecvPipe {
+    buf: Box<[u8]>,
+    start: usize,
+    end: usize,
+}
+
+/// Smallest receive pipe (SPDK's `MIN_SOCK_PIPE_SIZE`).
+pub const MIN_SOCK_PIPE_SIZE: usize = 1024;
 
 impl Sock {
     pub(crate) fn new(fd: RawFd, listening: bool, server: bool, zcopy: bool, opts: ImplOpts, sock_opts: SockOpts) -> Box<Sock> {
@@ -262,6 +293,8 @@ impl Sock {
             closed: false,
             free_pending: false,
             iface: None,
+            pipe: None,
+            polled_gen: 0,
         })
     }
 
@@ -327,12 +360,72 @@ impl Sock {
         if iovcnt < 0 {
             return Err(Errno(libc::EINVAL));
         }
+        let Some(pipe) = self.pipe.as_mut() else {
+            // SAFETY: per the contract.
+            return sys_readv(self.fd, iov, iovcnt);
+        };
         // SAFETY: per the contract.
-        let n = unsafe { libc::readv(self.fd, iov, iovcnt) };
-        if n < 0 {
-            Err(Errno::last())
-        } else {
-            Ok(n as usize)
+        let iovs = unsafe { std::slice::from_raw_parts(iov, iovcnt as usize) };
+        let want = req_len(iovs);
+        if pipe.end > pipe.start {
+            // Serve from the pipe first (without touching the kernel).
+            let mut done = 0;
+            for v in iovs {
+                let k = v.iov_len.min(pipe.end - pipe.start);
+                // SAFETY: k bytes into the caller's buffer from the pipe.
+                unsafe { std::ptr::copy_nonoverlapping(pipe.buf.as_ptr().add(pipe.start), v.iov_base.cast::<u8>(), k) };
+                pipe.start += k;
+                done += k;
+                if pipe.start == pipe.end {
+                    break;
+                }
+            }
+            if pipe.start == pipe.end {
+                pipe.start = 0;
+                pipe.end = 0;
+                self.pipe_drained();
+            }
+            return Ok(done);
+        }
+        if want == 0 || want >= pipe.buf.len() || iovs.len() >= IOV_BATCH_SIZE {
+            // SAFETY: per the contract.
+            return sys_readv(self.fd, iov, iovcnt);
+        }
+        // One readv: the caller's buffers, then the pipe.
+        let mut all = [libc::iovec { iov_base: std::ptr::null_mut(), iov_len: 0 }; IOV_BATCH_SIZE + 1];
+        all[..iovs.len()].copy_from_slice(iovs);
+        all[iovs.len()] = libc::iovec { iov_base: pipe.buf.as_mut_ptr().cast(), iov_len: pipe.buf.len() };
+        // SAFETY: the caller's iovecs plus the pipe's buffer.
+        let n = sys_readv(self.fd, all.as_mut_ptr(), iovs.len() as i32 + 1)?;
+        if n > want {
+            pipe.end = n - want;
+            self.pipe_filled();
+            return Ok(want);
+        }
+        Ok(n)
+    }
+
+    /// Bytes waiting in the receive pipe.
+    pub fn pipe_len(&self) -> usize {
+        self.pipe.as_ref().map_or(0, |p| p.end - p.start)
+    }
+
+    /// Whether the socket has a receive pipe.
+    pub fn has_pipe(&self) -> bool {
+        self.pipe.is_some()
+    }
+
+    fn pipe_filled(&mut self) {
+        if !self.group.is_null() {
+            // SAFETY: a member's group outlives its membership.
+            unsafe { (*self.group).pipe_ready_add(1) };
+        }
+    }
+
+    fn pipe_drained(&mut self) {
+        if !self.group.is_null() {
+            // SAFETY: a member's group outlives its membership.
+            unsafe { (*self.group).pipe_ready_add(-1) };
         }
     }
 
@@ -699,8 +792,22 @@ impl Sock {
         posix::setsockopt_int(self.fd, libc::SOL_SOCKET, libc::SO_RCVLOWAT, nbytes)
     }
 
-    /// Sets the receive buffer, at least the implementation's `recv_buf_size`.
+    /// Sets the receive buffer, at least the implementation's `recv_buf_size`,
+    /// and (with `enable_recv_pipe`) a receive pipe of `sz` bytes; 0 removes
+    /// the pipe. A pipe still holding data is not resized (`EBUSY`).
     pub fn set_recvbuf(&mut self, sz: i32) -> Result<()> {
+        if sz < 0 {
+            return Err(Errno(libc::EINVAL));
+        }
+        if self.opts.enable_recv_pipe && !self.listening {
+            let want = sz as usize;
+            if self.pipe.as_ref().map_or(0, |p| p.buf.len()) != want {
+                if self.pipe_len() > 0 {
+                    return Err(Errno(libc::EBUSY));
+                }
+                self.pipe = (want >= MIN_SOCK_PIPE_SIZE).then(|| RecvPipe { buf: vec![0u8; want].into_boxed_slice(), start: 0, end: 0 });
+            }
+        }
         let sz = sz.max(self.opts.recv_buf_size.min(i32::MAX as u32) as i32);
         posix::setsockopt_int(self.fd, libc::SOL_SOCKET, libc::SO_RCVBUF, sz)
     }
@@ -716,6 +823,9 @@ impl Sock {
     pub fn is_connected(&self) -> bool {
         if self.closed || self.listening {
             return false;
+        }
+        if self.pipe_len() > 0 {
+            return true;
         }
         let mut b = 0u8;
         // SAFETY: a one-byte peek into a local.

@@ -39,24 +39,49 @@ fn close(s: Box<Sock>) {
     unsafe { Sock::close(Box::into_raw(s)) }.unwrap();
 }
 
-/// Reads exactly `n` bytes, flushing `flush_side` meanwhile so queued writes progress.
+/// Reads exactly `n` bytes, flushing the writer meanwhile so queued writes
+/// progress. While nothing arrives it waits on the descriptor in short
+/// slices (the kernel may hold data back for an ACK), giving up only after
+/// a long stretch without any progress.
 fn read_exact(r: &mut Sock, n: usize, mut flush: impl FnMut()) -> Vec<u8> {
     let mut out = vec![0u8; n];
     let mut got = 0;
-    for _ in 0..SPIN {
-        if got == n {
-            break;
-        }
+    let mut idle = 0;
+    while got < n && idle < 6000 {
         flush();
         match r.recv(&mut out[got..]) {
             Ok(0) => panic!("peer closed after {got} of {n} bytes"),
-            Ok(k) => got += k,
-            Err(Errno(libc::EAGAIN)) => {}
+            Ok(k) => {
+                got += k;
+                idle = 0;
+            }
+            Err(Errno(libc::EAGAIN)) => {
+                idle += 1;
+                let mut p = libc::pollfd { fd: r.fd(), events: libc::POLLIN, revents: 0 };
+                // SAFETY: one pollfd in a local.
+                unsafe { libc::poll(&mut p, 1, 5) };
+            }
             Err(e) => panic!("recv: {e}"),
         }
     }
     assert_eq!(got, n, "all bytes arrived");
     out
+}
+
+/// A connected pair whose server side is a raw pointer, and an empty group.
+fn pair_and_group() -> (Box<Sock>, Box<Sock>, *mut Sock, *mut Group) {
+    let (l, c, s) = pair("127.0.0.1");
+    (l, c, Box::into_raw(s), Box::into_raw(Group::new(std::ptr::null_mut()).unwrap()))
+}
+
+/// Removes `s` from `g` and frees both.
+fn leave_and_free(g: *mut Group, s: *mut Sock) {
+    // SAFETY: live group and member from pair_and_group, not used afterwards.
+    unsafe {
+        Group::remove(g, s).unwrap();
+        Sock::close(s).unwrap();
+        Group::close(g).unwrap();
+    }
 }
 
 /// A write request with its iovecs right after it, as SPDK lays them out.
@@ -442,9 +467,7 @@ fn sock_group_many_sockets() {
 
 #[test]
 fn sock_group_remove_stops_callbacks() {
-    let (l, mut c, s) = pair("127.0.0.1");
-    let s = Box::into_raw(s);
-    let g = Box::into_raw(Group::new(std::ptr::null_mut()).unwrap());
+    let (l, mut c, s, g) = pair_and_group();
     let calls = Rc::new(RefCell::new(0usize));
     let k = calls.clone();
     // SAFETY: live group and socket.
@@ -589,11 +612,9 @@ pub(crate) static OPTS_LOCK: parking_lot::Mutex<()> = parking_lot::Mutex::new(()
 
 #[test]
 fn sock_group_zerocopy_notifications_are_not_readable_events() {
-    let (l, mut c, s) = pair("127.0.0.1");
-    let s = Box::into_raw(s);
+    let (l, mut c, s, g) = pair_and_group();
     // SAFETY: s is live.
     assert!(unsafe { (*s).zcopy() });
-    let g = Box::into_raw(Group::new(std::ptr::null_mut()).unwrap());
     let readable = Rc::new(RefCell::new(0usize));
     let k = readable.clone();
     // SAFETY: live group and socket.
@@ -621,12 +642,114 @@ fn sock_group_zerocopy_notifications_are_not_readable_events() {
     assert_eq!(got, 8 * data.len());
     assert_eq!(*log.borrow(), (0..8).map(|t| (t, 0)).collect::<Vec<_>>());
     assert_eq!(*readable.borrow(), 0, "the peer sent nothing: no readable callback");
-    // SAFETY: live group and member, then both freed.
-    unsafe {
-        Group::remove(g, s).unwrap();
-        Sock::close(s).unwrap();
-        Group::close(g).unwrap();
+    leave_and_free(g, s);
+    close(c);
+    close(l);
+}
+
+fn kernel_has_data(s: &Sock) -> bool {
+    let mut b = 0u8;
+    // SAFETY: a one-byte peek into a local.
+    unsafe { libc::recv(s.fd(), (&mut b as *mut u8).cast(), 1, libc::MSG_PEEK | libc::MSG_DONTWAIT) > 0 }
+}
+
+#[test]
+fn sock_recv_pipe_reads_ahead_in_one_call() {
+    let (l, mut c, mut s) = pair("127.0.0.1");
+    assert!(!s.has_pipe());
+    s.set_recvbuf(64 * 1024).unwrap();
+    assert!(s.has_pipe(), "enable_recv_pipe is on by default");
+    let data = pattern(1000, 11);
+    let iov = libc::iovec { iov_base: data.as_ptr().cast_mut().cast(), iov_len: data.len() };
+    // SAFETY: one iovec over `data`.
+    assert_eq!(unsafe { c.writev_raw(&iov, 1) }, Ok(1000));
+    // Wait until the kernel holds all of it, then take a small header.
+    let mut peek = vec![0u8; 1000];
+    for _ in 0..SPIN {
+        // SAFETY: a peek into a local buffer.
+        if unsafe { libc::recv(s.fd(), peek.as_mut_ptr().cast(), 1000, libc::MSG_PEEK | libc::MSG_DONTWAIT) } == 1000 {
+            break;
+        }
     }
+    let mut hdr = [0u8; 8];
+    assert_eq!(s.recv(&mut hdr), Ok(8));
+    assert_eq!(&hdr[..], &data[..8]);
+    assert_eq!(s.pipe_len(), 992, "the rest went into the pipe in the same readv");
+    assert!(!kernel_has_data(&s), "nothing left in the kernel");
+    let rest = read_exact(&mut s, 992, || {});
+    assert_eq!(&rest[..], &data[8..]);
+    assert_eq!(s.pipe_len(), 0);
+    // A pipe with data is not resized; an empty one can be removed.
+    // SAFETY: one iovec over `data`.
+    unsafe { c.writev_raw(&iov, 1) }.unwrap();
+    let mut one = [0u8; 1];
+    let _ = read_exact(&mut s, 1, || {});
+    if s.pipe_len() > 0 {
+        assert_eq!(s.set_recvbuf(0), Err(Errno(libc::EBUSY)));
+    }
+    let _ = read_exact(&mut s, 999, || {});
+    s.set_recvbuf(0).unwrap();
+    assert!(!s.has_pipe());
+    assert_eq!(s.recv(&mut one), Err(Errno(libc::EAGAIN)));
+    close(c);
+    close(s);
+    close(l);
+}
+
+#[test]
+fn sock_recv_pipe_disabled_by_option() {
+    let _g = OPTS_LOCK.lock();
+    let o = SockOpts { impl_opts: Some(ImplOpts { enable_recv_pipe: false, ..ImplOpts::default() }), ..SockOpts::default() };
+    let l = listen_any("127.0.0.1");
+    let mut c = Sock::connect("127.0.0.1", port_of(&l), &o).unwrap();
+    c.set_recvbuf(64 * 1024).unwrap();
+    assert!(!c.has_pipe());
+    let s = accept_one(&l);
+    close(c);
+    close(s);
+    close(l);
+}
+
+#[test]
+fn sock_group_calls_back_while_the_pipe_holds_data() {
+    let (l, mut c, s, g) = pair_and_group();
+    // SAFETY: s is live.
+    unsafe { (*s).set_recvbuf(4096) }.unwrap();
+    let got = Rc::new(RefCell::new(Vec::new()));
+    let calls = Rc::new(RefCell::new(0usize));
+    let (gk, ck) = (got.clone(), calls.clone());
+    // Each callback takes 10 bytes only.
+    let cb: group::ReadyFn = Rc::new(move |_, sock| {
+        *ck.borrow_mut() += 1;
+        let mut b = [0u8; 10];
+        // SAFETY: a live member.
+        if let Ok(n) = unsafe { (*sock).recv(&mut b) } {
+            gk.borrow_mut().extend_from_slice(&b[..n]);
+        }
+    });
+    // SAFETY: live group and socket.
+    unsafe { Group::add(g, s, cb) }.unwrap();
+    let data = pattern(100, 13);
+    let iov = libc::iovec { iov_base: data.as_ptr().cast_mut().cast(), iov_len: data.len() };
+    // SAFETY: one iovec over `data`.
+    assert_eq!(unsafe { c.writev_raw(&iov, 1) }, Ok(100));
+    for _ in 0..SPIN {
+        if got.borrow().len() == 100 {
+            break;
+        }
+        // SAFETY: g is live.
+        let n = unsafe { Group::poll(g, 32) }.unwrap();
+        assert!(n <= 1, "one socket: at most one callback per poll");
+    }
+    assert_eq!(*got.borrow(), data, "all bytes came through the callbacks");
+    // SAFETY: s is live.
+    assert!(!kernel_has_data(unsafe { &*s }));
+    assert!(*calls.borrow() >= 10);
+    let before = *calls.borrow();
+    // SAFETY: g is live.
+    assert_eq!(unsafe { Group::poll(g, 32) }, Ok(0), "pipe and kernel empty: no callback");
+    assert_eq!(*calls.borrow(), before);
+    leave_and_free(g, s);
     close(c);
     close(l);
 }
