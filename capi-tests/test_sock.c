@@ -239,7 +239,7 @@ test_echo(void)
 	}
 	CHECK_EQ_I(spdk_sock_group_add_sock(group, c, client_readable, NULL), 0);
 	/* A socket belongs to one group at a time. */
-	CHECK_EQ_I(spdk_sock_group_add_sock(group, c, client_readable, NULL), -EBUSY);
+	CHECK_EQ_I(spdk_sock_group_add_sock(group, c, client_readable, NULL), -EINVAL);
 
 	for (it = 0; it < SPIN && g_accepted < 1; it++) {
 		spdk_sock_group_poll(group);
@@ -389,6 +389,56 @@ test_close_cancels_and_readv(void)
 }
 
 static void
+ignore_readable(void *arg, struct spdk_sock_group *group, struct spdk_sock *sock)
+{
+	(void)arg;
+	(void)group;
+	(void)sock;
+}
+
+static void
+test_recv_next(void)
+{
+	struct spdk_sock *l, *c, *s = NULL;
+	struct spdk_sock_group *group;
+	struct iovec iov = {(void *)"abc", 3};
+	char pool_buf[64];
+	void *buf = NULL, *ctx = NULL;
+	int port = 0, rc = -EAGAIN;
+	long it;
+
+	l = listen_somewhere(&port);
+	if (!CHECK(l != NULL)) {
+		return;
+	}
+	c = spdk_sock_connect("127.0.0.1", port, NULL);
+	for (it = 0; it < SPIN && s == NULL; it++) {
+		s = spdk_sock_accept(l);
+	}
+	if (!CHECK(c != NULL && s != NULL)) {
+		return;
+	}
+	group = spdk_sock_group_create(NULL);
+	CHECK_EQ_I(spdk_sock_recv_next(s, &buf, &ctx), -EINVAL);
+	CHECK_EQ_I(spdk_sock_group_add_sock(group, s, ignore_readable, NULL), 0);
+	CHECK_EQ_I(spdk_sock_recv_next(s, &buf, &ctx), -ENOBUFS);
+	CHECK_EQ_I(spdk_sock_group_provide_buf(group, pool_buf, sizeof(pool_buf), &port), 0);
+	CHECK_EQ_I(spdk_sock_writev(c, &iov, 1), 3);
+	for (it = 0; it < SPIN && rc == -EAGAIN; it++) {
+		rc = spdk_sock_recv_next(s, &buf, &ctx);
+	}
+	CHECK_EQ_I(rc, 3);
+	CHECK(buf == pool_buf && ctx == &port);
+	CHECK(memcmp(pool_buf, "abc", 3) == 0);
+	CHECK_EQ_I(spdk_sock_recv_next(s, &buf, &ctx), -ENOBUFS);
+	CHECK_EQ_I(spdk_sock_group_remove_sock(group, s), 0);
+	CHECK_EQ_I(spdk_sock_group_close(&group), 0);
+	CHECK_EQ_I(spdk_sock_close(&s), 0);
+	CHECK_EQ_I(spdk_sock_close(&c), 0);
+	CHECK_EQ_I(spdk_sock_close(&l), 0);
+}
+
+static void
 test_opts_and_errors(void)
 {
 	struct spdk_sock_opts opts;
@@ -511,6 +561,7 @@ main(void)
 {
 	test_opts_and_errors();
 	test_close_cancels_and_readv();
+	test_recv_next();
 	test_echo();
 	return CHECK_DONE("sock");
 }

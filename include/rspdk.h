@@ -6545,6 +6545,20 @@ ptrdiff_t spdk_sock_recv(struct spdk_sock *sock, void *buf, size_t len);
 ptrdiff_t spdk_sock_readv(struct spdk_sock *sock, struct iovec *iov, int iovcnt);
 
 /*
+ Reads the next part of the stream into a buffer from the group's pool
+ (`spdk_sock_group_provide_buf`): returns its length and sets `*buf` and
+ `*ctx`; the buffer is the caller's again. 0 at end of stream; -ENOBUFS
+ with an empty pool, -EAGAIN when nothing waits, -EINVAL outside a group.
+ */
+int spdk_sock_recv_next(struct spdk_sock *sock, void **buf, void **ctx);
+
+/*
+ Gives `group` a receive buffer of `len` bytes for `spdk_sock_recv_next`;
+ `ctx` comes back with it. Buffers are used last-in first-out.
+ */
+int spdk_sock_group_provide_buf(struct spdk_sock_group *group, void *buf, size_t len, void *ctx);
+
+/*
  Writes what the kernel takes now; -EAGAIN while asynchronous writes are queued.
  */
 ptrdiff_t spdk_sock_writev(struct spdk_sock *sock, struct iovec *iov, int iovcnt);

@@ -5,8 +5,7 @@
 //! also sets `errno`, so code written either way keeps working. Functions
 //! returning pointers return NULL and set `errno`.
 //!
-//! Not provided: `spdk_sock_recv_next` / `spdk_sock_group_provide_buf`
-//! (buffer pools) and interrupt registration.
+//! Not provided: interrupt registration (`spdk_sock_group_register_interrupt`).
 
 use super::{cstr, guard};
 use crate::sock::{self as core, Errno, Group, ImplOpts, Sock, SockOpts};
@@ -483,6 +482,46 @@ pub unsafe extern "C" fn spdk_sock_readv(sock: *mut spdk_sock, iov: *mut libc::i
         let Some(s) = (unsafe { sock_mut(sock) }) else { return fail(Errno(libc::EBADF)) as isize };
         // SAFETY: the caller's iovecs.
         ssize(unsafe { s.readv_raw(iov, iovcnt) })
+    })
+}
+
+/// Reads the next part of the stream into a buffer from the group's pool
+/// (`spdk_sock_group_provide_buf`): returns its length and sets `*buf` and
+/// `*ctx`; the buffer is the caller's again. 0 at end of stream; -ENOBUFS
+/// with an empty pool, -EAGAIN when nothing waits, -EINVAL outside a group.
+#[no_mangle]
+pub unsafe extern "C" fn spdk_sock_recv_next(sock: *mut spdk_sock, buf: *mut *mut c_void, ctx: *mut *mut c_void) -> c_int {
+    guard(-libc::EFAULT, || {
+        // SAFETY: the caller's socket.
+        let Some(s) = (unsafe { sock_mut(sock) }) else { return fail(Errno(libc::EBADF)) };
+        if buf.is_null() || ctx.is_null() {
+            return fail(Errno(libc::EINVAL));
+        }
+        match s.recv_next() {
+            Ok(Some((b, n, c))) => {
+                // SAFETY: the caller's result slots.
+                unsafe {
+                    *buf = b.cast();
+                    *ctx = c;
+                }
+                n.min(c_int::MAX as usize) as c_int
+            }
+            Ok(None) => 0,
+            Err(e) => fail(e),
+        }
+    })
+}
+
+/// Gives `group` a receive buffer of `len` bytes for `spdk_sock_recv_next`;
+/// `ctx` comes back with it. Buffers are used last-in first-out.
+#[no_mangle]
+pub unsafe extern "C" fn spdk_sock_group_provide_buf(group: *mut spdk_sock_group, buf: *mut c_void, len: usize, ctx: *mut c_void) -> c_int {
+    guard(-libc::EFAULT, || {
+        // SAFETY: NULL or the caller's live group.
+        match unsafe { group.cast::<Group>().as_mut() } {
+            Some(g) => status(g.provide_buf(buf.cast(), len, ctx)),
+            None => fail(Errno(libc::EINVAL)),
+        }
     })
 }
 

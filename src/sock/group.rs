@@ -29,6 +29,8 @@ pub struct Group {
     pipe_ready: usize,
     /// Counts polls, so a socket is called back at most once per poll.
     gen: u64,
+    /// Receive buffers the application provided (`buf`, `len`, `ctx`), used last-in first-out.
+    pub(crate) pool: Vec<(*mut u8, usize, *mut c_void)>,
 }
 
 impl Group {
@@ -38,11 +40,29 @@ impl Group {
         if epfd < 0 {
             return Err(Errno::last());
         }
-        Ok(Box::new(Group { epfd, ctx, members: HashMap::new(), order: Vec::new(), next_id: 1, pipe_ready: 0, gen: 0 }))
+        Ok(Box::new(Group { epfd, ctx, members: HashMap::new(), order: Vec::new(), next_id: 1, pipe_ready: 0, gen: 0, pool: Vec::new() }))
     }
 
     pub fn ctx(&self) -> *mut c_void {
         self.ctx
+    }
+
+    /// Gives the group a receive buffer for [`Sock::recv_next`].
+    pub fn provide_buf(&mut self, buf: *mut u8, len: usize, ctx: *mut c_void) -> Result<()> {
+        if buf.is_null() || len == 0 {
+            return Err(Errno(libc::EINVAL));
+        }
+        self.pool.push((buf, len, ctx));
+        Ok(())
+    }
+
+    pub(crate) fn take_buf(&mut self) -> Option<(*mut u8, usize, *mut c_void)> {
+        self.pool.pop()
+    }
+
+    /// Receive buffers waiting in the pool.
+    pub fn pool_len(&self) -> usize {
+        self.pool.len()
     }
 
     pub(crate) fn pipe_ready_add(&mut self, d: isize) {
@@ -58,7 +78,7 @@ impl Group {
     }
 
     /// Adds a socket; `cb` runs from [`Group::poll`] whenever it is readable.
-    /// A socket is in at most one group (`EBUSY`).
+    /// A socket is in at most one group (`EINVAL`, as SPDK).
     ///
     /// # Safety
     /// `group` and `sock` are live; the socket stays live until removed.
@@ -66,7 +86,7 @@ impl Group {
         // SAFETY: per the contract.
         let (g, s) = unsafe { (&mut *group, &mut *sock) };
         if !s.group.is_null() {
-            return Err(Errno(libc::EBUSY));
+            return Err(Errno(libc::EINVAL));
         }
         if s.fd < 0 {
             return Err(Errno(libc::EBADF));

@@ -405,6 +405,31 @@ impl Sock {
         Ok(n)
     }
 
+    /// Reads the next part of the stream into a buffer taken from the
+    /// group's pool ([`Group::provide_buf`]): returns it with its length and
+    /// context; the buffer belongs to the caller again. Nothing to read, an
+    /// error or end of stream put the buffer back in the pool (`Ok(None)` at
+    /// end of stream). Errors: `EINVAL` outside a group, `ENOBUFS` with an
+    /// empty pool, `EAGAIN` when nothing waits.
+    pub fn recv_next(&mut self) -> Result<Option<(*mut u8, usize, *mut c_void)>> {
+        if self.group.is_null() {
+            return Err(Errno(libc::EINVAL));
+        }
+        // SAFETY: a member's group outlives its membership.
+        let Some((buf, len, ctx)) = (unsafe { (*self.group).take_buf() }) else { return Err(Errno(libc::ENOBUFS)) };
+        let mut iov = libc::iovec { iov_base: buf.cast(), iov_len: len };
+        // SAFETY: the provided buffer of len bytes, the application's to fill.
+        let r = unsafe { self.readv_raw(&mut iov, 1) };
+        match r {
+            Ok(n) if n > 0 => Ok(Some((buf, n, ctx))),
+            other => {
+                // SAFETY: as above; the buffer goes back where it came from.
+                unsafe { (*self.group).pool.push((buf, len, ctx)) };
+                other.map(|_| None)
+            }
+        }
+    }
+
     /// Bytes waiting in the receive pipe.
     pub fn pipe_len(&self) -> usize {
         self.pipe.as_ref().map_or(0, |p| p.end - p.start)

@@ -424,7 +424,7 @@ fn sock_group_many_sockets() {
         unsafe { Group::add(g, s, cb) }.unwrap();
     }
     // SAFETY: as above: a socket is in at most one group.
-    assert_eq!(unsafe { Group::add(g, servers[0], Rc::new(|_, _| {})) }, Err(Errno(libc::EBUSY)));
+    assert_eq!(unsafe { Group::add(g, servers[0], Rc::new(|_, _| {})) }, Err(Errno(libc::EINVAL)));
     // Nothing written yet: a poll runs no callback.
     // SAFETY: g is live.
     assert_eq!(unsafe { Group::poll(g, 32) }, Ok(0));
@@ -749,6 +749,55 @@ fn sock_group_calls_back_while_the_pipe_holds_data() {
     // SAFETY: g is live.
     assert_eq!(unsafe { Group::poll(g, 32) }, Ok(0), "pipe and kernel empty: no callback");
     assert_eq!(*calls.borrow(), before);
+    leave_and_free(g, s);
+    close(c);
+    close(l);
+}
+
+#[test]
+fn sock_recv_next_uses_the_group_pool() {
+    let (l, mut c, s, g) = pair_and_group();
+    // SAFETY: s is live and not yet in a group.
+    assert_eq!(unsafe { (*s).recv_next() }, Err(Errno(libc::EINVAL)), "outside a group");
+    // SAFETY: live group and socket.
+    unsafe { Group::add(g, s, Rc::new(|_, _| {})) }.unwrap();
+    // SAFETY: s is live.
+    assert_eq!(unsafe { (*s).recv_next() }, Err(Errno(libc::ENOBUFS)), "empty pool");
+    let mut a = vec![0u8; 16];
+    let mut b = vec![0u8; 16];
+    // SAFETY: g is live; the buffers outlive their use.
+    unsafe {
+        (*g).provide_buf(a.as_mut_ptr(), a.len(), 1 as *mut std::ffi::c_void).unwrap();
+        (*g).provide_buf(b.as_mut_ptr(), b.len(), 2 as *mut std::ffi::c_void).unwrap();
+        assert_eq!((*g).provide_buf(std::ptr::null_mut(), 4, std::ptr::null_mut()), Err(Errno(libc::EINVAL)));
+        assert_eq!((*s).recv_next(), Err(Errno(libc::EAGAIN)));
+        assert_eq!((*g).pool_len(), 2, "the buffer went back on EAGAIN");
+    }
+    let data = pattern(20, 17);
+    let iov = libc::iovec { iov_base: data.as_ptr().cast_mut().cast(), iov_len: data.len() };
+    // SAFETY: one iovec over `data`.
+    assert_eq!(unsafe { c.writev_raw(&iov, 1) }, Ok(20));
+    let mut parts = Vec::new();
+    for _ in 0..SPIN {
+        // SAFETY: s is live.
+        match unsafe { (*s).recv_next() } {
+            Ok(Some(p)) => {
+                parts.push(p);
+                if parts.iter().map(|p| p.1).sum::<usize>() == 20 {
+                    break;
+                }
+            }
+            Err(Errno(libc::EAGAIN)) => {}
+            other => panic!("recv_next: {other:?}"),
+        }
+    }
+    // Last in, first out: b (ctx 2) first, then a (ctx 1).
+    assert_eq!(parts.len(), 2);
+    assert_eq!((parts[0].0, parts[0].1, parts[0].2 as usize), (b.as_mut_ptr(), 16, 2));
+    assert_eq!((parts[1].0, parts[1].1, parts[1].2 as usize), (a.as_mut_ptr(), 4, 1));
+    assert_eq!([&b[..], &a[..4]].concat(), data);
+    // SAFETY: g is live.
+    assert_eq!(unsafe { (*g).pool_len() }, 0);
     leave_and_free(g, s);
     close(c);
     close(l);
