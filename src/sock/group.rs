@@ -139,7 +139,8 @@ impl Group {
 
     /// Flushes every member's queued writes, then calls the callback of up
     /// to `max_events` readable members. Returns the number of callbacks run.
-    /// Callbacks may add, remove and close sockets (a removed one is skipped).
+    /// Callbacks may add, remove and close sockets (a removed one is skipped);
+    /// they must not close the group itself or poll it again.
     ///
     /// # Safety
     /// `group` is live, and so is every member.
