@@ -3169,6 +3169,12 @@ enum spdk_nvme_ctrlr_type {
 
 #define SPDK_JSONRPC_ERROR_INVALID_STATE -1
 
+#define SPDK_TLS_VERSION_1_1 11
+
+#define SPDK_TLS_VERSION_1_2 12
+
+#define SPDK_TLS_VERSION_1_3 13
+
 #define SPDK_DEFAULT_MSG_MEMPOOL_SIZE (262144 - 1)
 
 #define SPDK_CPUSET_SIZE 1024
@@ -3552,6 +3558,16 @@ enum spdk_nvmf_adrfam {
   SPDK_NVMF_ADRFAM_INTRA_HOST = 254,
 };
 
+/*
+ `enum spdk_placement_mode`.
+ */
+enum spdk_placement_mode {
+  PLACEMENT_NONE,
+  PLACEMENT_NAPI,
+  PLACEMENT_CPU,
+  PLACEMENT_MARK,
+};
+
 enum spdk_ring_type {
   SPDK_RING_TYPE_SP_SC,
   SPDK_RING_TYPE_MP_SC,
@@ -3730,6 +3746,16 @@ struct spdk_poller;
  Opaque: a ring.
  */
 struct spdk_ring;
+
+/*
+ Opaque: a socket.
+ */
+struct spdk_sock;
+
+/*
+ Opaque: a poll group of sockets.
+ */
+struct spdk_sock_group;
 
 /*
  Opaque: debugging state of an `spdk_spinlock` (`spdk/thread.h`).
@@ -4778,6 +4804,149 @@ typedef void (*spdk_nvme_disconnected_qpair_cb)(struct spdk_nvme_qpair *qpair, v
 
 typedef void (*spdk_rpc_method_handler)(struct spdk_jsonrpc_request *request,
                                         const struct spdk_json_val *params);
+
+/*
+ Looks up a TLS key by identity (used by the "ssl" implementation, which rspdk lacks).
+ */
+typedef int (*spdk_sock_get_key_cb)(uint8_t *out,
+                                    int out_len,
+                                    const char **cipher,
+                                    const char *psk_identity,
+                                    void *get_key_ctx);
+
+/*
+ `struct spdk_sock_impl_opts`: options of one implementation. The TLS
+ fields (`psk_*`, `get_key*`, `tls_cipher_suites`) belong to "ssl"; the
+ posix implementation reports them NULL and ignores them when set.
+ */
+struct spdk_sock_impl_opts {
+  /*
+   Minimum size of a socket's receive buffer.
+   */
+  uint32_t recv_buf_size;
+  /*
+   Minimum size of a socket's send buffer.
+   */
+  uint32_t send_buf_size;
+  /*
+   A receive pipe (sized by `spdk_sock_set_recvbuf`) that reads ahead of the application.
+   */
+  bool enable_recv_pipe;
+  /*
+   Deprecated by SPDK: `enable_zerocopy_send_server` / `_client`.
+   */
+  bool enable_zerocopy_send;
+  bool enable_quickack;
+  /*
+   An `enum spdk_placement_mode` (only `PLACEMENT_NONE` is supported).
+   */
+  uint32_t enable_placement_id;
+  bool enable_zerocopy_send_server;
+  bool enable_zerocopy_send_client;
+  /*
+   Sends smaller than this go without `MSG_ZEROCOPY`.
+   */
+  uint32_t zerocopy_threshold;
+  uint32_t tls_version;
+  bool enable_ktls;
+  uint8_t *psk_key;
+  uint32_t psk_key_size;
+  char *psk_identity;
+  spdk_sock_get_key_cb get_key;
+  void *get_key_ctx;
+  const char *tls_cipher_suites;
+};
+
+/*
+ `struct spdk_sock_opts`: per-socket options (`opts_size` convention).
+ */
+struct spdk_sock_opts {
+  /*
+   Size of the structure as the caller knows it.
+   */
+  size_t opts_size;
+  /*
+   `SO_PRIORITY` of the socket (0: left alone).
+   */
+  int priority;
+  /*
+   Zero-copy sends, if the implementation options allow them too.
+   */
+  bool zcopy;
+  uint8_t reserved13[3];
+  /*
+   Milliseconds unacknowledged data may wait before the connection drops (`TCP_USER_TIMEOUT`; 0: the kernel's).
+   */
+  uint32_t ack_timeout;
+  uint8_t reserved[4];
+  /*
+   Overrides of the implementation options for this socket (copied).
+   */
+  struct spdk_sock_impl_opts *impl_opts;
+  size_t impl_opts_size;
+  /*
+   Source address of a connect (NULL: any).
+   */
+  const char *src_addr;
+  /*
+   Source port of a connect (0: ephemeral).
+   */
+  uint16_t src_port;
+  uint8_t reserved50[2];
+  /*
+   Milliseconds a connect may take (0: no limit).
+   */
+  uint32_t connect_timeout;
+};
+
+typedef void (*spdk_sock_connect_cb_fn)(void *cb_arg, int status);
+
+/*
+ `TAILQ_ENTRY(spdk_sock_request) link` of a request's internal fields.
+ */
+struct spdk_sock_request_link {
+  struct spdk_sock_request *tqe_next;
+  struct spdk_sock_request **tqe_prev;
+};
+
+/*
+ The socket layer's fields of a request: not for the application.
+ */
+struct __sock_request_internal {
+  struct spdk_sock_request_link link;
+  /*
+   The queue the request is on (NULL when on none).
+   */
+  void *curr_list;
+  /*
+   Bytes of the request already written.
+   */
+  uint32_t offset;
+  /*
+   Last zero-copy send that carried bytes of this request.
+   */
+  uint32_t zcopy_idx;
+  /*
+   Some bytes went out zero-copy and the kernel has not released them yet.
+   */
+  bool pending_zcopy;
+};
+
+/*
+ An asynchronous write (`spdk_sock_writev_async`). The `iovcnt` iovecs
+ follow the struct immediately in memory; see `SPDK_SOCK_REQUEST_IOV`.
+ */
+struct spdk_sock_request {
+  /*
+   Called once: 0 when all bytes are written, or a negative errno.
+   */
+  void (*cb_fn)(void *cb_arg, int err);
+  void *cb_arg;
+  struct __sock_request_internal internal;
+  int iovcnt;
+};
+
+typedef void (*spdk_sock_cb)(void *arg, struct spdk_sock_group *group, struct spdk_sock *sock);
 
 typedef int (*spdk_new_thread_fn)(struct spdk_thread *thread);
 
@@ -6872,6 +7041,200 @@ void spdk_jsonrpc_send_error_response(struct spdk_jsonrpc_request *request,
                                       const char *msg);
 
 /*
+ Fills the fields of `opts` that fit in `opts->opts_size` with defaults.
+ */
+void spdk_sock_get_default_opts(struct spdk_sock_opts *opts);
+
+/*
+ A socket listening on `ip`:`port` (`impl_name` NULL or "posix").
+ */
+struct spdk_sock *spdk_sock_listen(const char *ip, int port, const char *impl_name);
+
+struct spdk_sock *spdk_sock_listen_ext(const char *ip,
+                                       int port,
+                                       const char *impl_name,
+                                       struct spdk_sock_opts *opts);
+
+/*
+ A socket connected to `ip`:`port`; returns once the connection is up.
+ */
+struct spdk_sock *spdk_sock_connect(const char *ip, int port, const char *impl_name);
+
+struct spdk_sock *spdk_sock_connect_ext(const char *ip,
+                                        int port,
+                                        const char *impl_name,
+                                        struct spdk_sock_opts *opts);
+
+/*
+ Connects (synchronously: the posix implementation has no asynchronous
+ connect, which SPDK allows) and calls `cb_fn(cb_arg, 0)` before returning
+ the socket; on failure returns NULL without calling it.
+ */
+struct spdk_sock *spdk_sock_connect_async(const char *ip,
+                                          int port,
+                                          const char *impl_name,
+                                          struct spdk_sock_opts *opts,
+                                          spdk_sock_connect_cb_fn cb_fn,
+                                          void *cb_arg);
+
+/*
+ A pending connection of a listening socket; NULL with errno EAGAIN when none waits.
+ */
+struct spdk_sock *spdk_sock_accept(struct spdk_sock *sock);
+
+/*
+ Closes `*sock` and sets it to NULL; requests still queued complete with
+ -ECANCELED. -EBUSY while the socket is in a group.
+ */
+int spdk_sock_close(struct spdk_sock **sock);
+
+/*
+ Writes what was queued by `spdk_sock_writev_async`; completed requests'
+ callbacks run from here. 0 on success (even if data is still queued).
+ */
+int spdk_sock_flush(struct spdk_sock *sock);
+
+/*
+ Bytes read (0: the peer closed), or a negative errno (-EAGAIN: no data yet).
+ */
+ptrdiff_t spdk_sock_recv(struct spdk_sock *sock, void *buf, size_t len);
+
+ptrdiff_t spdk_sock_readv(struct spdk_sock *sock, struct iovec *iov, int iovcnt);
+
+/*
+ Reads the next part of the stream into a buffer from the group's pool
+ (`spdk_sock_group_provide_buf`): returns its length and sets `*buf` and
+ `*ctx`; the buffer is the caller's again. 0 at end of stream; -ENOBUFS
+ with an empty pool, -EAGAIN when nothing waits, -EINVAL outside a group.
+ */
+int spdk_sock_recv_next(struct spdk_sock *sock, void **buf, void **ctx);
+
+/*
+ Gives `group` a receive buffer of `len` bytes for `spdk_sock_recv_next`;
+ `ctx` comes back with it. Buffers are used last-in first-out.
+ */
+int spdk_sock_group_provide_buf(struct spdk_sock_group *group, void *buf, size_t len, void *ctx);
+
+/*
+ Writes what the kernel takes now; -EAGAIN while asynchronous writes are queued.
+ */
+ptrdiff_t spdk_sock_writev(struct spdk_sock *sock, struct iovec *iov, int iovcnt);
+
+/*
+ Queues `req` (its iovecs follow it); its callback runs once, in order,
+ from a group poll or `spdk_sock_flush` (or at once with an error).
+ */
+void spdk_sock_writev_async(struct spdk_sock *sock, struct spdk_sock_request *req);
+
+/*
+ Local and peer addresses (text) and ports of a connected socket.
+ */
+int spdk_sock_getaddr(struct spdk_sock *sock,
+                      char *saddr,
+                      int slen,
+                      uint16_t *sport,
+                      char *caddr,
+                      int clen,
+                      uint16_t *cport);
+
+const char *spdk_sock_get_impl_name(struct spdk_sock *sock);
+
+const char *spdk_sock_get_default_impl(void);
+
+/*
+ Selects the default implementation: "posix" (the only one).
+ */
+int spdk_sock_set_default_impl(const char *impl_name);
+
+/*
+ Name of the interface holding the socket's local address (NULL if none
+ matches); the string lives as long as the socket.
+ */
+const char *spdk_sock_get_interface_name(struct spdk_sock *sock);
+
+/*
+ Writes the socket layer's configuration (an array of RPC calls) into `w`.
+ */
+void spdk_sock_write_config_json(struct spdk_json_write_ctx *w);
+
+/*
+ NUMA node of the socket's network device; -1 (`SPDK_ENV_NUMA_ID_ANY`) when unknown.
+ */
+int32_t spdk_sock_get_numa_id(struct spdk_sock *sock);
+
+int spdk_sock_set_recvlowat(struct spdk_sock *sock, int nbytes);
+
+/*
+ Sets the receive buffer (never below the implementation's `recv_buf_size`).
+ */
+int spdk_sock_set_recvbuf(struct spdk_sock *sock, int sz);
+
+/*
+ Sets the send buffer (never below the implementation's `send_buf_size`).
+ */
+int spdk_sock_set_sendbuf(struct spdk_sock *sock, int sz);
+
+bool spdk_sock_is_ipv6(struct spdk_sock *sock);
+
+bool spdk_sock_is_ipv4(struct spdk_sock *sock);
+
+bool spdk_sock_is_connected(struct spdk_sock *sock);
+
+/*
+ A new, empty poll group carrying `ctx`.
+ */
+struct spdk_sock_group *spdk_sock_group_create(void *ctx);
+
+void *spdk_sock_group_get_ctx(struct spdk_sock_group *group);
+
+/*
+ Adds `sock` to `group`; `cb_fn(cb_arg, group, sock)` runs from the group's
+ polls while the socket is readable (or hung up).
+ */
+int spdk_sock_group_add_sock(struct spdk_sock_group *group,
+                             struct spdk_sock *sock,
+                             spdk_sock_cb cb_fn,
+                             void *cb_arg);
+
+int spdk_sock_group_remove_sock(struct spdk_sock_group *group, struct spdk_sock *sock);
+
+/*
+ Flushes the members' writes and runs up to 32 readiness callbacks;
+ returns how many ran, or a negative errno.
+ */
+int spdk_sock_group_poll(struct spdk_sock_group *group);
+
+int spdk_sock_group_poll_count(struct spdk_sock_group *group, int max_events);
+
+/*
+ Frees `*group` and sets it to NULL; -EBUSY while sockets remain in it.
+ */
+int spdk_sock_group_close(struct spdk_sock_group **group);
+
+/*
+ The group best placed to serve `sock`. Placement ids are not supported,
+ so no group is ever better than another: `*group` is set to NULL (the
+ caller picks, `hint` included) and 0 is returned.
+ */
+int spdk_sock_get_optimal_sock_group(struct spdk_sock *sock,
+                                     struct spdk_sock_group **group,
+                                     struct spdk_sock_group *hint);
+
+/*
+ Copies the options of `impl_name` into `opts` (up to `*len` bytes) and
+ sets `*len` to the bytes filled.
+ */
+int spdk_sock_impl_get_opts(const char *impl_name, struct spdk_sock_impl_opts *opts, size_t *len);
+
+/*
+ Sets the options of `impl_name` from the first `len` bytes of `opts`.
+ Placement ids and kernel TLS are refused (-ENOTSUP).
+ */
+int spdk_sock_impl_set_opts(const char *impl_name,
+                            const struct spdk_sock_impl_opts *opts,
+                            size_t len);
+
+/*
  Initialise the thread library; `new_thread_fn` (may be NULL) is told of each new thread.
  */
 int spdk_thread_lib_init(spdk_new_thread_fn new_thread_fn, size_t ctx_sz);
@@ -7617,5 +7980,11 @@ spdk_histogram_data_free(struct spdk_histogram_data *h)
 #ifdef __cplusplus
 }
 #endif
+
+
+/* ---- sock.h (hand-written C, src/capi/raw_late/) ---- */
+/* spdk/sock.h: the iovecs of a request follow the struct in memory. */
+#define SPDK_SOCK_REQUEST_IOV(req, i) \
+	((struct iovec *)(((uint8_t *)(req) + sizeof(struct spdk_sock_request)) + (sizeof(struct iovec) * (i))))
 
 #endif /* RSPDK_H_TRAILER */

@@ -19,5 +19,7 @@ pub mod nvme;
 pub mod rpc;
 pub mod log;
 /// cbindgen:ignore
+pub mod sock;
+/// cbindgen:ignore
 pub mod thread;
 pub mod util;

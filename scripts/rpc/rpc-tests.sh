@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 #   SPDX-License-Identifier: BSD-3-Clause
 # rspdk_tgt driven by SPDK's own RPC client (PyPI "spdk", command spdk-rpc):
-# every framework, log, thread and bdev method, the results checked; the
+# every framework, log, thread, bdev and sock method, the results checked; the
 # save_config round trips (restart with --json, and load_config into a
 # --wait-for-rpc instance); config errors at start; raw malformed requests.
 set -euo pipefail
@@ -69,6 +69,18 @@ rpc log_set_print_level WARNING && [ "$(rpc log_get_print_level)" = '"WARNING"' 
 rpc log_set_flag rpc && rpc log_get_flags | jget 'd["rpc"]' | grep -q True && rpc log_clear_flag rpc && rpc log_get_flags | jget 'd["rpc"]' | grep -q False \
 	&& ok "log_set_flag / log_clear_flag / log_get_flags" || bad "log flags"
 expect_err "log_set_flag with an unknown flag" "no log flag" log_set_flag no_such_flag_xyz
+# Socket layer methods.
+rpc sock_impl_get_options -i posix | jget 'd["recv_buf_size"] == 2097152 and d["enable_zerocopy_send_server"] and not d["enable_zerocopy_send_client"]' | grep -q True \
+	&& ok sock_impl_get_options || bad sock_impl_get_options
+rpc sock_impl_set_options -i posix --recv-buf-size 4194304 --zerocopy-threshold 8192 --no-zerocopy-send-server --quickack \
+	&& rpc sock_impl_get_options -i posix | jget 'd["recv_buf_size"] == 4194304 and d["zerocopy_threshold"] == 8192 and not d["enable_zerocopy_send_server"] and d["enable_quickack"] and d["send_buf_size"] == 2097152' | grep -q True \
+	&& rpc sock_impl_set_options -i posix --recv-buf-size 2097152 --zerocopy-threshold 0 --zerocopy-send-server --no-quickack \
+	&& ok sock_impl_set_options || bad sock_impl_set_options
+rpc sock_set_default_impl -i posix >/dev/null && rpc sock_get_default_impl | jget 'd["impl_name"]' | grep -qx posix && ok "sock_set_default_impl / sock_get_default_impl" || bad sock default impl
+expect_err "sock_impl_get_options of an unknown implementation" "unknown socket implementation" sock_impl_get_options -i ssl
+expect_err "sock_impl_set_options with kernel TLS" "not supported" sock_impl_set_options -i posix --ktls
+rpc framework_get_config sock | jget '[c["method"] for c in d] == ["sock_set_default_impl", "sock_impl_set_options"] and d[1]["params"]["impl_name"] == "posix"' | grep -q True \
+	&& ok "framework_get_config sock" || bad "framework_get_config sock"
 
 # bdev methods.
 [ "$(rpc bdev_malloc_create -b Malloc0 32 512)" = Malloc0 ] && ok "bdev_malloc_create" || bad bdev_malloc_create

@@ -19,6 +19,7 @@ pub mod nvme_spec;
 pub mod nvme_types;
 pub mod rpc;
 pub mod shim;
+pub mod sock;
 pub mod thread;
 pub mod util;
 

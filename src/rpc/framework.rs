@@ -31,7 +31,7 @@ pub(super) fn register() {
 }
 
 /// Runs `f` and answers with its value or its "invalid params" message.
-fn answer(r: Responder, f: impl FnOnce() -> Result<Value, String>) {
+pub(super) fn answer(r: Responder, f: impl FnOnce() -> Result<Value, String>) {
     match f() {
         Ok(v) => r.ok(v),
         Err(e) => r.invalid(e),
@@ -94,6 +94,7 @@ fn framework_get_subsystems(p: Value, r: Responder) {
 pub fn subsystem_config(name: &str) -> Option<Value> {
     match name {
         "bdev" => Some(Value::Array(crate::bdev::json::config())),
+        "sock" => Some(super::sock::config()),
         _ => crate::event::subsystem::ordered().ok()?.iter().any(|s| s.name == name).then(|| Value::Array(Vec::new())),
     }
 }

@@ -1,6 +1,6 @@
 //! The JSON-RPC server (SPDK's `jsonrpc.h` / `rpc.h`): methods registered by
 //! name with the states they may run in, a Unix-socket server polled on the
-//! app thread, and the framework, log, thread and bdev methods.
+//! app thread, and the framework, log, thread, bdev and sock methods.
 //!
 //! A method gets its `params` (`Value::Null` when absent) and a [`Responder`]
 //! it answers exactly once, now or later (on the app thread or any other).
@@ -9,6 +9,7 @@ pub mod bdev;
 pub mod framework;
 pub mod jsonrpc;
 pub mod server;
+pub mod sock;
 
 use parking_lot::Mutex;
 use serde_json::Value;
@@ -52,6 +53,7 @@ pub fn register_builtin() {
     ONCE.call_once(|| {
         framework::register();
         bdev::register();
+        sock::register();
     });
 }
 
