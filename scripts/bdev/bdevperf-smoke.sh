@@ -100,11 +100,23 @@ out=$("$bin" --json "$work/ok.json" -q 128 -o 4096 -w randread -t 1 2>&1) && gre
 out=$("$bin" --json "$work/ok.json" -q 16 -o 64k -w randrw -M 70 -t 1 2>&1) && ok "randrw 70/30, 64 KiB" || { echo "$out"; bad "randrw"; }
 # QoS across two reactors (one channel each): the sums over both cores stay
 # within 10 % of the limits (20000 IOPS on Null0, 40 MiB/s on Malloc0).
-out=$("$bin" --json "$work/qos.json" -q 32 -o 65536 -w randrw -M 50 -t 3 -m 0x3 2>&1) \
-	&& awk '/^Null0 \(core/ { iops += $(NF-4) } /^Malloc0 \(core/ { mib += $(NF-3) }
+# The rate is measured over 3 s: a machine busy with other work can starve
+# the run below the limit, so a low reading is measured once more (a rate
+# above the limit fails at once).
+qos_run() {
+	out=$("$bin" --json "$work/qos.json" -q 32 -o 65536 -w randrw -M 50 -t 3 -m 0x3 2>&1) || return 2
+	awk '/^Null0 \(core/ { iops += $(NF-4) } /^Malloc0 \(core/ { mib += $(NF-3) }
 		END { printf "qos: Null0 %.0f IOPS (limit 20000), Malloc0 %.1f MiB/s (limit 40)\n", iops, mib;
-			exit !(iops >= 18000 && iops <= 22000 && mib >= 36 && mib <= 44) }' <<<"$out" \
-	&& ok "QoS: IOPS and bandwidth limits held within 10 % across two reactors" || { echo "$out"; bad "QoS limits"; }
+			if (iops > 22000 || mib > 44) exit 2; exit !(iops >= 18000 && mib >= 36) }' <<<"$out"
+}
+rc=0
+qos_run || rc=$?
+if [ $rc -eq 1 ]; then
+	echo "qos: below the limit (machine busy?): measuring again"
+	rc=0
+	qos_run || rc=$?
+fi
+[ $rc -eq 0 ] && ok "QoS: IOPS and bandwidth limits held within 10 % across two reactors" || { echo "$out"; bad "QoS limits"; }
 for w in unmap write_zeroes flush reset; do
 	out=$("$bin" --json "$work/verify.json" -q 8 -o 4096 -w $w -t 1 2>&1) && ok "$w" || { echo "$out"; bad "$w"; }
 done
