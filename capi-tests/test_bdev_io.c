@@ -255,6 +255,17 @@ poll_until(int want)
 	}
 }
 
+static int g_timeouts;
+static struct spdk_bdev_io *g_timed_out;
+
+static void
+timeout_cb(void *arg, struct spdk_bdev_io *io)
+{
+	(void)arg;
+	g_timeouts++;
+	g_timed_out = io;
+}
+
 static void
 poll_n(int n)
 {
@@ -524,6 +535,26 @@ main(void)
 	CHECK(spdk_bdev_read_blocks(desc, ch, b, 100, 1, io_done, NULL) == 0);
 	poll_until(26);
 	CHECK(g_done == 26 && g_ok && memcmp(b, a, BLOCK) == 0);
+
+	/* Timeouts: a write the module holds past 1 s is reported once, with
+	 * its bdev_io; it still completes normally when released. */
+	CHECK(spdk_bdev_set_timeout(desc, 1, timeout_cb, NULL) == 0);
+	d.hold = 1;
+	CHECK(spdk_bdev_write_blocks(desc, ch, a, 110, 1, io_done, NULL) == 0);
+	{
+		uint64_t deadline = spdk_get_ticks() + 10 * spdk_get_ticks_hz();
+
+		while (g_timeouts == 0 && spdk_get_ticks() < deadline) {
+			spdk_thread_poll(g_t, 0, 0);
+		}
+	}
+	CHECK(g_timeouts == 1 && g_timed_out == d.held[0] && d.nheld == 1);
+	poll_n(1000);
+	CHECK(g_timeouts == 1);
+	release_held(&d);
+	poll_until(27);
+	CHECK(g_done == 27 && g_ok);
+	CHECK(spdk_bdev_set_timeout(desc, 0, NULL, NULL) == 0);
 
 	spdk_put_io_channel(ch);
 	spdk_bdev_close(ro);
