@@ -916,32 +916,28 @@ mod tests {
         assert_eq!(digest(&[0u8; 32]).to_le_bytes(), [0xaa, 0x36, 0x91, 0x8a]);
     }
 
-    #[test]
-    fn round_trip_every_type_controller_side() {
+    /// Every digest combination and a few PDAs, every chunking.
+    fn round_trip(role: Role, max_data: u32, pdas: [u8; 3], stream: fn(bool, bool, u8) -> (Vec<u8>, Vec<String>)) {
         for (hd, dd) in [(false, false), (true, false), (false, true), (true, true)] {
-            for pda in [0u8, 3, 31] {
-                let (stream, want) = h2c_stream(hd, dd, pda);
+            for pda in pdas {
+                let (bytes, want) = stream(hd, dd, pda);
                 for split in SPLITS {
-                    let mut r = PduReader::new(Role::Controller, 8192);
-                    let got = run(&mut r, &stream, split, (hd, dd, pda)).expect("valid stream");
-                    assert_eq!(got, want, "hd={hd} dd={dd} pda={pda}");
+                    let mut r = PduReader::new(role, max_data);
+                    let got = run(&mut r, &bytes, split, (hd, dd, pda)).expect("valid stream");
+                    assert_eq!(got, want, "{role:?} hd={hd} dd={dd} pda={pda}");
                 }
             }
         }
     }
 
     #[test]
+    fn round_trip_every_type_controller_side() {
+        round_trip(Role::Controller, 8192, [0, 3, 31], h2c_stream);
+    }
+
+    #[test]
     fn round_trip_every_type_host_side() {
-        for (hd, dd) in [(false, false), (true, false), (false, true), (true, true)] {
-            for pda in [0u8, 1, 7] {
-                let (stream, want) = c2h_stream(hd, dd, pda);
-                for split in SPLITS {
-                    let mut r = PduReader::new(Role::Host, 4096);
-                    let got = run(&mut r, &stream, split, (hd, dd, pda)).expect("valid stream");
-                    assert_eq!(got, want, "hd={hd} dd={dd} pda={pda}");
-                }
-            }
-        }
+        round_trip(Role::Host, 4096, [0, 1, 7], c2h_stream);
     }
 
     #[test]
