@@ -916,8 +916,11 @@ mod tests {
         assert_eq!(digest(&[0u8; 32]).to_le_bytes(), [0xaa, 0x36, 0x91, 0x8a]);
     }
 
+    /// Builds a stream for (hdgst, ddgst, pda) and the PDUs it must yield.
+    type StreamFn = fn(bool, bool, u8) -> (Vec<u8>, Vec<String>);
+
     /// Every digest combination and a few PDAs, every chunking.
-    fn round_trip(role: Role, max_data: u32, pdas: [u8; 3], stream: fn(bool, bool, u8) -> (Vec<u8>, Vec<String>)) {
+    fn round_trip(role: Role, max_data: u32, pdas: [u8; 3], stream: StreamFn) {
         for (hd, dd) in [(false, false), (true, false), (false, true), (true, true)] {
             for pda in pdas {
                 let (bytes, want) = stream(hd, dd, pda);
