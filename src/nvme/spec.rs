@@ -5,7 +5,7 @@
 
 /// A submission queue entry.
 #[repr(C)]
-#[derive(Clone, Copy, Default, Debug)]
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
 pub struct Cmd {
     /// opc (7:0), fuse (9:8), psdt (15:14), cid (31:16).
     pub cdw0: u32,
