@@ -16,6 +16,8 @@ pub mod event;
 /// cbindgen:ignore
 pub mod nvme;
 /// cbindgen:ignore
+pub mod nvmf;
+/// cbindgen:ignore
 pub mod rpc;
 pub mod log;
 /// cbindgen:ignore
