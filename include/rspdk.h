@@ -3182,17 +3182,6 @@ enum spdk_nvme_ctrlr_type {
 #define SPDK_UUID_STRING_LEN 37
 
 /*
- Longest NQN the specification allows (bytes, without the NUL).
- */
-#define MAX_NQN_LEN 223
-
-#define DEFAULT_MAX_NAMESPACES 32
-
-#define MIN_CNTLID 1
-
-#define MAX_CNTLID 65519
-
-/*
  `SPDK_HISTOGRAM_GRANULARITY_DEFAULT`: 128 buckets per range.
  */
 #define SPDK_HISTOGRAM_GRANULARITY_DEFAULT 7

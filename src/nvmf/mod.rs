@@ -2,3 +2,4 @@
 //! listeners (`subsystem.rs`); the TCP transport comes next.
 
 pub mod subsystem;
+pub mod tgt;
