@@ -1,6 +1,8 @@
 //! NVMe over Fabrics: the wire layouts of the fabrics specification
-//! (`spec`) and the NVMe/TCP transport pieces shared by the target and the
-//! host (`tcp`).
+//! (`spec`), the NVMe/TCP pieces shared by the target and the host (`tcp`),
+//! and the target's configuration model (`subsystem`, `tgt`).
 
 pub mod spec;
+pub mod subsystem;
 pub mod tcp;
+pub mod tgt;

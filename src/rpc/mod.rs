@@ -8,6 +8,7 @@
 pub mod bdev;
 pub mod framework;
 pub mod jsonrpc;
+pub mod nvmf;
 pub mod server;
 pub mod sock;
 
@@ -54,6 +55,7 @@ pub fn register_builtin() {
         framework::register();
         bdev::register();
         sock::register();
+        nvmf::register();
     });
 }
 
