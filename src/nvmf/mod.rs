@@ -2,7 +2,13 @@
 //! (`spec`), the NVMe/TCP pieces shared by the target and the host (`tcp`),
 //! and the target's configuration model (`subsystem`, `tgt`).
 
+pub mod features;
+pub mod identify;
+pub mod logpage;
+pub mod reservation;
 pub mod spec;
 pub mod subsystem;
 pub mod tcp;
 pub mod tgt;
+mod wire;
+pub use wire::{status, st};
