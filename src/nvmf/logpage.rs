@@ -519,7 +519,7 @@ mod tests {
         command_effects_log(&ADMIN_COMMANDS, &[(0x01, true), (0x02, false)], &mut e);
         assert_eq!(rd_u32(&e, 0x06 * 4), 1);
         assert_eq!(rd_u32(&e, 0x18 * 4), 1);
-        assert_eq!(rd_u32(&e, 0x01 * 4), 0);
+        assert_eq!(rd_u32(&e, 4), 0, "opcode 01h: not an admin command here");
         assert_eq!(rd_u32(&e, 1024 + 4), 3);
         assert_eq!(rd_u32(&e, 1024 + 8), 1);
         assert_eq!(rd_u32(&e, 2048), 0);
