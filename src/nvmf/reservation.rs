@@ -397,12 +397,13 @@ impl Reservations {
         let mut ch = Changes::default();
         if rrela == RRELA_RELEASE {
             let Some(t) = self.rtype else { return Ok(ch) };
+            // The type is checked first, as SPDK does.
+            if (cdw10 >> 8) as u8 != t as u8 {
+                return Err(st::INVALID_FIELD);
+            }
             if !self.holds(hostid) {
                 // Only a holder releases; anyone else's release does nothing.
                 return Ok(ch);
-            }
-            if (cdw10 >> 8) as u8 != t as u8 {
-                return Err(st::INVALID_FIELD);
             }
             self.release_reservation();
             if t.notifies_release() {
