@@ -11,4 +11,4 @@ pub mod subsystem;
 pub mod tcp;
 pub mod tgt;
 mod wire;
-pub use wire::{status, st};
+pub use wire::{st, status, status_parts};

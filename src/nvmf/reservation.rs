@@ -22,6 +22,21 @@ pub mod opc {
     pub const RELEASE: u8 = 0x15;
 }
 
+/// How a reservation restricts an I/O command (the specification's
+/// "command behavior in the presence of a reservation"): `Some(false)` for
+/// the read group (Read, Compare, Verify), `Some(true)` for the write group
+/// (Flush, Write, Write Uncorrectable, Write Zeroes, Dataset Management,
+/// Copy), `None` for commands a reservation does not restrict (the
+/// reservation commands themselves, which check keys instead) and for
+/// opcodes the target does not know (they fail as Invalid Opcode), as SPDK.
+pub fn access_kind(opcode: u8) -> Option<bool> {
+    match opcode {
+        0x02 | 0x05 | 0x0c => Some(false),
+        0x00 | 0x01 | 0x04 | 0x08 | 0x09 | 0x19 => Some(true),
+        _ => None,
+    }
+}
+
 /// Reservation types (RTYPE).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
@@ -708,6 +723,17 @@ mod tests {
                 assert_eq!(r.check_io(&host, true).is_ok(), want[1], "{t:?} write");
             }
         }
+    }
+
+    #[test]
+    fn opcode_groups() {
+        assert_eq!(access_kind(0x02), Some(false));
+        assert_eq!(access_kind(0x05), Some(false));
+        assert_eq!(access_kind(0x01), Some(true));
+        assert_eq!(access_kind(0x00), Some(true), "flush");
+        assert_eq!(access_kind(0x09), Some(true), "deallocate");
+        assert_eq!(access_kind(opc::ACQUIRE), None);
+        assert_eq!(access_kind(0x80), None);
     }
 
     #[test]

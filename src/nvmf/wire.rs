@@ -81,6 +81,11 @@ pub const fn status(sct: u8, sc: u8) -> u16 {
     ((sct as u16) << 8) | sc as u16
 }
 
+/// Splits a status of the admin helpers into (status code type, status code).
+pub const fn status_parts(s: u16) -> (u8, u8) {
+    ((s >> 8) as u8, s as u8)
+}
+
 /// Statuses the admin helpers return (`status(sct, sc)`).
 pub mod st {
     use super::status;
@@ -112,5 +117,6 @@ mod tests {
         assert_eq!(get::<2>(&b, 100), [0, 0]);
         assert_eq!(st::RESERVATION_CONFLICT, 0x0083);
         assert_eq!(st::FEATURE_NOT_SAVEABLE, 0x010d);
+        assert_eq!(status_parts(st::FEATURE_NOT_SAVEABLE), (1, 0x0d));
     }
 }
