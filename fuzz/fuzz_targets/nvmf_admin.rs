@@ -27,11 +27,12 @@ fuzz_target!(|data: &[u8]| {
     let cmd = Cmd { cdw10: word(head, 0), cdw11: word(head, 1), cdw12: word(head, 2), cdw13: word(head, 3), ..Cmd::new(0x09, word(head, 4)) };
     let flags = head[20];
     let limits = FeatureLimits {
-        max_io_queues: u16::from_le_bytes([head[21], head[22]]),
+        max_io_queues: u32::from(u16::from_le_bytes([head[21], head[22]])) << (flags >> 6),
         vwc_present: flags & 1 != 0,
         host_id_settable: flags & 2 != 0,
-        kato_granularity_ms: u32::from(head[23]) * 100,
+        kas_ms: u32::from(head[23]) * 100,
         io_queues_exist: flags & 4 != 0,
+        discovery: flags & 32 != 0,
     };
     let mut f = Features::new([head[23]; 16], word(head, 2), &limits, flags & 8 != 0, flags & 16 != 0);
     let mut out = Vec::new();

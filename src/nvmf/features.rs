@@ -65,22 +65,26 @@ pub const AEC_DISCOVERY_LOG_CHANGE: u32 = 1 << 31;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FeatureLimits {
     /// I/O queue pairs the controller may have (the transport's
-    /// max_qpairs_per_ctrlr minus the admin queue).
-    pub max_io_queues: u16,
+    /// max_qpairs_per_ctrlr minus the admin queue; at most 65535 count).
+    pub max_io_queues: u32,
     /// A volatile write cache is present (otherwise feature 06h is refused).
     pub vwc_present: bool,
     /// Whether the host identifier may be set. On fabrics it comes with
     /// Connect, and SPDK answers Set Features 81h with Command Sequence Error.
     pub host_id_settable: bool,
-    /// KATO is rounded up to a multiple of this (milliseconds; 0: kept as given).
-    pub kato_granularity_ms: u32,
+    /// Keep Alive granularity in milliseconds (KAS × 100): KATO is rounded
+    /// up to a multiple of it (0: kept as given).
+    pub kas_ms: u32,
     /// I/O queues exist already: Number of Queues may no longer be set.
     pub io_queues_exist: bool,
+    /// A discovery controller: only Keep Alive Timer and Asynchronous Event
+    /// Configuration exist (also when the features were made for one).
+    pub discovery: bool,
 }
 
 impl Default for FeatureLimits {
     fn default() -> Self {
-        FeatureLimits { max_io_queues: 127, vwc_present: true, host_id_settable: false, kato_granularity_ms: SPDK_KATO_GRANULARITY_MS, io_queues_exist: false }
+        FeatureLimits { max_io_queues: 127, vwc_present: true, host_id_settable: false, kas_ms: SPDK_KATO_GRANULARITY_MS, io_queues_exist: false, discovery: false }
     }
 }
 
@@ -114,7 +118,16 @@ pub struct Features {
     pub host_behavior_acre: bool,
     vwc_present: bool,
     host_id_settable: bool,
+    discovery: bool,
     default: Option<Box<Features>>,
+}
+
+impl Default for Features {
+    /// The features of a new I/O controller with [`FeatureLimits::default`],
+    /// no host identifier and no keep alive.
+    fn default() -> Self {
+        Features::new([0; 16], 0, &FeatureLimits::default(), false, false)
+    }
 }
 
 /// Rounds a keep alive timeout up to the granularity (saturating).
@@ -126,7 +139,7 @@ pub fn round_kato(kato_ms: u32, granularity_ms: u32) -> u32 {
 }
 
 fn number_of_queues(limits: &FeatureLimits) -> u32 {
-    let n = u32::from(limits.max_io_queues.saturating_sub(1));
+    let n = limits.max_io_queues.saturating_sub(1).min(0xfffe);
     (n << 16) | n
 }
 
@@ -151,7 +164,8 @@ impl Features {
         if ana_reporting {
             aec |= AEC_ANA_CHANGE;
         }
-        let mut kato = round_kato(connect_kato_ms, limits.kato_granularity_ms);
+        let discovery = discovery || limits.discovery;
+        let mut kato = round_kato(connect_kato_ms, limits.kas_ms);
         if discovery {
             if kato == 0 {
                 kato = DISCOVERY_KATO_MS;
@@ -175,6 +189,7 @@ impl Features {
             host_behavior_acre: false,
             vwc_present: limits.vwc_present,
             host_id_settable: limits.host_id_settable,
+            discovery,
             default: None,
         };
         f.default = Some(Box::new(f.clone()));
@@ -187,6 +202,9 @@ impl Features {
     }
 
     fn known(&self, fid: u8) -> bool {
+        if self.discovery {
+            return matches!(fid, fid::KEEP_ALIVE_TIMER | fid::ASYNC_EVENT_CONFIGURATION);
+        }
         matches!(
             fid,
             fid::ARBITRATION
@@ -267,7 +285,7 @@ impl Features {
     pub fn set(&mut self, cmd: &Cmd, data_in: &[u8], limits: &FeatureLimits) -> Result<u32, u16> {
         let id = cmd.cdw10 as u8;
         let cdw11 = cmd.cdw11;
-        if !self.known(id) {
+        if !self.known(id) || (limits.discovery && !matches!(id, fid::KEEP_ALIVE_TIMER | fid::ASYNC_EVENT_CONFIGURATION)) {
             return Err(st::INVALID_FIELD);
         }
         if cmd.cdw10 & (1 << 31) != 0 {
@@ -326,7 +344,7 @@ impl Features {
                 if cdw11 == 0 {
                     return Err(st::KEEP_ALIVE_INVALID);
                 }
-                self.keep_alive_timer = round_kato(cdw11, limits.kato_granularity_ms);
+                self.keep_alive_timer = round_kato(cdw11, limits.kas_ms);
             }
             fid::HOST_BEHAVIOR_SUPPORT => {
                 if data_in.len() < HOST_BEHAVIOR_LEN {
@@ -386,6 +404,9 @@ mod tests {
         assert_eq!(d.async_event_config, AEC_NS_ATTRIBUTE | AEC_DISCOVERY_LOG_CHANGE);
         let io = Features::new(HOSTID, 0, &FeatureLimits::default(), false, false);
         assert_eq!(io.keep_alive_timer, 0);
+        assert_eq!(Features::default().host_identifier, [0; 16]);
+        let big = FeatureLimits { max_io_queues: 1 << 20, ..FeatureLimits::default() };
+        assert_eq!(Features::new(HOSTID, 0, &big, false, false).number_of_queues, 0xfffe_fffe, "FFFFh is not a count");
         assert_eq!(round_kato(u32::MAX, 10_000), u32::MAX);
         assert_eq!(round_kato(5, 0), 5);
     }
@@ -456,6 +477,18 @@ mod tests {
         assert_eq!(get(&g, u32::from(fid::VOLATILE_WRITE_CACHE), 0), Err(st::INVALID_FIELD));
         no_vwc.vwc_present = true;
         assert_eq!(g.set(&cmd(u32::from(fid::VOLATILE_WRITE_CACHE), 1), &[], &no_vwc), Err(st::INVALID_FIELD), "features made without a cache");
+    }
+
+    #[test]
+    fn discovery_controllers_have_keep_alive_and_events_only() {
+        let l = FeatureLimits { discovery: true, ..FeatureLimits::default() };
+        let mut d = Features::new(HOSTID, 0, &FeatureLimits::default(), false, true);
+        assert_eq!(get(&d, u32::from(fid::KEEP_ALIVE_TIMER), 0), Ok(DISCOVERY_KATO_MS));
+        assert_eq!(get(&d, u32::from(fid::NUMBER_OF_QUEUES), 0), Err(st::INVALID_FIELD));
+        assert_eq!(d.set(&cmd(u32::from(fid::ASYNC_EVENT_CONFIGURATION), AEC_DISCOVERY_LOG_CHANGE), &[], &l), Ok(0));
+        assert_eq!(d.set(&cmd(u32::from(fid::NUMBER_OF_QUEUES), 0), &[], &l), Err(st::INVALID_FIELD));
+        let mut io = feats();
+        assert_eq!(io.set(&cmd(u32::from(fid::ARBITRATION), 0), &[], &l), Err(st::INVALID_FIELD), "limits say discovery");
     }
 
     #[test]
