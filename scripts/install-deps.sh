@@ -9,6 +9,8 @@ pkgs=(build-essential pkg-config valgrind git make time)
 pkgs+=(python3 python3-venv)
 # The VM harness (scripts/vm) boots a Debian kernel in QEMU.
 pkgs+=(qemu-system-x86 busybox-static cpio kmod)
+# The kernel NVMe/TCP initiator tools and fio, run in the guest against the NVMe-oF target.
+pkgs+=(nvme-cli fio e2fsprogs)
 
 missing=()
 for p in "${pkgs[@]}"; do

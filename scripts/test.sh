@@ -86,6 +86,8 @@ if [ -x scripts/vm/selftest.sh ] && [ "${RSPDK_SKIP_VM:-0}" != 1 ]; then
 	scripts/vm/nvme-tests.sh
 	step "nvme bdevs on QEMU's NVMe controllers (VM): spdk-rpc attach/reset/detach, bdevperf verify with resets"
 	scripts/vm/nvme-bdev-tests.sh
+	step "NVMe-oF TCP target against the Linux kernel initiator (VM): discover, connect, digests, ext4 + fsck, fio verify, live namespaces"
+	scripts/vm/nvmf-tests.sh
 	step "scripts/setup.sh in the VM (bind/unbind, allow/block lists, in-use refusal, hugepages)"
 	scripts/vm/test-setup-sh.sh
 fi

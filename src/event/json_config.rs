@@ -52,6 +52,7 @@ pub fn apply(calls: &[Call], origin: &str) -> Result<(), ConfigError> {
         let r = match c.subsystem.as_str() {
             "bdev" => crate::bdev::config::call(&c.method, &c.params).map_err(|e| e.0),
             "sock" => crate::rpc::sock::config_call(&c.method, &c.params),
+            "nvmf" => crate::rpc::nvmf::config_call(&c.method, &c.params),
             // Subsystems without configuration methods yet accept an empty config only.
             other => Err(format!("subsystem '{other}' has no configuration methods in this build")),
         };

@@ -19,7 +19,7 @@ pub struct Subsystem {
 
 /// The subsystems built into the library (modules add theirs here as they land).
 fn builtin() -> Vec<&'static Subsystem> {
-    vec![&crate::sock::SUBSYSTEM, &crate::bdev::SUBSYSTEM]
+    vec![&crate::sock::SUBSYSTEM, &crate::bdev::SUBSYSTEM, &crate::nvmf::SUBSYSTEM]
 }
 
 static EXTRA: Mutex<Vec<&'static Subsystem>> = Mutex::new(Vec::new());

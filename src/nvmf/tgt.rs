@@ -2,7 +2,7 @@
 //! its namespaces hold. Control runs on the app thread (RPC, JSON config);
 //! a namespace whose bdev goes away is removed.
 
-use super::subsystem::{Error, Namespace, Result, Subsystem, SubsystemOpts, Subsystems};
+use super::subsystem::{AnaState, Error, ListenAddr, Namespace, Result, Subsystem, SubsystemOpts, Subsystems};
 use crate::bdev;
 use crate::capi::bdev_types::{spdk_bdev, spdk_bdev_event_type};
 use parking_lot::Mutex;
@@ -26,11 +26,88 @@ pub fn subsystems() -> Vec<Subsystem> {
     with(|t| t.subs.iter().cloned().collect())
 }
 
+/// Every namespace's descriptor: (subsystem NQN, NSID, descriptor).
+pub fn namespace_descs() -> Vec<(String, u32, usize)> {
+    with(|t| t.descs.iter().map(|d| (d.0.clone(), d.1, d.2)).collect())
+}
+
+/// The discovery log entries `host` may see.
+pub fn discovery_entries(host: &str) -> Vec<super::subsystem::DiscoveryEntry> {
+    with(|t| t.subs.discovery_entries(host))
+}
+
+/// The discovery log's generation counter.
+pub fn genctr() -> u64 {
+    with(|t| t.subs.genctr)
+}
+
+/// `nvmf_subsystem_add_listener`: the transport listens, the subsystem lists it.
+pub fn add_listener(nqn: &str, addr: ListenAddr, ana: AnaState) -> Result<()> {
+    if with(|t| t.subs.get(nqn).is_none()) {
+        return Err(Error::NotFound(format!("subsystem {nqn} not found")));
+    }
+    if !addr.trtype.eq_ignore_ascii_case("tcp") {
+        return Err(Error::Invalid(format!("transport type {} is not supported (TCP is)", addr.trtype)));
+    }
+    super::tcp::transport::listen(&addr).map_err(Error::Invalid)?;
+    let r = with(|t| t.subs.add_listener(nqn, addr.clone(), ana));
+    if r.is_err() && !with(|t| t.subs.anyone_listens(&addr)) {
+        super::tcp::transport::stop_listen(&addr);
+    }
+    r
+}
+
+/// `nvmf_subsystem_remove_listener`: the socket closes with its last subsystem.
+pub fn remove_listener(nqn: &str, addr: &ListenAddr) -> Result<()> {
+    with(|t| t.subs.remove_listener(nqn, addr))?;
+    if !with(|t| t.subs.anyone_listens(addr)) {
+        super::tcp::transport::stop_listen(addr);
+    }
+    Ok(())
+}
+
+/// `nvmf_subsystem_listener_set_ana_state`.
+pub fn set_ana_state(nqn: &str, addr: &ListenAddr, state: AnaState) -> Result<()> {
+    with(|t| t.subs.set_ana_state(nqn, addr, state))?;
+    super::ctrlr::ana_changed(nqn);
+    Ok(())
+}
+
 pub fn create_subsystem(o: &SubsystemOpts) -> Result<()> {
     with(|t| t.subs.create(o))
 }
 
 pub fn delete_subsystem(nqn: &str) -> Result<()> {
+    if with(|t| t.subs.get(nqn).is_none()) {
+        return Err(Error::NotFound(format!("subsystem {nqn} not found")));
+    }
+    // Its connections close and the groups drop its namespaces first.
+    let n = nqn.to_string();
+    if super::group::count() > 0 {
+        let n2 = n.clone();
+        super::group::for_each(
+            move |g| {
+                let qs: Vec<_> = g.qpairs.values().copied().collect();
+                for q in qs {
+                    // SAFETY: live qpairs of this group, on its thread.
+                    unsafe {
+                        if (*q).c.ctrlr.as_ref().is_some_and(|c| c.subnqn == n2) {
+                            super::tcp::qpair::TcpQpair::close_now(q);
+                        }
+                    }
+                }
+                super::group::drop_table(g, &n2);
+            },
+            move || {
+                let _ = delete_subsystem_now(&n);
+            },
+        );
+        return Ok(());
+    }
+    delete_subsystem_now(&n)
+}
+
+fn delete_subsystem_now(nqn: &str) -> Result<()> {
     let closing = with(|t| -> Result<Vec<(usize, usize)>> {
         t.subs.delete(nqn)?;
         let (gone, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut t.descs).into_iter().partition(|d| d.0 == nqn);
@@ -86,8 +163,13 @@ pub fn add_ns(nqn: &str, ns: Namespace) -> Result<u32> {
         Ok(id)
     });
     match r {
-        // SAFETY: the key is ours until its descriptor closes; events come on this (the app) thread.
-        Ok(id) => unsafe { (*key).nsid = id },
+        Ok(id) => {
+            // SAFETY: the key is ours until its descriptor closes; events come on this (the app) thread.
+            unsafe { (*key).nsid = id };
+            let (n, d) = (nqn.to_string(), desc as usize);
+            let n2 = n.clone();
+            super::group::for_each(move |g| super::group::ns_added(g, &n, id, d as *mut bdev::Desc), move || super::ctrlr::ns_changed(&n2, id));
+        }
         Err(_) => close(desc as usize, key as usize),
     }
     r
@@ -100,9 +182,21 @@ pub fn remove_ns(nqn: &str, nsid: u32) -> Result<()> {
         let i = t.descs.iter().position(|d| d.0 == nqn && d.1 == nsid);
         Ok(i.map(|i| t.descs.remove(i)).map(|d| (d.2, d.3)))
     })?;
-    if let Some((desc, ctx)) = d {
-        close(desc, ctx);
-    }
+    super::ctrlr::reservation_forget(nqn, nsid);
+    let n = nqn.to_string();
+    // The groups put their channels before the descriptor closes.
+    super::group::for_each(
+        {
+            let n = n.clone();
+            move |g| super::group::ns_removed(g, &n, nsid)
+        },
+        move || {
+            if let Some((desc, ctx)) = d {
+                close(desc, ctx);
+            }
+            super::ctrlr::ns_changed(&n, nsid);
+        },
+    );
     Ok(())
 }
 

@@ -95,6 +95,7 @@ pub fn subsystem_config(name: &str) -> Option<Value> {
     match name {
         "bdev" => Some(Value::Array(crate::bdev::json::config())),
         "sock" => Some(super::sock::config()),
+        "nvmf" => Some(super::nvmf::config()),
         _ => crate::event::subsystem::ordered().ok()?.iter().any(|s| s.name == name).then(|| Value::Array(Vec::new())),
     }
 }

@@ -49,6 +49,18 @@ pub fn register_fn(name: &str, state_mask: u32, f: fn(Value, Responder)) {
 }
 
 /// The built-in methods, registered once.
+/// Runs a method for a JSON config load: Ok when it answered with a
+/// result, Err with the error message otherwise.
+pub(crate) fn call_for_config(f: fn(Value, Responder), params: &Value) -> Result<Option<String>, String> {
+    let (r, cell) = Responder::capture(serde_json::json!(1));
+    f(params.clone(), r);
+    let resp = cell.lock().take().unwrap_or(Value::Null);
+    match resp.get("error") {
+        Some(e) => Err(e.get("message").and_then(Value::as_str).unwrap_or("failed").to_string()),
+        None => Ok(None),
+    }
+}
+
 pub fn register_builtin() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {

@@ -1,11 +1,13 @@
 //! NVMe-oF target methods on the configuration model: subsystems,
 //! namespaces and hosts (`nvmf_create_subsystem`, `nvmf_delete_subsystem`,
 //! `nvmf_subsystem_add_ns`/`remove_ns`, `nvmf_subsystem_add_host`/
-//! `remove_host`/`allow_any_host`, `nvmf_get_subsystems`). Listeners and
-//! transports come with the TCP transport.
+//! `remove_host`/`allow_any_host`, `nvmf_get_subsystems`), the TCP
+//! transport and listeners, controllers, qpairs and statistics.
 
 use super::{register_fn, Params, Responder, RUNTIME};
-use crate::nvmf::subsystem::{self as ss, Namespace, Subsystem, SubsystemOpts, Subtype};
+use crate::nvmf::subsystem::{self as ss, AnaState, ListenAddr, Namespace, Subsystem, SubsystemOpts, Subtype};
+use crate::nvmf::tcp::transport::{self, TcpOpts};
+use crate::nvmf::{ctrlr, group};
 use crate::nvmf::tgt;
 use serde_json::{json, Value};
 
@@ -18,6 +20,15 @@ pub(super) fn register() {
     register_fn("nvmf_subsystem_remove_host", RUNTIME, |p, r| host_method("nvmf_subsystem_remove_host", p, r));
     register_fn("nvmf_subsystem_allow_any_host", RUNTIME, nvmf_subsystem_allow_any_host);
     register_fn("nvmf_get_subsystems", RUNTIME, nvmf_get_subsystems);
+    register_fn("nvmf_create_transport", RUNTIME, nvmf_create_transport);
+    register_fn("nvmf_get_transports", RUNTIME, nvmf_get_transports);
+    register_fn("nvmf_subsystem_add_listener", RUNTIME, |p, r| listener_method("nvmf_subsystem_add_listener", p, r));
+    register_fn("nvmf_subsystem_remove_listener", RUNTIME, |p, r| listener_method("nvmf_subsystem_remove_listener", p, r));
+    register_fn("nvmf_subsystem_listener_set_ana_state", RUNTIME, |p, r| listener_method("nvmf_subsystem_listener_set_ana_state", p, r));
+    register_fn("nvmf_subsystem_get_listeners", RUNTIME, nvmf_subsystem_get_listeners);
+    register_fn("nvmf_subsystem_get_controllers", RUNTIME, nvmf_subsystem_get_controllers);
+    register_fn("nvmf_subsystem_get_qpairs", RUNTIME, nvmf_subsystem_get_qpairs);
+    register_fn("nvmf_get_stats", RUNTIME, nvmf_get_stats);
 }
 
 fn answer(method: &str, r: Responder, res: ss::Result<()>) {
@@ -235,11 +246,332 @@ fn nvmf_get_subsystems(p: Value, r: Responder) {
         Err(e) => return r.invalid(e),
     };
     let all = tgt::subsystems();
-    let out: Vec<Value> = all.iter().filter(|s| nqn.as_deref().is_none_or(|n| n == s.nqn)).map(subsystem_json).collect();
+    let out: Vec<Value> = all.iter().filter(|s| nqn.as_deref().map_or(true, |n| n == s.nqn)).map(subsystem_json).collect();
     if out.is_empty() {
         if let Some(n) = nqn {
             return r.err(-libc::ENODEV, format!("{M}: subsystem {n} not found"));
         }
     }
     r.ok(Value::Array(out))
+}
+
+fn u32_param(p: &Params, key: &str, dflt: u32) -> Result<u32, String> {
+    match p.u64(key)? {
+        None => Ok(dflt),
+        Some(v) => u32::try_from(v).map_err(|_| format!("{key} {v} is out of range")),
+    }
+}
+
+/// Parses `nvmf_create_transport`'s parameters into TCP options.
+pub fn transport_opts(m: &'static str, p: &Value) -> Result<TcpOpts, String> {
+    let p = Params::new(
+        m,
+        p,
+        &[
+            "trtype", "tgt_name", "max_queue_depth", "max_qpairs_per_ctrlr", "max_io_qpairs_per_ctrlr", "in_capsule_data_size", "max_io_size", "io_unit_size",
+            "max_aq_depth", "num_shared_buffers", "buf_cache_size", "iobuf_small_cache_size", "iobuf_large_cache_size", "zcopy", "num_cqe", "max_srq_depth",
+            "no_srq", "c2h_success", "dif_insert_or_strip", "sock_priority", "acceptor_backlog", "abort_timeout_sec", "no_wr_batching", "control_msg_num",
+            "disable_mappable_bar0", "disable_adaptive_irq", "disable_shadow_doorbells", "acceptor_poll_rate", "ack_timeout", "data_wr_pool_size",
+            "disable_command_passthru", "kas", "min_kato", "masked_oncs", "masked_fuses",
+        ],
+    )?;
+    check_tgt(&p)?;
+    let t = p.req_str("trtype")?;
+    if !t.eq_ignore_ascii_case("tcp") {
+        return Err(format!("{m}: transport type '{t}' is not supported by this build (TCP is)"));
+    }
+    for k in ["zcopy", "dif_insert_or_strip", "no_srq", "no_wr_batching", "disable_mappable_bar0", "disable_adaptive_irq", "disable_shadow_doorbells", "disable_command_passthru"] {
+        if p.bool(k)? == Some(true) {
+            return Err(format!("{m}: {k} is not supported by this build"));
+        }
+    }
+    for k in ["masked_oncs", "masked_fuses"] {
+        if p.get(k).is_some_and(|v| !v.is_null() && v.as_array().map_or(true, |a| !a.is_empty())) {
+            return Err(format!("{m}: {k} is not supported by this build"));
+        }
+    }
+    let d = TcpOpts::default();
+    let mut o = TcpOpts {
+        max_queue_depth: u32_param(&p, "max_queue_depth", d.max_queue_depth)?,
+        max_io_qpairs_per_ctrlr: u32_param(&p, "max_io_qpairs_per_ctrlr", d.max_io_qpairs_per_ctrlr)?,
+        in_capsule_data_size: u32_param(&p, "in_capsule_data_size", d.in_capsule_data_size)?,
+        max_io_size: u32_param(&p, "max_io_size", d.max_io_size)?,
+        io_unit_size: u32_param(&p, "io_unit_size", d.io_unit_size)?,
+        max_aq_depth: u32_param(&p, "max_aq_depth", d.max_aq_depth)?,
+        num_shared_buffers: u32_param(&p, "num_shared_buffers", d.num_shared_buffers)?,
+        buf_cache_size: u32_param(&p, "buf_cache_size", d.buf_cache_size)?,
+        c2h_success: p.bool("c2h_success")?.unwrap_or(d.c2h_success),
+        sock_priority: u32_param(&p, "sock_priority", d.sock_priority)?,
+        abort_timeout_sec: u32_param(&p, "abort_timeout_sec", d.abort_timeout_sec)?,
+        control_msg_num: u32_param(&p, "control_msg_num", d.control_msg_num)?,
+        acceptor_poll_rate: u32_param(&p, "acceptor_poll_rate", d.acceptor_poll_rate)?,
+        kas: u32_param(&p, "kas", d.kas)?,
+        min_kato: u32_param(&p, "min_kato", d.min_kato)?,
+    };
+    if let Some(q) = p.u64("max_qpairs_per_ctrlr")? {
+        // The older name counts the admin queue too.
+        o.max_io_qpairs_per_ctrlr = u32::try_from(q.saturating_sub(1)).map_err(|_| format!("max_qpairs_per_ctrlr {q} is out of range"))?;
+    }
+    if o.buf_cache_size == u32::MAX {
+        o.buf_cache_size = d.buf_cache_size;
+    }
+    o.validate().map_err(|e| format!("{m}: {e}"))?;
+    Ok(o)
+}
+
+fn nvmf_create_transport(p: Value, r: Responder) {
+    const M: &str = "nvmf_create_transport";
+    match transport_opts(M, &p) {
+        Ok(o) => match transport::create(o) {
+            Ok(()) => r.ok(json!(true)),
+            Err(e) => r.invalid(format!("{M}: {e}")),
+        },
+        Err(e) => r.invalid(e),
+    }
+}
+
+fn nvmf_get_transports(p: Value, r: Responder) {
+    const M: &str = "nvmf_get_transports";
+    let t = match Params::new(M, &p, &["trtype", "tgt_name"]).and_then(|p| {
+        check_tgt(&p)?;
+        Ok(p.str("trtype")?.map(str::to_string))
+    }) {
+        Ok(t) => t,
+        Err(e) => return r.invalid(e),
+    };
+    let list = transport::list_json();
+    if let Some(t) = t {
+        if !t.eq_ignore_ascii_case("tcp") || list.is_empty() {
+            return r.err(-libc::ENODEV, format!("{M}: transport {t} not found"));
+        }
+    }
+    r.ok(Value::Array(list))
+}
+
+fn listen_addr(m: &'static str, v: Option<&Value>) -> Result<ListenAddr, String> {
+    let Some(v) = v else { return Err(format!("{m}: missing required parameter 'listen_address'")) };
+    let a = Params::new(m, v, &["trtype", "adrfam", "traddr", "trsvcid", "trsvcid_str"])?;
+    let trtype = a.req_str("trtype")?.to_string();
+    let traddr = a.req_str("traddr")?.to_string();
+    let adrfam = match a.str("adrfam")? {
+        Some(f) if f.eq_ignore_ascii_case("ipv4") => "IPv4".to_string(),
+        Some(f) if f.eq_ignore_ascii_case("ipv6") => "IPv6".to_string(),
+        Some(f) => return Err(format!("{m}: adrfam '{f}' is not IPv4 or IPv6")),
+        None => if traddr.contains(':') { "IPv6" } else { "IPv4" }.to_string(),
+    };
+    let trsvcid = a.str("trsvcid")?.ok_or_else(|| format!("{m}: missing required parameter 'trsvcid'"))?.to_string();
+    Ok(ListenAddr { trtype: trtype.to_uppercase(), adrfam, traddr, trsvcid })
+}
+
+fn listener_method(m: &'static str, p: Value, r: Responder) {
+    let parsed = Params::new(m, &p, &["nqn", "listen_address", "tgt_name", "ana_state", "anagrpid", "secure_channel", "sock_impl", "psk"]).and_then(|p| {
+        check_tgt(&p)?;
+        if p.bool("secure_channel")? == Some(true) || p.get("psk").is_some_and(|v| !v.is_null()) {
+            return Err(format!("{m}: secure channels (TLS) are not supported by this build"));
+        }
+        if let Some(i) = p.str("sock_impl")? {
+            if i != "posix" {
+                return Err(format!("{m}: sock_impl '{i}' is not in this build (posix is)"));
+            }
+        }
+        let a = listen_addr(m, p.get("listen_address"))?;
+        let ana = match p.str("ana_state")? {
+            Some(s) => Some(AnaState::parse(s).map_err(|e| format!("{m}: {e}"))?),
+            None => None,
+        };
+        if m == "nvmf_subsystem_listener_set_ana_state" && ana.is_none() {
+            return Err(format!("{m}: missing required parameter 'ana_state'"));
+        }
+        Ok((p.req_str("nqn")?.to_string(), a, ana))
+    });
+    match parsed {
+        Ok((nqn, a, ana)) => {
+            let res = match m {
+                "nvmf_subsystem_add_listener" => tgt::add_listener(&nqn, a, ana.unwrap_or(AnaState::Optimized)),
+                "nvmf_subsystem_remove_listener" => tgt::remove_listener(&nqn, &a),
+                _ => tgt::set_ana_state(&nqn, &a, ana.unwrap_or(AnaState::Optimized)),
+            };
+            answer(m, r, res)
+        }
+        Err(e) => r.invalid(e),
+    }
+}
+
+fn nqn_param(m: &'static str, p: &Value) -> Result<String, String> {
+    let p = Params::new(m, p, &["nqn", "tgt_name"])?;
+    check_tgt(&p)?;
+    let n = p.req_str("nqn")?.to_string();
+    if !tgt::subsystems().iter().any(|s| s.nqn == n) {
+        return Err(format!("{m}: subsystem {n} not found"));
+    }
+    Ok(n)
+}
+
+fn addr_json(a: &ListenAddr) -> Value {
+    json!({"trtype": a.trtype, "adrfam": a.adrfam, "traddr": a.traddr, "trsvcid": a.trsvcid})
+}
+
+fn nvmf_subsystem_get_listeners(p: Value, r: Responder) {
+    const M: &str = "nvmf_subsystem_get_listeners";
+    let n = match nqn_param(M, &p) {
+        Ok(n) => n,
+        Err(e) => return r.invalid(e),
+    };
+    let subs = tgt::subsystems();
+    let s = subs.iter().find(|s| s.nqn == n).expect("checked");
+    let groups: Vec<u32> = if s.ana_reporting {
+        let mut g: Vec<u32> = s.namespaces.iter().map(|(id, ns)| if ns.anagrpid == 0 { *id } else { ns.anagrpid }).collect();
+        g.dedup();
+        g
+    } else {
+        vec![1]
+    };
+    let out: Vec<Value> = s
+        .listeners
+        .iter()
+        .map(|l| {
+            let st: Vec<Value> = groups.iter().map(|g| json!({"ana_group": g, "ana_state": l.ana_state.name()})).collect();
+            json!({"address": addr_json(&l.addr), "ana_states": st})
+        })
+        .collect();
+    r.ok(Value::Array(out))
+}
+
+fn nvmf_subsystem_get_controllers(p: Value, r: Responder) {
+    const M: &str = "nvmf_subsystem_get_controllers";
+    match nqn_param(M, &p) {
+        Ok(n) => r.ok(Value::Array(ctrlr::controllers_json(&n))),
+        Err(e) => r.invalid(e),
+    }
+}
+
+fn nvmf_subsystem_get_qpairs(p: Value, r: Responder) {
+    const M: &str = "nvmf_subsystem_get_qpairs";
+    let n = match nqn_param(M, &p) {
+        Ok(n) => n,
+        Err(e) => return r.invalid(e),
+    };
+    let acc = std::sync::Arc::new(parking_lot::Mutex::new(Vec::<Value>::new()));
+    let a2 = acc.clone();
+    group::for_each(
+        move |g| {
+            let name = format!("nvmf_tgt_poll_group_{:03}", g.index);
+            for &q in g.qpairs.values() {
+                // SAFETY: live qpairs of this group, on its thread.
+                let c = unsafe { &(*q).c };
+                let Some(ct) = c.ctrlr.as_ref() else { continue };
+                if ct.subnqn != n || !c.running() {
+                    continue;
+                }
+                a2.lock().push(json!({
+                    "cntlid": ct.cntlid,
+                    "qid": c.qid,
+                    "state": "active",
+                    "thread": name,
+                    "hostnqn": ct.hostnqn,
+                    "listen_address": {"trtype": "TCP", "adrfam": if c.local.0.contains(':') {"IPv6"} else {"IPv4"}, "traddr": c.local.0, "trsvcid": c.local.1.to_string()},
+                    "peer_address": {"trtype": "TCP", "adrfam": if c.peer.0.contains(':') {"IPv6"} else {"IPv4"}, "traddr": c.peer.0, "trsvcid": c.peer.1.to_string()},
+                }));
+            }
+        },
+        move || {
+            let mut v = std::mem::take(&mut *acc.lock());
+            v.sort_by_key(|q| (q["cntlid"].as_u64(), q["qid"].as_u64()));
+            r.ok(Value::Array(v))
+        },
+    );
+}
+
+fn nvmf_get_stats(p: Value, r: Responder) {
+    const M: &str = "nvmf_get_stats";
+    if let Err(e) = Params::new(M, &p, &["tgt_name"]).and_then(|p| check_tgt(&p)) {
+        return r.invalid(e);
+    }
+    let acc = std::sync::Arc::new(parking_lot::Mutex::new(Vec::<(usize, Value)>::new()));
+    let a2 = acc.clone();
+    group::for_each(
+        move |g| {
+            let s = g.stats;
+            a2.lock().push((
+                g.index,
+                json!({
+                    "name": format!("nvmf_tgt_poll_group_{:03}", g.index),
+                    "admin_qpairs": s.admin_qpairs,
+                    "io_qpairs": s.io_qpairs,
+                    "current_admin_qpairs": s.current_admin_qpairs,
+                    "current_io_qpairs": s.current_io_qpairs,
+                    "pending_bdev_io": s.pending_bdev_io,
+                    "completed_nvme_io": s.completed_nvme_io,
+                    "transports": [{"trtype": "TCP"}],
+                }),
+            ));
+        },
+        move || {
+            let mut v = std::mem::take(&mut *acc.lock());
+            v.sort_by_key(|x| x.0);
+            r.ok(json!({
+                "tick_rate": crate::env::cpu::TICKS_HZ,
+                "poll_groups": v.into_iter().map(|x| x.1).collect::<Vec<_>>(),
+            }))
+        },
+    );
+}
+
+/// The "nvmf" subsystem's part of `save_config`.
+pub fn config() -> Value {
+    let mut out = Vec::new();
+    for t in transport::list_json() {
+        out.push(json!({"method": "nvmf_create_transport", "params": t}));
+    }
+    for s in tgt::subsystems() {
+        if s.subtype != Subtype::Nvme {
+            continue;
+        }
+        out.push(json!({"method": "nvmf_create_subsystem", "params": {
+            "nqn": s.nqn, "serial_number": s.serial_number, "model_number": s.model_number,
+            "allow_any_host": s.allow_any_host, "max_namespaces": s.max_namespaces,
+            "ana_reporting": s.ana_reporting, "min_cntlid": s.min_cntlid, "max_cntlid": s.max_cntlid,
+        }}));
+        for l in &s.listeners {
+            out.push(json!({"method": "nvmf_subsystem_add_listener", "params": {"nqn": s.nqn, "listen_address": addr_json(&l.addr), "ana_state": l.ana_state.name()}}));
+        }
+        for h in &s.hosts {
+            out.push(json!({"method": "nvmf_subsystem_add_host", "params": {"nqn": s.nqn, "host": h}}));
+        }
+        for n in s.namespaces.values() {
+            let mut ns = json!({"nsid": n.nsid, "bdev_name": n.bdev_name});
+            if let Some(u) = n.uuid {
+                ns["uuid"] = json!(crate::util::uuid::fmt_lower(&u));
+            }
+            if let Some(g) = n.nguid {
+                ns["nguid"] = json!(hex(&g));
+            }
+            if let Some(e) = n.eui64 {
+                ns["eui64"] = json!(hex(&e));
+            }
+            if n.anagrpid != 0 {
+                ns["anagrpid"] = json!(n.anagrpid);
+            }
+            out.push(json!({"method": "nvmf_subsystem_add_ns", "params": {"nqn": s.nqn, "namespace": ns}}));
+        }
+    }
+    Value::Array(out)
+}
+
+/// Runs one call of a JSON config's "nvmf" subsystem.
+pub fn config_call(method: &str, params: &Value) -> Result<Option<String>, String> {
+    let f: fn(Value, Responder) = match method {
+        "nvmf_create_transport" => nvmf_create_transport,
+        "nvmf_create_subsystem" => nvmf_create_subsystem,
+        "nvmf_subsystem_add_listener" => |p, r| listener_method("nvmf_subsystem_add_listener", p, r),
+        "nvmf_subsystem_add_host" => |p, r| host_method("nvmf_subsystem_add_host", p, r),
+        "nvmf_subsystem_add_ns" => nvmf_subsystem_add_ns,
+        "nvmf_subsystem_allow_any_host" => nvmf_subsystem_allow_any_host,
+        "nvmf_set_config" | "nvmf_set_max_subsystems" | "nvmf_set_crdt" => {
+            crate::log::warn(format_args!("nvmf: {method} skipped: the target's global options are fixed in this build\n"));
+            return Ok(None);
+        }
+        _ => return Err(format!("{method} is not an nvmf subsystem method")),
+    };
+    super::call_for_config(f, params)
 }

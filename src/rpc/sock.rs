@@ -58,13 +58,7 @@ pub fn config_call(method: &str, params: &Value) -> Result<Option<String>, Strin
         "sock_set_default_impl" => sock_set_default_impl,
         _ => return Err(format!("{method} is not a sock subsystem method")),
     };
-    let (r, cell) = Responder::capture(json!(1));
-    f(params.clone(), r);
-    let resp = cell.lock().take().unwrap_or(Value::Null);
-    match resp.get("error") {
-        Some(e) => Err(e.get("message").and_then(Value::as_str).unwrap_or("failed").to_string()),
-        None => Ok(None),
-    }
+    super::call_for_config(f, params)
 }
 
 fn impl_opts(method: &'static str, name: &str) -> Result<ImplOpts, String> {

@@ -1,0 +1,841 @@
+//! Controllers of the NVMe-oF target: fabrics Connect (admin and I/O
+//! queues), Property Get/Set (CC/CSTS), the admin command set (Identify,
+//! Get Log Page, Get/Set Features, Keep Alive, Asynchronous Event Request,
+//! Abort), the discovery controller, namespace change notices, and
+//! reservations. A controller is shared by its queues, which may live on
+//! different poll groups: its state sits behind a lock (control path only;
+//! the I/O path reads nothing of it but the reservation flag).
+
+use super::features::{FeatureLimits, Features};
+use super::group::{self, PollGroup};
+use super::identify::{self, CtrlrInfo, NsInfo};
+use super::logpage;
+use super::reservation::Reservations;
+use super::subsystem::{AnaState, Subsystem, Subtype};
+use super::tcp::qpair::{Conn, Exec, Req, TcpQpair};
+use super::tgt;
+use super::st;
+use crate::nvme::spec::admin;
+use crate::nvmf::spec::*;
+use parking_lot::Mutex;
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+
+/// Firmware revision reported.
+pub const FIRMWARE: &str = "26.01";
+/// Connect command-specific statuses (sct 1).
+const SC_CONNECT_INCOMPATIBLE_FORMAT: u8 = SPDK_NVMF_FABRIC_SC_INCOMPATIBLE_FORMAT;
+const SC_CONNECT_CTRLR_BUSY: u8 = SPDK_NVMF_FABRIC_SC_CONTROLLER_BUSY;
+const SC_CONNECT_INVALID_PARAM: u8 = SPDK_NVMF_FABRIC_SC_INVALID_PARAM;
+const SC_CONNECT_INVALID_HOST: u8 = SPDK_NVMF_FABRIC_SC_INVALID_HOST;
+const SC_INVALID_OPCODE: u8 = 0x01;
+const SC_COMMAND_SEQUENCE_ERROR: u8 = 0x0c;
+const SC_INVALID_NAMESPACE: u8 = 0x0b;
+/// Command-specific: Asynchronous Event Request Limit Exceeded, Invalid Log Page.
+const SC_AER_LIMIT: u8 = 0x05;
+const SC_INVALID_LOG_PAGE: u8 = 0x09;
+const SC_RESERVATION_CONFLICT: u8 = 0x83;
+
+/// CC and CSTS fields.
+const CC_EN: u32 = 1;
+const CC_SHN_SHIFT: u32 = 14;
+const CSTS_RDY: u32 = 1;
+const CSTS_SHST_COMPLETE: u32 = 2 << 2;
+
+/// Asynchronous event: notice type, namespace attribute changed, changed
+/// namespace list page; ANA change.
+const AEN_NS_ATTR_CHANGED: u32 = 2 | (0x04 << 16); // info 00h: namespace attribute changed
+const AEN_ANA_CHANGE: u32 = 2 | (0x03 << 8) | (0x0c << 16);
+/// Async Event Configuration bits enabling those notices.
+const AEC_NS_ATTR: u32 = 1 << 8;
+const AEC_ANA: u32 = 1 << 11;
+
+pub struct Ctrlr {
+    pub cntlid: u16,
+    pub subnqn: String,
+    pub hostnqn: String,
+    pub hostid: [u8; 16],
+    pub discovery: bool,
+    /// Keep alive timeout in ms (0: none) and the last keep alive, in ms since start.
+    kato_ms: AtomicU64,
+    last_ka: AtomicU64,
+    pub st: Mutex<CtrlrState>,
+    /// Where its admin queue lives (thread, qpair id).
+    pub admin_thread: usize,
+    pub admin_qpair: u64,
+}
+
+pub struct CtrlrState {
+    pub cc: u32,
+    pub csts: u32,
+    pub features: Features,
+    /// AER commands held: (qpair, request index).
+    aers: Vec<(usize, u16)>,
+    /// Events waiting for an AER (completion dword 0).
+    events: VecDeque<u32>,
+    /// Namespaces changed since the host last read the changed list.
+    changed_ns: Vec<u32>,
+    /// Its I/O queues: (qid, thread, qpair id).
+    pub io_qpairs: Vec<(u16, usize, u64)>,
+    /// I/O queues granted by Set Features Number of Queues (0's based sq count + 1).
+    pub num_io_queues: Option<u32>,
+    pub ana_change_count: u64,
+    pub errors: Vec<logpage::ErrorEntry>,
+}
+
+fn now_ms() -> u64 {
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    START.get_or_init(std::time::Instant::now).elapsed().as_millis() as u64
+}
+
+impl Ctrlr {
+    pub fn keep_alive_expired(&self) -> bool {
+        let kato = self.kato_ms.load(Ordering::Relaxed);
+        kato > 0 && now_ms().saturating_sub(self.last_ka.load(Ordering::Relaxed)) > kato
+    }
+
+    fn kept_alive(&self) {
+        self.last_ka.store(now_ms(), Ordering::Relaxed);
+    }
+
+    pub fn kato(&self) -> u64 {
+        self.kato_ms.load(Ordering::Relaxed)
+    }
+}
+
+struct Registry {
+    ctrlrs: Vec<Arc<Ctrlr>>,
+    next_cntlid: Vec<(String, u16)>,
+}
+
+static REG: Mutex<Registry> = Mutex::new(Registry { ctrlrs: Vec::new(), next_cntlid: Vec::new() });
+
+/// Every controller of `nqn` (all subsystems if None).
+pub fn controllers(nqn: Option<&str>) -> Vec<Arc<Ctrlr>> {
+    REG.lock().ctrlrs.iter().filter(|c| nqn.map_or(true, |n| c.subnqn == n)).cloned().collect()
+}
+
+fn find(nqn: &str, cntlid: u16) -> Option<Arc<Ctrlr>> {
+    REG.lock().ctrlrs.iter().find(|c| c.subnqn == nqn && c.cntlid == cntlid).cloned()
+}
+
+fn alloc_cntlid(s: &Subsystem) -> Option<u16> {
+    let mut reg = REG.lock();
+    let span = u32::from(s.max_cntlid - s.min_cntlid) + 1;
+    let start = reg.next_cntlid.iter().find(|x| x.0 == s.nqn).map_or(s.min_cntlid, |x| x.1).clamp(s.min_cntlid, s.max_cntlid);
+    for i in 0..span {
+        let id = (u32::from(start - s.min_cntlid) + i) % span + u32::from(s.min_cntlid);
+        let id = id as u16;
+        if !reg.ctrlrs.iter().any(|c| c.subnqn == s.nqn && c.cntlid == id) {
+            let next = if id == s.max_cntlid { s.min_cntlid } else { id + 1 };
+            reg.next_cntlid.retain(|x| x.0 != s.nqn);
+            reg.next_cntlid.push((s.nqn.clone(), next));
+            return Some(id);
+        }
+    }
+    None
+}
+
+fn cstr(b: &[u8]) -> String {
+    let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
+    String::from_utf8_lossy(&b[..end]).into_owned()
+}
+
+fn invalid_param(r: &mut Req, data: bool, offset: u16) -> Exec {
+    r.status(1, SC_CONNECT_INVALID_PARAM);
+    r.dnr();
+    r.cpl.cdw0 = u32::from(offset) | (u32::from(data) << 16);
+    Exec::Done
+}
+
+/// Fabrics commands: Connect, Property Get/Set, Disconnect.
+pub fn fabric(q: &mut Conn, g: &mut PollGroup, idx: u16) -> Exec {
+    let fctype = q.reqs[idx as usize].cmd.nsid as u8;
+    if fctype == SPDK_NVMF_FABRIC_COMMAND_CONNECT {
+        return connect(q, g, idx);
+    }
+    let Some(c) = q.ctrlr.clone() else {
+        let r = &mut q.reqs[idx as usize];
+        r.status(0, SC_COMMAND_SEQUENCE_ERROR);
+        r.dnr();
+        return Exec::Done;
+    };
+    let r = &mut q.reqs[idx as usize];
+    match fctype {
+        SPDK_NVMF_FABRIC_COMMAND_PROPERTY_GET if q.qid == 0 => property_get(&c, r),
+        SPDK_NVMF_FABRIC_COMMAND_PROPERTY_SET if q.qid == 0 => property_set(&c, r),
+        SPDK_NVMF_FABRIC_COMMAND_DISCONNECT => Exec::Done,
+        _ => {
+            r.status(0, SC_INVALID_OPCODE);
+            r.dnr();
+            Exec::Done
+        }
+    }
+}
+
+fn connect(q: &mut Conn, g: &mut PollGroup, idx: u16) -> Exec {
+    let my_id = qpair_id_of(q);
+    let r = &mut q.reqs[idx as usize];
+    if q.ctrlr.is_some() {
+        r.status(0, SC_COMMAND_SEQUENCE_ERROR);
+        r.dnr();
+        return Exec::Done;
+    }
+    let recfmt = r.cmd.cdw10 as u16;
+    let qid = (r.cmd.cdw10 >> 16) as u16;
+    let sqsize = r.cmd.cdw11 as u16;
+    let cattr = (r.cmd.cdw11 >> 16) as u8;
+    let kato = r.cmd.cdw12;
+    if recfmt != 0 {
+        r.status(1, SC_CONNECT_INCOMPATIBLE_FORMAT);
+        r.dnr();
+        return Exec::Done;
+    }
+    if r.len < 1024 || r.data().len() < 1024 {
+        r.status(0, 0x0f);
+        r.dnr();
+        return Exec::Done;
+    }
+    let d = r.data();
+    let mut hostid = [0u8; 16];
+    hostid.copy_from_slice(&d[0..16]);
+    let cntlid = u16::from_le_bytes([d[16], d[17]]);
+    let subnqn = cstr(&d[256..512]);
+    let hostnqn = cstr(&d[512..768]);
+    let subs = tgt::subsystems();
+    let Some(s) = subs.iter().find(|s| s.nqn == subnqn) else {
+        crate::log::error(format_args!("nvmf: connect to unknown subsystem '{subnqn}'\n"));
+        return invalid_param(r, true, 256);
+    };
+    if !s.host_allowed(&hostnqn) {
+        crate::log::error(format_args!("nvmf: host '{hostnqn}' is not allowed on subsystem '{subnqn}'\n"));
+        r.status(1, SC_CONNECT_INVALID_HOST);
+        r.dnr();
+        return Exec::Done;
+    }
+    let sqflow_disabled = cattr & (1 << 2) != 0;
+    let discovery = s.subtype == Subtype::Discovery;
+    if qid == 0 {
+        if u32::from(sqsize) < u32::from(SPDK_NVMF_MIN_ADMIN_MAX_SQ_SIZE) - 1 || u32::from(sqsize) >= q.opts.max_aq_depth {
+            return invalid_param(r, false, 44);
+        }
+        if cntlid != 0xffff && !discovery {
+            return invalid_param(r, true, 16);
+        }
+        let Some(id) = alloc_cntlid(s) else {
+            r.status(1, SC_CONNECT_CTRLR_BUSY);
+            return Exec::Done;
+        };
+        let limits = FeatureLimits {
+            max_io_queues: q.opts.max_io_qpairs_per_ctrlr,
+            vwc_present: false,
+            host_id_settable: false,
+            kas_ms: q.opts.kas * 100,
+            io_queues_exist: false,
+            discovery,
+        };
+        let features = Features::new(hostid, kato, &limits, s.ana_reporting, discovery);
+        let kato = features.keep_alive_timer;
+        let c = Arc::new(Ctrlr {
+            cntlid: id,
+            subnqn: subnqn.clone(),
+            hostnqn,
+            hostid,
+            discovery,
+            kato_ms: AtomicU64::new(u64::from(kato)),
+            last_ka: AtomicU64::new(now_ms()),
+            st: Mutex::new(CtrlrState {
+                cc: 0,
+                csts: 0,
+                features,
+                aers: Vec::new(),
+                events: VecDeque::new(),
+                changed_ns: Vec::new(),
+                io_qpairs: Vec::new(),
+                num_io_queues: None,
+                ana_change_count: 0,
+                errors: Vec::new(),
+            }),
+            admin_thread: crate::thread::current() as usize,
+            admin_qpair: my_id,
+        });
+        REG.lock().ctrlrs.push(c.clone());
+        r.cpl.cdw0 = u32::from(id);
+        let tbl = group::table(g, &subnqn);
+        q.attach(c, 0, sqsize + 1, sqflow_disabled, tbl, g);
+        crate::log::notice(format_args!("nvmf: controller {id} of {subnqn} created for host {}\n", q.ctrlr.as_ref().map_or("", |c| c.hostnqn.as_str())));
+        return Exec::Done;
+    }
+    // An I/O queue of an existing controller.
+    let Some(c) = find(&subnqn, cntlid) else {
+        return invalid_param(r, true, 16);
+    };
+    if c.hostnqn != hostnqn {
+        return invalid_param(r, true, 512);
+    }
+    if discovery {
+        return invalid_param(r, false, 42);
+    }
+    {
+        let st = c.st.lock();
+        if st.cc & CC_EN == 0 || st.csts & CSTS_RDY == 0 {
+            drop(st);
+            crate::log::error(format_args!("nvmf: I/O queue {qid} for controller {cntlid} of {subnqn}: the controller is not enabled\n"));
+            return invalid_param(r, false, 42);
+        }
+        let max = st.num_io_queues.unwrap_or(q.opts.max_io_qpairs_per_ctrlr).min(q.opts.max_io_qpairs_per_ctrlr);
+        if u32::from(qid) > max || st.io_qpairs.iter().any(|x| x.0 == qid) {
+            drop(st);
+            crate::log::error(format_args!("nvmf: I/O queue {qid} for controller {cntlid} of {subnqn}: above the {max} granted, or in use\n"));
+            return invalid_param(r, false, 42);
+        }
+    }
+    if sqsize == 0 || u32::from(sqsize) >= q.opts.max_queue_depth {
+        return invalid_param(r, false, 44);
+    }
+    c.st.lock().io_qpairs.push((qid, crate::thread::current() as usize, my_id));
+    r.cpl.cdw0 = u32::from(c.cntlid);
+    let tbl = group::table(g, &subnqn);
+    q.attach(c, qid, sqsize + 1, sqflow_disabled, tbl, g);
+    Exec::Done
+}
+
+fn qpair_id_of(q: &mut Conn) -> u64 {
+    let me = q as *mut Conn;
+    // SAFETY: a Conn is always the `c` field of a live TcpQpair.
+    let qp = unsafe { (me as *mut u8).sub(std::mem::offset_of!(TcpQpair, c)) as *mut TcpQpair };
+    // SAFETY: as above.
+    unsafe { (*qp).id }
+}
+
+/// CAP as this target reports it.
+fn cap(q: &Conn) -> u64 {
+    let mqes = u64::from(q.opts.max_queue_depth.max(q.opts.max_aq_depth) - 1);
+    let cqr = 1u64 << 16;
+    let to = 15u64 << 24; // 7.5 s in 500 ms units
+    let css_nvm = 1u64 << 37;
+    mqes | cqr | to | css_nvm
+}
+
+fn property_get(c: &Ctrlr, r: &mut Req) -> Exec {
+    let size8 = r.cmd.cdw10 & 1 != 0;
+    let off = r.cmd.cdw11 as usize;
+    // SAFETY: the Conn of this request's qpair (for CAP's queue sizes).
+    let q = unsafe { &(*r.qp).c };
+    let st = c.st.lock();
+    let v: Option<u64> = match (off, size8) {
+        (0x00, true) => Some(cap(q)),
+        (0x08, false) => Some(u64::from(identify::NVMF_VERSION)),
+        (0x14, false) => Some(u64::from(st.cc)),
+        (0x1c, false) => Some(u64::from(st.csts)),
+        _ => None,
+    };
+    match v {
+        Some(v) => {
+            r.cpl.cdw0 = v as u32;
+            r.cpl.cdw1 = (v >> 32) as u32;
+        }
+        None => {
+            r.status(1, SC_CONNECT_INVALID_PARAM);
+            r.cpl.cdw0 = 44;
+        }
+    }
+    Exec::Done
+}
+
+fn property_set(c: &Ctrlr, r: &mut Req) -> Exec {
+    let size8 = r.cmd.cdw10 & 1 != 0;
+    let off = r.cmd.cdw11 as usize;
+    let v = r.cmd.cdw12;
+    if off != 0x14 || size8 {
+        r.status(1, SC_CONNECT_INVALID_PARAM);
+        r.cpl.cdw0 = 44;
+        return Exec::Done;
+    }
+    let mut st = c.st.lock();
+    let old = st.cc;
+    st.cc = v;
+    if v & CC_EN != 0 && old & CC_EN == 0 {
+        st.csts |= CSTS_RDY;
+        st.csts &= !(3 << 2);
+    } else if v & CC_EN == 0 && old & CC_EN != 0 {
+        // Controller reset: its I/O queues go.
+        st.csts &= !CSTS_RDY;
+        let ios = std::mem::take(&mut st.io_qpairs);
+        drop(st);
+        close_qpairs(ios);
+        st = c.st.lock();
+    }
+    let shn = (v >> CC_SHN_SHIFT) & 3;
+    if shn != 0 {
+        st.csts = (st.csts & !(3 << 2)) | CSTS_SHST_COMPLETE;
+    } else if old >> CC_SHN_SHIFT & 3 != 0 {
+        st.csts &= !(3 << 2);
+    }
+    Exec::Done
+}
+
+/// Closes qpairs (on their threads).
+fn close_qpairs(list: Vec<(u16, usize, u64)>) {
+    for (_qid, t, id) in list {
+        let th = t as *mut crate::thread::Thread;
+        // SAFETY: group threads live until the transport goes, after every qpair.
+        let _ = crate::thread::send_fn(unsafe { &*th }, move || {
+            if let Some(g) = group_here() {
+                // SAFETY: the group of this thread.
+                if let Some(&qp) = unsafe { (*g).qpairs.get(&id) } {
+                    // SAFETY: a live qpair of this group.
+                    unsafe { TcpQpair::close_now(qp) };
+                }
+            }
+        });
+    }
+}
+
+/// The poll group of the calling thread (if it is a group thread).
+fn group_here() -> Option<*mut PollGroup> {
+    let me = crate::thread::current();
+    group::find_by_thread(me)
+}
+
+/// A qpair of `c` closed (on its thread).
+pub fn qpair_gone(c: &Arc<Ctrlr>, qid: u16, was_admin: bool, id: u64, _g: &mut PollGroup) {
+    if was_admin {
+        REG.lock().ctrlrs.retain(|x| !Arc::ptr_eq(x, c));
+        let ios = std::mem::take(&mut c.st.lock().io_qpairs);
+        close_qpairs(ios);
+        crate::log::notice(format_args!("nvmf: controller {} of {} (host {}) is gone\n", c.cntlid, c.subnqn, c.hostnqn));
+    } else {
+        c.st.lock().io_qpairs.retain(|x| !(x.0 == qid && x.2 == id));
+    }
+}
+
+/// Drops the AERs `c` holds from qpair `qp` (it is closing); returns how many.
+pub fn take_held(c: &Arc<Ctrlr>, qp: *mut TcpQpair) -> usize {
+    let mut st = c.st.lock();
+    let before = st.aers.len();
+    st.aers.retain(|a| a.0 != qp as usize);
+    before - st.aers.len()
+}
+
+fn ns_info(s: &Subsystem, nsid: u32, e: &group::NsEntry, q: &Conn) -> NsInfo {
+    let ns = s.namespaces.get(&nsid);
+    let bd = crate::bdev::bdev_ref(e.bdev);
+    let inaccessible = s.ana_reporting && ana_state_of(s, q) == AnaState::Inaccessible;
+    NsInfo {
+        block_size: e.block_size,
+        num_blocks: e.num_blocks,
+        md_size: 0,
+        uuid: ns.and_then(|n| n.uuid),
+        nguid: ns.and_then(|n| n.nguid),
+        eui64: ns.and_then(|n| n.eui64),
+        anagrpid: if s.ana_reporting { ns.map_or(nsid, |n| if n.anagrpid == 0 { nsid } else { n.anagrpid }) } else { 0 },
+        optimal_io_boundary_blocks: bd.optimal_io_boundary,
+        write_unit_blocks: bd.write_unit_size.max(1),
+        acwu_blocks: bd.acwu.max(1),
+        max_io_blocks: q.opts.max_io_size / e.block_size.max(1),
+        dsm: crate::bdev::io_type_supported(e.bdev, crate::capi::bdev_types::spdk_bdev_io_type::SPDK_BDEV_IO_TYPE_UNMAP),
+        write_zeroes: true,
+        reservations: true,
+        shared: true,
+        dealloc_reads_zeroes: false,
+        inaccessible,
+    }
+}
+
+fn ana_state_of(s: &Subsystem, q: &Conn) -> AnaState {
+    s.listeners
+        .iter()
+        .find(|l| l.addr.traddr == q.local.0 && l.addr.trsvcid == q.local.1.to_string())
+        .map_or(AnaState::Optimized, |l| l.ana_state)
+}
+
+fn ana_code(a: AnaState) -> u8 {
+    match a {
+        AnaState::Optimized => 1,
+        AnaState::NonOptimized => 2,
+        AnaState::Inaccessible => 3,
+    }
+}
+
+fn ctrlr_info<'a>(s: &'a Subsystem, c: &Ctrlr, q: &Conn) -> CtrlrInfo<'a> {
+    let mdts = (q.opts.max_io_size / 4096).trailing_zeros() as u8;
+    let nn = if s.max_namespaces > 0 { s.max_namespaces } else { s.namespaces.keys().max().copied().unwrap_or(0).max(32) };
+    CtrlrInfo {
+        subnqn: &s.nqn,
+        serial: &s.serial_number,
+        model: &s.model_number,
+        firmware: FIRMWARE,
+        cntlid: c.cntlid,
+        discovery: c.discovery,
+        max_nsid: nn,
+        maxcmd: q.opts.max_queue_depth as u16,
+        mdts,
+        ioccsz: (64 + q.opts.in_capsule_data_size) / 16,
+        iorcsz: 1,
+        icdoff: 0,
+        kas: q.opts.kas as u16,
+        ana_reporting: s.ana_reporting,
+        anagrpmax: nn,
+        nanagrpid: nn,
+        vwc: false,
+        oncs_compare: true,
+        oncs_write_zeroes: true,
+        oncs_dsm: true,
+        oncs_reservations: true,
+        fused_compare_write: true,
+        sgl_keyed: false,
+        ieee_oui: identify::SPDK_IEEE_OUI,
+    }
+}
+
+fn done_status(r: &mut Req, s: u16) -> Exec {
+    r.status((s >> 8) as u8, s as u8);
+    if s != 0 {
+        r.dnr();
+    }
+    Exec::Done
+}
+
+/// Admin commands (on the admin queue's thread).
+pub fn admin(q: &mut Conn, g: &mut PollGroup, idx: u16) -> Exec {
+    let Some(c) = q.ctrlr.clone() else {
+        return done_status(&mut q.reqs[idx as usize], st::COMMAND_SEQUENCE_ERROR);
+    };
+    c.kept_alive();
+    let op = q.reqs[idx as usize].cmd.opc();
+    {
+        let stt = c.st.lock();
+        if stt.cc & CC_EN == 0 || stt.csts & CSTS_RDY == 0 {
+            drop(stt);
+            return done_status(&mut q.reqs[idx as usize], st::COMMAND_SEQUENCE_ERROR);
+        }
+    }
+    let subs = tgt::subsystems();
+    let Some(s) = subs.iter().find(|s| s.nqn == c.subnqn) else {
+        return done_status(&mut q.reqs[idx as usize], st::COMMAND_SEQUENCE_ERROR);
+    };
+    let discovery = c.discovery;
+    match op {
+        admin::IDENTIFY => identify_cmd(q, g, idx, s, &c),
+        admin::GET_LOG_PAGE => get_log_page(q, idx, s, &c, &subs),
+        admin::KEEP_ALIVE => Exec::Done,
+        admin::ASYNC_EVENT_REQUEST => {
+            let qp = q.reqs[idx as usize].qp as usize;
+            let mut stt = c.st.lock();
+            if stt.aers.len() >= usize::from(identify::MAX_ASYNC_EVENTS) {
+                drop(stt);
+                let r = &mut q.reqs[idx as usize];
+                r.status(1, SC_AER_LIMIT);
+                return Exec::Done;
+            }
+            stt.aers.push((qp, idx));
+            drop(stt);
+            deliver_events_locked(&c);
+            Exec::Pending
+        }
+        admin::GET_FEATURES => {
+            let r = &mut q.reqs[idx as usize];
+            let cmd = r.cmd;
+            let mut out = Vec::new();
+            let res = c.st.lock().features.get(&cmd, &mut out);
+            match res {
+                Ok(cdw0) => {
+                    r.cpl.cdw0 = cdw0;
+                    let n = out.len().min(r.len as usize);
+                    r.data_mut()[..n].copy_from_slice(&out[..n]);
+                    r.c2h_len = n as u32;
+                    Exec::Done
+                }
+                Err(e) => done_status(r, e),
+            }
+        }
+        admin::SET_FEATURES => {
+            let limits = FeatureLimits {
+                max_io_queues: q.opts.max_io_qpairs_per_ctrlr,
+                vwc_present: false,
+                io_queues_exist: !c.st.lock().io_qpairs.is_empty(),
+                kas_ms: q.opts.kas * 100,
+                host_id_settable: false,
+                discovery,
+            };
+            let r = &mut q.reqs[idx as usize];
+            let cmd = r.cmd;
+            let data = r.data().to_vec();
+            let mut stt = c.st.lock();
+            let res = stt.features.set(&cmd, &data, &limits);
+            match res {
+                Ok(cdw0) => {
+                    let fid = cmd.cdw10 as u8;
+                    if fid == 0x07 {
+                        stt.num_io_queues = Some((cdw0 & 0xffff) + 1);
+                    }
+                    if fid == 0x0f {
+                        c.kato_ms.store(u64::from(stt.features.keep_alive_timer), Ordering::Relaxed);
+                    }
+                    drop(stt);
+                    r.cpl.cdw0 = cdw0;
+                    Exec::Done
+                }
+                Err(e) => {
+                    drop(stt);
+                    done_status(r, e)
+                }
+            }
+        }
+        admin::ABORT => {
+            // Commands are not aborted once received: bit 0 set = not aborted.
+            q.reqs[idx as usize].cpl.cdw0 = 1;
+            Exec::Done
+        }
+        _ => {
+            let r = &mut q.reqs[idx as usize];
+            r.status(0, SC_INVALID_OPCODE);
+            r.dnr();
+            Exec::Done
+        }
+    }
+}
+
+fn identify_cmd(q: &mut Conn, g: &mut PollGroup, idx: u16, s: &Subsystem, c: &Ctrlr) -> Exec {
+    let cns = q.reqs[idx as usize].cmd.cdw10 as u8;
+    let nsid = q.reqs[idx as usize].cmd.nsid;
+    let mut page = Box::new([0u8; 4096]);
+    match cns {
+        0x01 => identify::identify_ctrlr(&ctrlr_info(s, c, q), &mut page),
+        0x00 | 0x03 if !c.discovery => {
+            let tbl = group::table(g, &s.nqn);
+            // SAFETY: the group's table, on its thread.
+            let e = unsafe { &mut *tbl }.get(nsid);
+            match e {
+                Some(e) => {
+                    let info = ns_info(s, nsid, e, q);
+                    if cns == 0 {
+                        identify::identify_ns(&info, &mut page);
+                    } else {
+                        identify::ns_id_desc_list(&info, &mut page);
+                    }
+                }
+                None if cns == 0 && nsid != 0 && nsid != 0xffff_ffff => {
+                    // An inactive NSID: all zeroes.
+                }
+                None => return done_status(&mut q.reqs[idx as usize], super::status(0, SC_INVALID_NAMESPACE)),
+            }
+        }
+        0x02 if !c.discovery => {
+            if let Err(e) = identify::check_active_ns_list_nsid(nsid) {
+                return done_status(&mut q.reqs[idx as usize], e);
+            }
+            let ids: Vec<u32> = s.namespaces.keys().copied().collect();
+            identify::active_ns_list(&ids, nsid, &mut page);
+        }
+        _ => return done_status(&mut q.reqs[idx as usize], st::INVALID_FIELD),
+    }
+    let r = &mut q.reqs[idx as usize];
+    let n = (r.len as usize).min(4096);
+    r.data_mut()[..n].copy_from_slice(&page[..n]);
+    r.c2h_len = n as u32;
+    Exec::Done
+}
+
+fn get_log_page(q: &mut Conn, idx: u16, s: &Subsystem, c: &Ctrlr, subs: &[Subsystem]) -> Exec {
+    let lp = logpage::decode_get_log_page(&q.reqs[idx as usize].cmd);
+    let mut page: Vec<u8> = Vec::new();
+    match lp.lid {
+        logpage::lid::DISCOVERY if c.discovery => {
+            let entries = tgt::discovery_entries(&c.hostnqn);
+            logpage::discovery_log(tgt::genctr(), &entries, &mut page);
+        }
+        _ if c.discovery => return done_status(&mut q.reqs[idx as usize], super::status(1, SC_INVALID_LOG_PAGE)),
+        logpage::lid::ERROR => {
+            let stt = c.st.lock();
+            logpage::error_log(&stt.errors, &mut page);
+        }
+        logpage::lid::HEALTH_INFORMATION => {
+            let mut p = [0u8; 512];
+            let info = logpage::SmartInfo { temperature: 273 + 25, available_spare: 100, available_spare_threshold: 10, ..Default::default() };
+            logpage::smart_log(&info, &mut p);
+            page.extend_from_slice(&p);
+        }
+        logpage::lid::FIRMWARE_SLOT => {
+            let mut p = [0u8; 512];
+            logpage::firmware_slot_log(FIRMWARE, &mut p);
+            page.extend_from_slice(&p);
+        }
+        logpage::lid::CHANGED_NS_LIST => {
+            let mut p = [0u8; 4096];
+            let mut stt = c.st.lock();
+            logpage::changed_ns_list(&stt.changed_ns, &mut p);
+            if !lp.rae {
+                stt.changed_ns.clear();
+            }
+            page.extend_from_slice(&p);
+        }
+        logpage::lid::ASYMMETRIC_NAMESPACE_ACCESS if s.ana_reporting => {
+            let st_here = ana_code(ana_state_of(s, q));
+            let mut groups: Vec<logpage::AnaGroup> = Vec::new();
+            for (nsid, ns) in &s.namespaces {
+                let gid = if ns.anagrpid == 0 { *nsid } else { ns.anagrpid };
+                match groups.iter_mut().find(|g| g.grpid == gid) {
+                    Some(g) => g.nsids.push(*nsid),
+                    None => groups.push(logpage::AnaGroup { grpid: gid, state: st_here, nsids: vec![*nsid] }),
+                }
+            }
+            let cc = c.st.lock().ana_change_count;
+            logpage::ana_log(cc, &groups, lp.lsp & logpage::ANA_LSP_RGO != 0, &mut page);
+        }
+        _ => return done_status(&mut q.reqs[idx as usize], super::status(1, SC_INVALID_LOG_PAGE)),
+    }
+    let _ = subs;
+    let r = &mut q.reqs[idx as usize];
+    let want = (lp.len() as usize).min(r.len as usize);
+    let lpo = lp.lpo;
+    let mut out = vec![0u8; want];
+    match logpage::slice_page(&page, lpo, want, &mut out) {
+        Ok(_) => {
+            r.data_mut()[..want].copy_from_slice(&out);
+            r.c2h_len = want as u32;
+            Exec::Done
+        }
+        Err(e) => done_status(r, e),
+    }
+}
+
+/// Completes held AERs with pending events, if any (on the admin thread).
+fn deliver_events_locked(c: &Arc<Ctrlr>) {
+    loop {
+        let (qp, idx, ev) = {
+            let mut st = c.st.lock();
+            if st.aers.is_empty() || st.events.is_empty() {
+                return;
+            }
+            let (qp, idx) = st.aers.remove(0);
+            let ev = st.events.pop_front().unwrap_or(0);
+            (qp, idx, ev)
+        };
+        let qp = qp as *mut TcpQpair;
+        // SAFETY: a held AER of a live admin qpair (a closing qpair takes its AERs back first), on its thread.
+        unsafe {
+            let r = std::ptr::addr_of_mut!((*qp).c.reqs).as_mut().and_then(|v| v.get_mut(idx as usize)).map_or(std::ptr::null_mut(), |r| r as *mut Req);
+            if r.is_null() {
+                continue;
+            }
+            (*r).cpl.cdw0 = ev;
+            TcpQpair::complete(r);
+        }
+    }
+}
+
+/// Queues an asynchronous event for every controller of `nqn` that enabled it.
+fn notify(nqn: &str, ev: u32, aec_bit: u32, nsid: Option<u32>) {
+    for c in controllers(Some(nqn)) {
+        {
+            let mut st = c.st.lock();
+            if let Some(n) = nsid {
+                if !st.changed_ns.contains(&n) {
+                    st.changed_ns.push(n);
+                }
+            }
+            if ev == AEN_ANA_CHANGE {
+                st.ana_change_count += 1;
+            }
+            if st.features.async_event_config & aec_bit == 0 || st.events.contains(&ev) {
+                continue;
+            }
+            st.events.push_back(ev);
+        }
+        let th = c.admin_thread as *mut crate::thread::Thread;
+        let c2 = c.clone();
+        // SAFETY: group threads live until the transport goes.
+        let _ = crate::thread::send_fn(unsafe { &*th }, move || deliver_events_locked(&c2));
+    }
+}
+
+/// A namespace of `nqn` was added or removed (on the app thread).
+pub fn ns_changed(nqn: &str, nsid: u32) {
+    notify(nqn, AEN_NS_ATTR_CHANGED, AEC_NS_ATTR, Some(nsid));
+}
+
+/// A listener's ANA state changed.
+pub fn ana_changed(nqn: &str) {
+    notify(nqn, AEN_ANA_CHANGE, AEC_ANA, None);
+}
+
+// ---------------------------------------------------------------------------
+// Reservations
+// ---------------------------------------------------------------------------
+
+static RESV: Mutex<Option<HashMap<(String, u32), Reservations>>> = Mutex::new(None);
+/// Whether any namespace has reservation state (else I/O skips the check).
+static ANY_RESV: AtomicBool = AtomicBool::new(false);
+
+/// Reservation Conflict check of an I/O command (on the I/O path).
+pub fn reservation_check(c: &Ctrlr, nsid: u32, op: u8) -> Result<(), u8> {
+    if !ANY_RESV.load(Ordering::Acquire) {
+        return Ok(());
+    }
+    let Some(is_write) = super::reservation::access_kind(op) else { return Ok(()) };
+    let g = RESV.lock();
+    let Some(r) = g.as_ref().and_then(|m| m.get(&(c.subnqn.clone(), nsid))) else { return Ok(()) };
+    r.check_io(&c.hostid, is_write).map_err(|_| SC_RESERVATION_CONFLICT)
+}
+
+/// Register / Acquire / Release / Report.
+pub fn reservation_cmd(q: &mut Conn, idx: u16, nsid: u32) {
+    let Some(c) = q.ctrlr.clone() else { return };
+    let r = &mut q.reqs[idx as usize];
+    let cmd = r.cmd;
+    let mut g = RESV.lock();
+    let m = g.get_or_insert_with(HashMap::new);
+    let key = (c.subnqn.clone(), nsid);
+    let res = m.entry(key.clone()).or_default();
+    let data = r.data().to_vec();
+    let out = match cmd.opc() {
+        super::io::OPC_RESERVATION_REGISTER => res.register(&c.hostid, cmd.cdw10, &data).map(|_| ()),
+        super::io::OPC_RESERVATION_ACQUIRE => res.acquire(&c.hostid, cmd.cdw10, &data).map(|_| ()),
+        super::io::OPC_RESERVATION_RELEASE => res.release(&c.hostid, cmd.cdw10, &data).map(|_| ()),
+        _ => {
+            let mut buf = Vec::new();
+            let eds = cmd.cdw11 & 1 != 0;
+            res.report(eds, &mut buf).map(|_| {
+                let n = buf.len().min(r.len as usize);
+                r.data_mut()[..n].copy_from_slice(&buf[..n]);
+                r.c2h_len = n as u32;
+            })
+        }
+    };
+    ANY_RESV.store(true, Ordering::Release);
+    drop(g);
+    if let Err(e) = out {
+        r.status((e >> 8) as u8, e as u8);
+    }
+}
+
+/// Forgets reservations of a namespace (removed).
+pub fn reservation_forget(nqn: &str, nsid: u32) {
+    if let Some(m) = RESV.lock().as_mut() {
+        m.remove(&(nqn.to_string(), nsid));
+    }
+}
+
+/// Controllers as `nvmf_subsystem_get_controllers` lists them.
+pub fn controllers_json(nqn: &str) -> Vec<serde_json::Value> {
+    controllers(Some(nqn))
+        .iter()
+        .map(|c| {
+            let st = c.st.lock();
+            serde_json::json!({
+                "cntlid": c.cntlid,
+                "hostnqn": c.hostnqn,
+                "hostid": uuid_str(&c.hostid),
+                "num_io_qpairs": st.io_qpairs.len(),
+            })
+        })
+        .collect()
+}
+
+pub fn uuid_str(b: &[u8; 16]) -> String {
+    let h: Vec<String> = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!("{}-{}-{}-{}-{}", h[0..4].concat(), h[4..6].concat(), h[6..8].concat(), h[8..10].concat(), h[10..16].concat())
+}

@@ -1,0 +1,787 @@
+//! One NVMe/TCP connection of the target (a queue pair): the PDU state
+//! machine (ICReq/ICResp, capsules with in-capsule data, R2T and H2CData
+//! for writes, C2HData for reads, CapsuleResp), its requests, and its
+//! teardown. Runs on its poll group's thread only.
+
+use super::pdu::{self, Pdu, PduError, PduReader, Role, TxOpts};
+use super::transport::TcpOpts;
+use crate::nvme::spec::{Cmd, Cpl};
+use crate::nvmf::ctrlr::{self, Ctrlr};
+use crate::nvmf::group::{NsTable, PollGroup};
+use crate::nvmf::io;
+use crate::nvmf::spec::*;
+use crate::sock::group::Group as SockGroup;
+use crate::sock::Sock;
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+/// MAXH2CDATA announced in ICResp.
+pub const MAX_H2C_DATA: u32 = 128 * 1024;
+/// In-capsule data accepted on the admin queue (the Linux host sends up to
+/// its 8 KiB admin capsule inline).
+pub const ADMIN_ICD: u32 = 8192;
+/// Largest C2HData PDU sent.
+const MAX_C2H_DATA: usize = 128 * 1024;
+/// Bytes read from the socket at once.
+const RECV_CHUNK: usize = 64 * 1024;
+/// Above this much unsent output, stop reading new commands.
+const TX_HIGH: usize = 4 << 20;
+
+/// Where a command's data goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dir {
+    None,
+    /// Host to controller (writes).
+    H2C,
+    /// Controller to host (reads).
+    C2H,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReqState {
+    Free,
+    /// Waiting for a data buffer.
+    NeedBuf,
+    /// R2T sent, H2CData arriving.
+    AwaitH2C,
+    /// With the controller or a bdev.
+    Executing,
+}
+
+/// What executing a command did.
+pub enum Exec {
+    /// Completed now: `cpl` (and data for C2H) is ready to send.
+    Done,
+    /// Will complete later through [`TcpQpair::complete`].
+    Pending,
+}
+
+/// One command slot of a connection.
+pub struct Req {
+    pub cmd: Cmd,
+    pub cpl: Cpl,
+    pub state: ReqState,
+    pub dir: Dir,
+    /// Transfer length the command asks for.
+    pub len: u32,
+    /// Bytes of C2H data to send (may be less than `len`, e.g. short log pages).
+    pub c2h_len: u32,
+    pub buf: *mut u8,
+    /// `buf` comes from the group's pool (else it is the in-capsule slot).
+    buf_pooled: bool,
+    h2c_got: u32,
+    pub iov: libc::iovec,
+    pub qp: *mut TcpQpair,
+    pub idx: u16,
+    /// The first half of a fused compare-and-write waiting for its write.
+    pub fused_partner: Option<u16>,
+    /// Accepted by Abort: complete as aborted instead of executing.
+    pub aborted: bool,
+}
+
+impl Req {
+    pub fn data(&self) -> &[u8] {
+        if self.buf.is_null() {
+            return &[];
+        }
+        // SAFETY: `buf` holds at least `len` bytes while the request is live.
+        unsafe { std::slice::from_raw_parts(self.buf, self.len as usize) }
+    }
+
+    pub fn data_mut(&mut self) -> &mut [u8] {
+        if self.buf.is_null() {
+            return &mut [];
+        }
+        // SAFETY: as above; the request is the buffer's only user.
+        unsafe { std::slice::from_raw_parts_mut(self.buf, self.len as usize) }
+    }
+
+    /// Sets the completion status (generic or command-specific).
+    pub fn status(&mut self, sct: u8, sc: u8) {
+        self.cpl.status = (u16::from(sc) << 1) | (u16::from(sct & 7) << 9);
+    }
+
+    pub fn dnr(&mut self) {
+        self.cpl.status |= 1 << 15;
+    }
+
+    pub fn ok(&self) -> bool {
+        (self.cpl.status >> 1) == 0
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    AwaitIcReq,
+    Running,
+    /// Sending what is queued (a TermReq), then closing.
+    Draining,
+    /// Socket closed; waiting for outstanding requests to come back.
+    Closed,
+}
+
+pub struct TcpQpair {
+    pub id: u64,
+    pub group: *mut PollGroup,
+    sock: *mut Sock,
+    reader: PduReader,
+    rbuf: Vec<u8>,
+    pub c: Conn,
+}
+
+/// The connection's state besides its receive side.
+pub struct Conn {
+    state: State,
+    tx: Vec<u8>,
+    tx_off: usize,
+    scratch: Vec<u8>,
+    pub txo: TxOpts,
+    pub opts: TcpOpts,
+    pub qid: u16,
+    pub sq_size: u16,
+    sq_head: u16,
+    pub reqs: Vec<Req>,
+    free: Vec<u16>,
+    /// Requests waiting for a data buffer, in arrival order.
+    waiting: VecDeque<u16>,
+    icbuf: Vec<u8>,
+    ic_slot: usize,
+    pub ctrlr: Option<Arc<Ctrlr>>,
+    /// The subsystem's namespace table on this group (set at I/O Connect).
+    pub ns: *mut NsTable,
+    pub sqflow_disabled: bool,
+    pub peer: (String, u16),
+    pub local: (String, u16),
+    pub outstanding: usize,
+    /// Set when the qpair is a controller's admin queue (keep alive runs on it).
+    pub is_admin: bool,
+}
+
+impl Conn {
+    /// Queues an encoded PDU from `scratch` for sending.
+    fn queue_scratch(&mut self) {
+        self.tx.extend_from_slice(&self.scratch);
+    }
+
+    pub fn sq_head(&self) -> u16 {
+        self.sq_head
+    }
+}
+
+fn transfer_dir(cmd: &Cmd) -> Dir {
+    let bits = if cmd.opc() == SPDK_NVME_OPC_FABRIC { cmd.nsid as u8 & 3 } else { cmd.opc() & 3 };
+    match bits {
+        1 => Dir::H2C,
+        2 => Dir::C2H,
+        _ => Dir::None,
+    }
+}
+
+/// SGL descriptor types and subtypes (NVMe base spec 4.3).
+const SGL_TYPE_DATA_BLOCK: u8 = 0x0;
+const SGL_TYPE_TRANSPORT_DATA_BLOCK: u8 = 0x5;
+const SGL_SUBTYPE_OFFSET: u8 = 0x1;
+const SGL_SUBTYPE_TRANSPORT: u8 = 0xa;
+/// Generic status codes used here.
+const SC_INVALID_FIELD: u8 = 0x02;
+const SC_DATA_SGL_LENGTH_INVALID: u8 = 0x0f;
+const SC_SGL_DESCRIPTOR_TYPE_INVALID: u8 = 0x11;
+const SC_INVALID_SGL_OFFSET: u8 = 0x16;
+pub const SC_ABORTED_BY_REQUEST: u8 = 0x07;
+pub const SC_ABORTED_SQ_DELETION: u8 = 0x08;
+
+impl TcpQpair {
+    /// Takes a freshly accepted socket into group `g` (on its thread).
+    ///
+    /// # Safety
+    /// Called on `g`'s thread; `g` is live.
+    pub unsafe fn start(g: *mut PollGroup, sock: Box<Sock>, opts: TcpOpts, id: u64) {
+        let peer = sock.getaddr().map(|a| (a.2, a.3)).unwrap_or_default();
+        let local = sock.getaddr().map(|a| (a.0, a.1)).unwrap_or_default();
+        let sock = Box::into_raw(sock);
+        let q = Box::into_raw(Box::new(TcpQpair {
+            id,
+            group: g,
+            sock,
+            reader: PduReader::new(Role::Controller, MAX_H2C_DATA.max(opts.in_capsule_data_size).max(ADMIN_ICD)),
+            rbuf: vec![0; RECV_CHUNK],
+            c: Conn {
+                state: State::AwaitIcReq,
+                tx: Vec::with_capacity(64 * 1024),
+                tx_off: 0,
+                scratch: Vec::with_capacity(MAX_C2H_DATA + 256),
+                txo: TxOpts::default(),
+                opts,
+                qid: 0,
+                sq_size: 0,
+                sq_head: 0,
+                reqs: Vec::new(),
+                free: Vec::new(),
+                waiting: VecDeque::new(),
+                icbuf: Vec::new(),
+                ic_slot: 0,
+                ctrlr: None,
+                ns: std::ptr::null_mut(),
+                sqflow_disabled: false,
+                peer,
+                local,
+                outstanding: 0,
+                is_admin: false,
+            },
+        }));
+        let qaddr = q as usize;
+        let cb: crate::sock::group::ReadyFn = std::rc::Rc::new(move |_g, _s| {
+            // SAFETY: the callback is removed (with the socket) before the qpair is freed.
+            unsafe { TcpQpair::on_readable(qaddr as *mut TcpQpair) };
+        });
+        // SAFETY: the group's live socket group; the socket is ours.
+        if unsafe { SockGroup::add((*g).socks, sock, cb) }.is_err() {
+            // SAFETY: not in a group; ours.
+            unsafe {
+                let _ = Sock::close(sock);
+                drop(Box::from_raw(q));
+            }
+            return;
+        }
+        // SAFETY: on the group's thread.
+        unsafe { (*g).qpairs.insert(id, q) };
+    }
+
+    #[allow(clippy::mut_from_ref)]
+    fn grp<'a>(&self) -> &'a mut PollGroup {
+        // SAFETY: a qpair lives inside its group, on the group's thread;
+        // the group outlives it and is not otherwise borrowed by its callers.
+        unsafe { &mut *self.group }
+    }
+
+    /// Socket readable: read what is there and handle every complete PDU.
+    ///
+    /// # Safety
+    /// `q` is live, on its thread.
+    unsafe fn on_readable(q: *mut TcpQpair) {
+        // SAFETY: per the contract.
+        let me = unsafe { &mut *q };
+        if me.c.state != State::Running && me.c.state != State::AwaitIcReq {
+            return;
+        }
+        if me.c.tx.len() - me.c.tx_off > TX_HIGH {
+            // The host is not reading: let it catch up first.
+            return;
+        }
+        // SAFETY: our live socket.
+        let n = match unsafe { (*me.sock).recv(&mut me.rbuf) } {
+            Ok(0) => {
+                me.begin_close();
+                return;
+            }
+            Ok(n) => n,
+            Err(e) if e.0 == libc::EAGAIN || e.0 == libc::EWOULDBLOCK || e.0 == libc::EINTR => return,
+            Err(_) => {
+                me.begin_close();
+                return;
+            }
+        };
+        let mut off = 0;
+        while off < n && (me.c.state == State::Running || me.c.state == State::AwaitIcReq) {
+            let (used, r) = me.reader.feed(&me.rbuf[off..n]);
+            off += used;
+            match r {
+                Ok(None) => {
+                    if used == 0 {
+                        break;
+                    }
+                }
+                Ok(Some(p)) => {
+                    // SAFETY: split borrows: the PDU borrows the reader, handlers use the rest.
+                    let p: Pdu<'_> = unsafe { std::mem::transmute::<Pdu<'_>, Pdu<'_>>(p) };
+                    let g = me.group;
+                    let was_init = me.c.state == State::AwaitIcReq;
+                    // SAFETY: the group outlives the qpair.
+                    if let Err(e) = me.c.on_pdu(unsafe { &mut *g }, p) {
+                        me.fatal(e);
+                    } else if was_init && me.c.state == State::Running {
+                        // Digests negotiated by ICReq apply from the next PDU on.
+                        me.reader.set_digests(me.c.txo.hdgst, me.c.txo.ddgst);
+                    }
+                }
+                Err(e) => {
+                    me.protocol_error(e);
+                }
+            }
+        }
+        me.flush();
+    }
+
+    fn protocol_error(&mut self, e: PduError) {
+        crate::log::error(format_args!("nvmf/tcp: connection from {}:{}: {e}; closing it\n", self.c.peer.0, self.c.peer.1));
+        self.c.scratch.clear();
+        if pdu::write_term_req_for(&mut self.c.scratch, Role::Controller, &e, &[]) {
+            self.c.queue_scratch();
+        }
+        self.c.state = State::Draining;
+    }
+
+    fn fatal(&mut self, f: Fatal) {
+        crate::log::error(format_args!("nvmf/tcp: connection from {}:{}: {}; closing it\n", self.c.peer.0, self.c.peer.1, f.msg));
+        self.c.scratch.clear();
+        pdu::write_term_req(&mut self.c.scratch, false, f.fes, f.fei, &[]);
+        self.c.queue_scratch();
+        self.c.state = State::Draining;
+    }
+
+    /// Sends what the kernel takes. Returns whether anything was sent.
+    fn flush(&mut self) -> bool {
+        let c = &mut self.c;
+        if c.tx_off >= c.tx.len() || c.state == State::Closed {
+            return false;
+        }
+        let iov = libc::iovec { iov_base: c.tx[c.tx_off..].as_ptr() as *mut _, iov_len: c.tx.len() - c.tx_off };
+        // SAFETY: one iovec over our own buffer; the socket is live while not Closed.
+        match unsafe { (*self.sock).writev_raw(&iov, 1) } {
+            Ok(n) => {
+                c.tx_off += n;
+                if c.tx_off == c.tx.len() {
+                    c.tx.clear();
+                    c.tx_off = 0;
+                } else if c.tx_off > (1 << 20) {
+                    c.tx.drain(..c.tx_off);
+                    c.tx_off = 0;
+                }
+                n > 0
+            }
+            Err(e) if e.0 == libc::EAGAIN || e.0 == libc::EWOULDBLOCK || e.0 == libc::EINTR => false,
+            Err(_) => {
+                c.tx.clear();
+                c.tx_off = 0;
+                self.begin_close();
+                true
+            }
+        }
+    }
+
+    /// Called by the group's poller: retries requests waiting for buffers,
+    /// sends pending output, finishes closing. Returns whether it did work.
+    ///
+    /// # Safety
+    /// `q` is live, on its thread; it may be freed by this call.
+    pub unsafe fn service(q: *mut TcpQpair) -> bool {
+        // SAFETY: per the contract.
+        let me = unsafe { &mut *q };
+        let mut busy = false;
+        if me.c.state == State::Running && !me.c.waiting.is_empty() {
+            let g = me.group;
+            // SAFETY: the group outlives its qpairs.
+            busy |= me.c.retry_waiting(unsafe { &mut *g });
+        }
+        if me.c.state == State::Running && me.c.is_admin {
+            if let Some(c) = me.c.ctrlr.clone() {
+                if c.keep_alive_expired() {
+                    crate::log::error(format_args!("nvmf: controller {} of {}: keep alive timeout expired; disconnecting it\n", c.cntlid, c.subnqn));
+                    me.begin_close();
+                }
+            }
+        }
+        busy |= me.flush();
+        if me.c.state == State::Draining && me.c.tx_off >= me.c.tx.len() {
+            me.begin_close();
+        }
+        if me.c.state == State::Closed && me.c.outstanding == 0 {
+            // SAFETY: nothing refers to the qpair any more.
+            unsafe { TcpQpair::free(q) };
+            return true;
+        }
+        busy
+    }
+
+    /// Starts closing: the socket goes, outstanding requests finish without
+    /// sending, the controller learns its queue is gone.
+    pub fn begin_close(&mut self) {
+        if self.c.state == State::Closed {
+            return;
+        }
+        self.c.state = State::Closed;
+        let g = self.grp();
+        // SAFETY: our socket, in our group's socket group.
+        unsafe {
+            let _ = SockGroup::remove(g.socks, self.sock);
+            let _ = Sock::close(self.sock);
+        }
+        self.sock = std::ptr::null_mut();
+        // Requests not with a bdev are done now.
+        for i in 0..self.c.reqs.len() {
+            let st = self.c.reqs[i].state;
+            if st == ReqState::NeedBuf || st == ReqState::AwaitH2C {
+                self.c.release(g, i as u16);
+            }
+        }
+        self.c.waiting.clear();
+        if let Some(c) = self.c.ctrlr.take() {
+            let was_admin = self.c.is_admin;
+            ctrlr::qpair_gone(&c, self.c.qid, was_admin, self.id, g);
+            // Requests the controller holds (AERs) come back through it.
+            self.c.outstanding -= ctrlr::take_held(&c, self as *mut TcpQpair);
+            self.c.ctrlr = None;
+        }
+    }
+
+    /// Closes at once (target shutdown, controller gone).
+    ///
+    /// # Safety
+    /// `q` is live, on its thread.
+    pub unsafe fn close_now(q: *mut TcpQpair) {
+        // SAFETY: per the contract.
+        let me = unsafe { &mut *q };
+        me.flush();
+        me.begin_close();
+    }
+
+    /// # Safety
+    /// `q` is closed and has nothing outstanding.
+    unsafe fn free(q: *mut TcpQpair) {
+        // SAFETY: per the contract.
+        let me = unsafe { Box::from_raw(q) };
+        let g = me.grp();
+        g.qpairs.remove(&me.id);
+        if me.c.qid == 0 {
+            g.stats.current_admin_qpairs = g.stats.current_admin_qpairs.saturating_sub(u64::from(me.c.state_counted()));
+        } else {
+            g.stats.current_io_qpairs = g.stats.current_io_qpairs.saturating_sub(u64::from(me.c.state_counted()));
+        }
+    }
+
+    /// A request finished executing (on this thread): its response goes out.
+    ///
+    /// # Safety
+    /// `r` is a live request of a live qpair, on that qpair's thread.
+    pub unsafe fn complete(r: *mut Req) {
+        // SAFETY: per the contract.
+        let (q, idx) = unsafe { ((*r).qp, (*r).idx) };
+        // SAFETY: as above.
+        let me = unsafe { &mut *q };
+        let g = me.group;
+        me.c.outstanding -= 1;
+        // SAFETY: the group outlives its qpairs.
+        let g = unsafe { &mut *g };
+        if me.c.state == State::Closed || me.c.state == State::Draining {
+            me.c.release(g, idx);
+            return;
+        }
+        me.c.respond(g, idx);
+        if me.c.tx.len() - me.c.tx_off > 256 * 1024 {
+            me.flush();
+        }
+    }
+}
+
+/// A connection-fatal fault found while handling a valid PDU.
+pub struct Fatal {
+    pub fes: u16,
+    pub fei: u32,
+    pub msg: String,
+}
+
+fn fatal(fes: u16, fei: u32, msg: String) -> Fatal {
+    Fatal { fes, fei, msg }
+}
+
+/// TermReq fatal error statuses (NVMe/TCP transport spec).
+const FES_INVALID_HEADER_FIELD: u16 = 0x01;
+const FES_PDU_SEQUENCE_ERROR: u16 = 0x02;
+const FES_DATA_TRANSFER_OUT_OF_RANGE: u16 = 0x05;
+const FES_INVALID_DATA_UNSUPPORTED_PARAMETER: u16 = 0x07;
+
+impl Conn {
+    fn state_counted(&self) -> bool {
+        self.sq_size > 0
+    }
+
+    fn on_pdu(&mut self, g: &mut PollGroup, p: Pdu<'_>) -> Result<(), Fatal> {
+        match p {
+            Pdu::IcReq { pfv, hpda, hdgst, ddgst, maxr2t: _ } => {
+                if self.state != State::AwaitIcReq {
+                    return Err(fatal(FES_PDU_SEQUENCE_ERROR, 0, "a second ICReq".into()));
+                }
+                if pfv != pdu::PFV_1_0 {
+                    return Err(fatal(FES_INVALID_DATA_UNSUPPORTED_PARAMETER, 8, format!("ICReq PFV {pfv} is not 0")));
+                }
+                if hpda > SPDK_NVME_TCP_HPDA_MAX {
+                    return Err(fatal(FES_INVALID_HEADER_FIELD, 10, format!("ICReq HPDA {hpda} is above 31")));
+                }
+                self.txo = TxOpts { hdgst, ddgst, pda: hpda };
+                self.scratch.clear();
+                pdu::write_ic_resp(&mut self.scratch, 0, hdgst, ddgst, MAX_H2C_DATA);
+                self.queue_scratch();
+                self.state = State::Running;
+                // Requests are sized for the largest queue this transport allows.
+                let depth = self.opts.max_queue_depth.max(self.opts.max_aq_depth) as usize;
+                self.reqs.clear();
+                for i in 0..depth {
+                    self.reqs.push(Req {
+                        cmd: Cmd::default(),
+                        cpl: Cpl::default(),
+                        state: ReqState::Free,
+                        dir: Dir::None,
+                        len: 0,
+                        c2h_len: 0,
+                        buf: std::ptr::null_mut(),
+                        buf_pooled: false,
+                        h2c_got: 0,
+                        iov: libc::iovec { iov_base: std::ptr::null_mut(), iov_len: 0 },
+                        qp: std::ptr::null_mut(),
+                        idx: i as u16,
+                        fused_partner: None,
+                        aborted: false,
+                    });
+                }
+                self.free = (0..depth as u16).rev().collect();
+                self.ic_slot = self.opts.in_capsule_data_size.max(ADMIN_ICD) as usize;
+                // Zeroed allocation: pages are mapped only where commands use them.
+                self.icbuf = vec![0; self.ic_slot * depth];
+                Ok(())
+            }
+            Pdu::CapsuleCmd { cmd, data } => self.on_capsule(g, cmd, data),
+            Pdu::H2CData { flags, cccid, ttag, datao, data } => self.on_h2c(g, flags, cccid, ttag, datao, data),
+            Pdu::TermReq { fes, .. } => {
+                crate::log::notice(format_args!("nvmf/tcp: host {}:{} terminated the connection (FES {fes:#x})\n", self.peer.0, self.peer.1));
+                self.state = State::Draining;
+                Ok(())
+            }
+            _ => Err(fatal(FES_PDU_SEQUENCE_ERROR, 0, "unexpected PDU".into())),
+        }
+    }
+
+    fn on_capsule(&mut self, g: &mut PollGroup, cmd: Cmd, data: &[u8]) -> Result<(), Fatal> {
+        let Some(idx) = self.free.pop() else {
+            return Err(fatal(FES_PDU_SEQUENCE_ERROR, 0, format!("more commands than the queue holds ({})", self.reqs.len())));
+        };
+        if self.sq_size > 0 {
+            self.sq_head = (self.sq_head + 1) % self.sq_size;
+        }
+        let ic_off = idx as usize * self.ic_slot;
+        let r = &mut self.reqs[idx as usize];
+        r.cmd = cmd;
+        r.cpl = Cpl { cid: cmd.cid(), ..Default::default() };
+        r.state = ReqState::Executing;
+        r.dir = transfer_dir(&cmd);
+        r.len = 0;
+        r.c2h_len = 0;
+        r.buf = std::ptr::null_mut();
+        r.buf_pooled = false;
+        r.h2c_got = 0;
+        r.fused_partner = None;
+        r.aborted = false;
+        if r.dir != Dir::None {
+            let addr = cmd.prp1;
+            let len = cmd.prp2 as u32;
+            let id = (cmd.prp2 >> 56) as u8;
+            let (ty, sub) = (id >> 4, id & 0xf);
+            let psdt = (cmd.cdw0 >> 14) & 3;
+            let max_io = if self.qid == 0 { self.opts.max_io_size.max(ADMIN_ICD) } else { self.opts.max_io_size };
+            let bad = if psdt == 0 && cmd.opc() != SPDK_NVME_OPC_FABRIC {
+                Some(SC_INVALID_FIELD)
+            } else if len > max_io {
+                Some(SC_DATA_SGL_LENGTH_INVALID)
+            } else {
+                None
+            };
+            if let Some(sc) = bad {
+                r.status(0, sc);
+                r.dnr();
+                r.dir = Dir::None;
+                self.respond(g, idx);
+                return Ok(());
+            }
+            r.len = len;
+            if len == 0 {
+                r.dir = Dir::None;
+            } else if ty == SGL_TYPE_DATA_BLOCK && sub == SGL_SUBTYPE_OFFSET {
+                let icd = if self.qid == 0 { ADMIN_ICD } else { self.opts.in_capsule_data_size };
+                if r.dir != Dir::H2C {
+                    r.status(0, SC_SGL_DESCRIPTOR_TYPE_INVALID);
+                } else if len > icd {
+                    r.status(0, SC_DATA_SGL_LENGTH_INVALID);
+                } else if addr.checked_add(u64::from(len)).map_or(true, |e| e > data.len() as u64) {
+                    r.status(0, SC_INVALID_SGL_OFFSET);
+                } else {
+                    let s = &mut self.icbuf[ic_off..ic_off + len as usize];
+                    s.copy_from_slice(&data[addr as usize..addr as usize + len as usize]);
+                    r.buf = s.as_mut_ptr();
+                }
+                if r.buf.is_null() {
+                    r.dnr();
+                    r.dir = Dir::None;
+                    self.respond(g, idx);
+                    return Ok(());
+                }
+            } else if ty == SGL_TYPE_TRANSPORT_DATA_BLOCK && sub == SGL_SUBTYPE_TRANSPORT {
+                if !data.is_empty() {
+                    return Err(fatal(FES_INVALID_HEADER_FIELD, 0, "in-capsule data with a transport SGL".into()));
+                }
+                r.state = ReqState::NeedBuf;
+                self.waiting.push_back(idx);
+                self.retry_waiting(g);
+                return Ok(());
+            } else {
+                r.status(0, SC_SGL_DESCRIPTOR_TYPE_INVALID);
+                r.dnr();
+                r.dir = Dir::None;
+                self.respond(g, idx);
+                return Ok(());
+            }
+        }
+        self.execute(g, idx);
+        Ok(())
+    }
+
+    /// Gives buffers to waiting requests, in order. Returns whether any got one.
+    fn retry_waiting(&mut self, g: &mut PollGroup) -> bool {
+        let mut any = false;
+        while let Some(&idx) = self.waiting.front() {
+            let Some(b) = g.get_buf() else { break };
+            self.waiting.pop_front();
+            any = true;
+            let r = &mut self.reqs[idx as usize];
+            r.buf = b;
+            r.buf_pooled = true;
+            if r.dir == Dir::H2C {
+                r.state = ReqState::AwaitH2C;
+                let (cid, len) = (r.cmd.cid(), r.len);
+                self.scratch.clear();
+                pdu::write_r2t(&mut self.scratch, &self.txo, cid, idx, 0, len);
+                self.queue_scratch();
+            } else {
+                r.state = ReqState::Executing;
+                self.execute(g, idx);
+            }
+        }
+        any
+    }
+
+    fn on_h2c(&mut self, g: &mut PollGroup, _flags: u8, cccid: u16, ttag: u16, datao: u32, data: &[u8]) -> Result<(), Fatal> {
+        let Some(r) = self.reqs.get_mut(ttag as usize) else {
+            return Err(fatal(FES_INVALID_HEADER_FIELD, 10, format!("H2CData with unknown TTAG {ttag}")));
+        };
+        if r.state != ReqState::AwaitH2C || r.cmd.cid() != cccid {
+            return Err(fatal(FES_INVALID_HEADER_FIELD, 8, format!("H2CData for command {cccid} (TTAG {ttag}) that awaits no data")));
+        }
+        if datao != r.h2c_got {
+            return Err(fatal(FES_DATA_TRANSFER_OUT_OF_RANGE, 12, format!("H2CData offset {datao}, expected {}", r.h2c_got)));
+        }
+        let end = u64::from(datao) + data.len() as u64;
+        if end > u64::from(r.len) {
+            return Err(fatal(FES_DATA_TRANSFER_OUT_OF_RANGE, 16, format!("H2CData up to {end} beyond the command's {} bytes", r.len)));
+        }
+        // SAFETY: the request's buffer holds `len` bytes; the range is inside.
+        unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), r.buf.add(datao as usize), data.len()) };
+        r.h2c_got = end as u32;
+        if r.h2c_got == r.len {
+            r.state = ReqState::Executing;
+            self.execute(g, ttag);
+        }
+        Ok(())
+    }
+
+    fn execute(&mut self, g: &mut PollGroup, idx: u16) {
+        let me = self as *mut Conn;
+        // SAFETY: the qpair that owns this Conn (Conn is its field `c`).
+        let qp = unsafe { (me as *mut u8).sub(std::mem::offset_of!(TcpQpair, c)) as *mut TcpQpair };
+        let r = &mut self.reqs[idx as usize];
+        r.qp = qp;
+        r.iov = libc::iovec { iov_base: r.buf.cast(), iov_len: r.len as usize };
+        // Counted before dispatch: a handler may complete it before returning.
+        self.outstanding += 1;
+        let exec = if r.cmd.opc() == SPDK_NVME_OPC_FABRIC {
+            ctrlr::fabric(self, g, idx)
+        } else if self.ctrlr.is_none() {
+            // Nothing but Connect before a controller exists.
+            let r = &mut self.reqs[idx as usize];
+            r.status(0, 0x0c); // command sequence error
+            r.dnr();
+            Exec::Done
+        } else if self.qid == 0 {
+            ctrlr::admin(self, g, idx)
+        } else {
+            io::execute(self, g, idx)
+        };
+        if let Exec::Done = exec {
+            self.outstanding -= 1;
+            self.respond(g, idx);
+        }
+    }
+
+    /// Sends a request's data (C2H) and response, then frees it.
+    pub fn respond(&mut self, g: &mut PollGroup, idx: u16) {
+        let sqhd = self.sq_head;
+        let qid = self.qid;
+        let r = &mut self.reqs[idx as usize];
+        r.cpl.sqhd = sqhd;
+        r.cpl.sqid = qid;
+        r.cpl.cid = r.cmd.cid();
+        let mut skip_resp = false;
+        if r.dir == Dir::C2H && r.ok() {
+            let total = r.c2h_len.min(r.len) as usize;
+            let success_flag = self.opts.c2h_success && self.sqflow_disabled && r.cpl.cdw0 == 0 && r.cpl.cdw1 == 0;
+            let mut off = 0;
+            while off < total {
+                let n = (total - off).min(MAX_C2H_DATA);
+                let last = off + n == total;
+                // SAFETY: the buffer holds `len` bytes and `total <= len`.
+                let chunk = unsafe { std::slice::from_raw_parts(r.buf.add(off), n) };
+                self.scratch.clear();
+                pdu::write_c2h_data(&mut self.scratch, &self.txo, r.cmd.cid(), off as u32, chunk, last, last && success_flag);
+                self.tx.extend_from_slice(&self.scratch);
+                off += n;
+            }
+            skip_resp = success_flag && total > 0;
+        }
+        if !skip_resp {
+            let cpl = r.cpl;
+            self.scratch.clear();
+            pdu::write_capsule_resp(&mut self.scratch, &self.txo, &cpl);
+            self.queue_scratch();
+        }
+        self.release(g, idx);
+    }
+
+    /// Returns a request (and its buffer) to the free list.
+    fn release(&mut self, g: &mut PollGroup, idx: u16) {
+        let r = &mut self.reqs[idx as usize];
+        if r.state == ReqState::Free {
+            return;
+        }
+        if r.buf_pooled && !r.buf.is_null() {
+            g.put_buf(r.buf);
+        }
+        r.buf = std::ptr::null_mut();
+        r.buf_pooled = false;
+        r.state = ReqState::Free;
+        self.free.push(idx);
+    }
+
+    /// Marks the connection as the admin or an I/O queue of `c` (fabrics Connect).
+    pub fn attach(&mut self, c: Arc<Ctrlr>, qid: u16, sq_size: u16, sqflow_disabled: bool, ns: *mut NsTable, g: &mut PollGroup) {
+        self.qid = qid;
+        self.sq_size = sq_size;
+        self.sqflow_disabled = sqflow_disabled;
+        self.ns = ns;
+        self.is_admin = qid == 0;
+        self.ctrlr = Some(c);
+        if qid == 0 {
+            g.stats.admin_qpairs += 1;
+            g.stats.current_admin_qpairs += 1;
+        } else {
+            g.stats.io_qpairs += 1;
+            g.stats.current_io_qpairs += 1;
+        }
+    }
+
+    /// Whether the connection is up (not closing).
+    pub fn running(&self) -> bool {
+        self.state == State::Running
+    }
+
+    /// Requests queued at the transport or executing.
+    pub fn reqs_in_use(&self) -> usize {
+        self.reqs.len() - self.free.len()
+    }
+}

@@ -1,0 +1,418 @@
+//! The NVMe/TCP target over loopback, driven by a minimal host written
+//! here on top of the PDU codec: initialization, fabrics Connect (admin
+//! and I/O), Property Get/Set, Identify, writes with in-capsule data and
+//! with R2T/H2CData, reads with C2HData, compare-and-write, digests, the
+//! host NQN check, and a misbehaving connection that is closed alone while
+//! another keeps doing I/O.
+
+use rspdk::nvme::spec::{Cmd, Cpl};
+use rspdk::nvmf::tcp::pdu::{self, Pdu, PduReader, Role, TxOpts};
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const NQN: &str = "nqn.2016-06.io.spdk:test1";
+const NQN_RESTRICTED: &str = "nqn.2016-06.io.spdk:test2";
+const HOST: &str = "nqn.2014-08.org.nvmexpress:uuid:0f0e0d0c-0b0a-0908-0706-050403020100";
+const HOST_ALLOWED: &str = "nqn.2014-08.org.nvmexpress:uuid:aaaaaaaa-0b0a-0908-0706-050403020100";
+const DISCOVERY: &str = "nqn.2014-08.org.nvmexpress.discovery";
+
+struct Tgt {
+    child: Child,
+    port: u16,
+    dir: std::path::PathBuf,
+}
+
+impl Drop for Tgt {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+fn start_tgt() -> Tgt {
+    let port = free_port();
+    let dir = std::env::temp_dir().join(format!("rspdk-nvmf-test-{}-{port}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cfg = serde_json::json!({"subsystems": [
+        {"subsystem": "bdev", "config": [
+            {"method": "bdev_malloc_create", "params": {"name": "M0", "num_blocks": 8192, "block_size": 512}},
+            {"method": "bdev_malloc_create", "params": {"name": "M1", "num_blocks": 1024, "block_size": 4096}}
+        ]},
+        {"subsystem": "nvmf", "config": [
+            {"method": "nvmf_create_transport", "params": {"trtype": "TCP", "in_capsule_data_size": 4096, "max_queue_depth": 64}},
+            {"method": "nvmf_create_subsystem", "params": {"nqn": NQN, "serial_number": "SN-LOOPBACK-1", "allow_any_host": true}},
+            {"method": "nvmf_subsystem_add_ns", "params": {"nqn": NQN, "namespace": {"bdev_name": "M0", "nsid": 1}}},
+            {"method": "nvmf_subsystem_add_listener", "params": {"nqn": NQN, "listen_address": {"trtype": "TCP", "adrfam": "IPv4", "traddr": "127.0.0.1", "trsvcid": port.to_string()}}},
+            {"method": "nvmf_create_subsystem", "params": {"nqn": NQN_RESTRICTED, "allow_any_host": false}},
+            {"method": "nvmf_subsystem_add_host", "params": {"nqn": NQN_RESTRICTED, "host": HOST_ALLOWED}},
+            {"method": "nvmf_subsystem_add_ns", "params": {"nqn": NQN_RESTRICTED, "namespace": {"bdev_name": "M1"}}},
+            {"method": "nvmf_subsystem_add_listener", "params": {"nqn": NQN_RESTRICTED, "listen_address": {"trtype": "TCP", "adrfam": "IPv4", "traddr": "127.0.0.1", "trsvcid": port.to_string()}}},
+            {"method": "nvmf_subsystem_add_listener", "params": {"nqn": DISCOVERY, "listen_address": {"trtype": "TCP", "adrfam": "IPv4", "traddr": "127.0.0.1", "trsvcid": port.to_string()}}}
+        ]}
+    ]});
+    let cfg_path = dir.join("tgt.json");
+    std::fs::write(&cfg_path, cfg.to_string()).unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_rspdk_tgt"))
+        .arg("--json")
+        .arg(&cfg_path)
+        .arg("-r")
+        .arg(dir.join("rpc.sock"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("rspdk_tgt starts");
+    let t = Tgt { child, port, dir };
+    let end = Instant::now() + Duration::from_secs(30);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < end, "the target never listened on port {port}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    t
+}
+
+/// A received PDU, owned.
+#[derive(Debug)]
+enum Rx {
+    IcResp { maxh2cdata: u32 },
+    Resp(Cpl),
+    C2H { cccid: u16, datao: u32, data: Vec<u8>, success: bool },
+    R2T { cccid: u16, ttag: u16, r2to: u32, r2tl: u32 },
+    Term { fes: u16 },
+}
+
+struct Host {
+    s: TcpStream,
+    rd: PduReader,
+    txo: TxOpts,
+    buf: Vec<u8>,
+    pending: Vec<u8>,
+    cid: u16,
+    maxh2cdata: u32,
+    icd: usize,
+}
+
+impl Host {
+    fn connect(port: u16, hdgst: bool, ddgst: bool) -> Host {
+        let s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        s.set_nodelay(true).unwrap();
+        let mut h = Host { s, rd: PduReader::new(Role::Host, 1 << 20), txo: TxOpts::default(), buf: Vec::new(), pending: Vec::new(), cid: 0, maxh2cdata: 0, icd: 0 };
+        pdu::write_ic_req(&mut h.buf, 0, hdgst, ddgst, 0);
+        h.s.write_all(&h.buf).unwrap();
+        match h.recv().expect("ICResp") {
+            Rx::IcResp { maxh2cdata } => h.maxh2cdata = maxh2cdata,
+            o => panic!("expected ICResp, got {o:?}"),
+        }
+        h.rd.set_digests(hdgst, ddgst);
+        h.txo = TxOpts { hdgst, ddgst, pda: 0 };
+        h
+    }
+
+    /// The next PDU; None when the target closed the connection.
+    fn recv(&mut self) -> Option<Rx> {
+        loop {
+            if !self.pending.is_empty() {
+                let (used, r) = self.rd.feed(&self.pending);
+                let out = match r {
+                    Ok(Some(p)) => Some(match p {
+                        Pdu::IcResp { maxh2cdata, .. } => Rx::IcResp { maxh2cdata },
+                        Pdu::CapsuleResp { cpl } => Rx::Resp(cpl),
+                        Pdu::C2HData { flags, cccid, datao, data } => Rx::C2H { cccid, datao, data: data.to_vec(), success: flags & 0x08 != 0 },
+                        Pdu::R2T { cccid, ttag, r2to, r2tl } => Rx::R2T { cccid, ttag, r2to, r2tl },
+                        Pdu::TermReq { fes, .. } => Rx::Term { fes },
+                        o => panic!("unexpected PDU {o:?}"),
+                    }),
+                    Ok(None) => None,
+                    Err(e) => panic!("bad PDU from the target: {e}"),
+                };
+                self.pending.drain(..used);
+                if out.is_some() {
+                    return out;
+                }
+            }
+            let mut b = [0u8; 65536];
+            match self.s.read(&mut b) {
+                Ok(0) => return None,
+                Ok(n) => self.pending.extend_from_slice(&b[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return None,
+                Err(e) => panic!("read: {e}"),
+            }
+        }
+    }
+
+    fn next_cid(&mut self) -> u16 {
+        self.cid = self.cid.wrapping_add(1);
+        self.cid
+    }
+
+    /// Runs one command: `out` is written (in-capsule when it fits, else
+    /// through R2T), `inlen` bytes are read back. Returns the completion and the data read.
+    fn exec(&mut self, mut cmd: Cmd, out: &[u8], inlen: usize) -> (Cpl, Vec<u8>) {
+        let cid = self.next_cid();
+        cmd.set_cid(cid);
+        cmd.cdw0 |= 1 << 14; // PSDT: SGL
+        let incapsule = !out.is_empty() && out.len() <= self.icd;
+        let len = if out.is_empty() { inlen } else { out.len() } as u64;
+        cmd.prp1 = 0;
+        cmd.prp2 = len | (u64::from(if incapsule { 0x01u8 } else { 0x5a }) << 56);
+        pdu::write_capsule_cmd(&mut self.buf, &self.txo, &cmd, if incapsule { out } else { &[] });
+        self.s.write_all(&self.buf).unwrap();
+        let mut data = vec![0u8; inlen];
+        loop {
+            match self.recv().expect("connection closed during a command") {
+                Rx::Resp(c) => {
+                    assert_eq!(c.cid, cid);
+                    return (c, data);
+                }
+                Rx::C2H { cccid, datao, data: d, success } => {
+                    assert_eq!(cccid, cid);
+                    data[datao as usize..datao as usize + d.len()].copy_from_slice(&d);
+                    if success {
+                        return (Cpl { cid, ..Default::default() }, data);
+                    }
+                }
+                Rx::R2T { cccid, ttag, r2to, r2tl } => {
+                    assert_eq!(cccid, cid);
+                    let mut off = r2to as usize;
+                    let end = (r2to + r2tl) as usize;
+                    while off < end {
+                        let n = (end - off).min(self.maxh2cdata as usize);
+                        pdu::write_h2c_data(&mut self.buf, &self.txo, cid, ttag, off as u32, &out[off..off + n], off + n == end);
+                        self.s.write_all(&self.buf).unwrap();
+                        off += n;
+                    }
+                }
+                o => panic!("unexpected {o:?}"),
+            }
+        }
+    }
+
+    fn fabric(&mut self, fctype: u8, cdw10: u32, cdw11: u32, cdw12: u32, data: &[u8]) -> Cpl {
+        let mut c = Cmd::new(0x7f, u32::from(fctype));
+        c.cdw10 = cdw10;
+        c.cdw11 = cdw11;
+        c.cdw12 = cdw12;
+        self.exec(c, data, 0).0
+    }
+
+    /// Fabrics Connect; returns the completion (cdw0 = cntlid on success).
+    fn connect_q(&mut self, qid: u16, sqsize: u16, subnqn: &str, hostnqn: &str, cntlid: u16) -> Cpl {
+        let mut d = vec![0u8; 1024];
+        d[0..16].copy_from_slice(&[7u8; 16]);
+        d[16..18].copy_from_slice(&cntlid.to_le_bytes());
+        d[256..256 + subnqn.len()].copy_from_slice(subnqn.as_bytes());
+        d[512..512 + hostnqn.len()].copy_from_slice(hostnqn.as_bytes());
+        self.icd = if qid == 0 { 8192 } else { 4096 };
+        self.fabric(0x01, u32::from(qid) << 16, u32::from(sqsize - 1), 30_000, &d)
+    }
+
+    fn prop_get(&mut self, off: u32, eight: bool) -> u64 {
+        let c = self.fabric(0x04, u32::from(eight), off, 0, &[]);
+        assert_eq!(c.status >> 1, 0, "property get {off:#x}");
+        u64::from(c.cdw0) | (u64::from(c.cdw1) << 32)
+    }
+
+    fn prop_set(&mut self, off: u32, v: u32) {
+        let c = self.fabric(0x00, 0, off, v, &[]);
+        assert_eq!(c.status >> 1, 0, "property set {off:#x}");
+    }
+
+    /// An admin queue on `subnqn`, enabled.
+    fn admin(port: u16, subnqn: &str, hostnqn: &str, digests: bool) -> (Host, u16) {
+        let mut h = Host::connect(port, digests, digests);
+        let c = h.connect_q(0, 32, subnqn, hostnqn, 0xffff);
+        assert_eq!(c.status >> 1, 0, "admin connect status {:#x}", c.status);
+        let cntlid = c.cdw0 as u16;
+        let cap = h.prop_get(0, true);
+        assert!(cap & 0xffff >= 31, "CAP.MQES {cap:#x}");
+        h.prop_set(0x14, 0x0046_0001);
+        let end = Instant::now() + Duration::from_secs(5);
+        while h.prop_get(0x1c, false) & 1 == 0 {
+            assert!(Instant::now() < end, "CSTS.RDY never set");
+        }
+        (h, cntlid)
+    }
+}
+
+fn status(c: &Cpl) -> (u8, u8) {
+    (((c.status >> 9) & 7) as u8, ((c.status >> 1) & 0xff) as u8)
+}
+
+fn rw(op: u8, slba: u64, nlb: u32) -> Cmd {
+    let mut c = Cmd::new(op, 1);
+    c.cdw10 = slba as u32;
+    c.cdw11 = (slba >> 32) as u32;
+    c.cdw12 = nlb - 1;
+    c
+}
+
+fn pattern(n: usize, seed: u8) -> Vec<u8> {
+    (0..n).map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed)).collect()
+}
+
+fn io_queue(port: u16, cntlid: u16, qid: u16, digests: bool) -> Host {
+    let mut q = Host::connect(port, digests, digests);
+    let c = q.connect_q(qid, 32, NQN, HOST, cntlid);
+    assert_eq!(c.status >> 1, 0, "I/O connect status {:#x} cdw0 {:#x}", c.status, c.cdw0);
+    q
+}
+
+fn io_checks(q: &mut Host) {
+    // In-capsule write (4 KiB), R2T write (64 KiB and 128 KiB), reads back.
+    for (slba, n, seed) in [(0u64, 4096usize, 1u8), (64, 65536, 2), (512, 131072, 3), (8191, 512, 4)] {
+        let data = pattern(n, seed);
+        let (c, _) = q.exec(rw(0x01, slba, (n / 512) as u32), &data, 0);
+        assert_eq!(status(&c), (0, 0), "write {n} at {slba}");
+        let (c, back) = q.exec(rw(0x02, slba, (n / 512) as u32), &[], n);
+        assert_eq!(status(&c), (0, 0), "read {n} at {slba}");
+        assert!(back == data, "data read back at LBA {slba} ({n} bytes) differs");
+    }
+    // Beyond the namespace: LBA out of range.
+    let (c, _) = q.exec(rw(0x02, 8191, 2), &[], 1024);
+    assert_eq!(status(&c), (0, 0x80));
+    // Compare: equal, then different.
+    let (c, _) = q.exec(rw(0x05, 0, 8), &pattern(4096, 1), 0);
+    assert_eq!(status(&c), (0, 0), "compare equal");
+    let (c, _) = q.exec(rw(0x05, 0, 8), &pattern(4096, 9), 0);
+    assert_eq!(status(&c), (2, 0x85), "compare different");
+    // Write zeroes, then the blocks read as zeroes.
+    let (c, _) = q.exec(rw(0x08, 64, 16), &[], 0);
+    assert_eq!(status(&c), (0, 0));
+    let (_, back) = q.exec(rw(0x02, 64, 16), &[], 8192);
+    assert!(back.iter().all(|&b| b == 0), "write zeroes");
+    // Flush.
+    let (c, _) = q.exec(Cmd::new(0x00, 1), &[], 0);
+    assert_eq!(status(&c), (0, 0));
+    // An unknown namespace.
+    let mut bad = rw(0x02, 0, 1);
+    bad.nsid = 9;
+    let (c, _) = q.exec(bad, &[], 512);
+    assert_eq!(status(&c), (0, 0x0b));
+}
+
+#[test]
+fn loopback_host_against_the_target() {
+    let t = start_tgt();
+    let (mut a, cntlid) = Host::admin(t.port, NQN, HOST, false);
+    // Identify controller: serial and subsystem NQN.
+    let mut idc = Cmd::new(0x06, 0);
+    idc.cdw10 = 1;
+    let (c, id) = a.exec(idc, &[], 4096);
+    assert_eq!(status(&c), (0, 0));
+    assert_eq!(String::from_utf8_lossy(&id[4..24]).trim_end(), "SN-LOOPBACK-1");
+    assert_eq!(String::from_utf8_lossy(&id[768..768 + NQN.len()]), NQN);
+    assert_eq!(u16::from_le_bytes([id[78], id[79]]), cntlid);
+    // Identify namespace 1: 8192 blocks.
+    let mut idn = Cmd::new(0x06, 1);
+    idn.cdw10 = 0;
+    let (c, ns) = a.exec(idn, &[], 4096);
+    assert_eq!(status(&c), (0, 0));
+    assert_eq!(u64::from_le_bytes(ns[0..8].try_into().unwrap()), 8192);
+    // Set Features, Number of Queues: 3 each (0's based).
+    let mut sf = Cmd::new(0x09, 0);
+    sf.cdw10 = 0x07;
+    sf.cdw11 = 0x0002_0002;
+    let (c, _) = a.exec(sf, &[], 0);
+    assert_eq!(status(&c), (0, 0), "set number of queues");
+    // Two I/O queues, I/O on both.
+    let mut q1 = io_queue(t.port, cntlid, 1, false);
+    let mut q2 = io_queue(t.port, cntlid, 2, false);
+    io_checks(&mut q1);
+    let d = pattern(8192, 77);
+    let (c, _) = q2.exec(rw(0x01, 1000, 16), &d, 0);
+    assert_eq!(status(&c), (0, 0));
+    let (_, back) = q1.exec(rw(0x02, 1000, 16), &[], 8192);
+    assert!(back == d, "what one queue wrote, the other reads");
+    // An I/O queue for a controller that does not exist.
+    let mut q9 = Host::connect(t.port, false, false);
+    let c = q9.connect_q(3, 32, NQN, HOST, cntlid.wrapping_add(100));
+    assert_eq!(status(&c), (1, 0x82), "I/O connect to an unknown controller");
+    // A misbehaving connection (an undefined PDU type) gets a TermReq and is
+    // closed; the good queues go on.
+    let mut evil = Host::connect(t.port, false, false);
+    evil.s.write_all(&[0x33, 0, 8, 0, 8, 0, 0, 0]).unwrap();
+    match evil.recv() {
+        Some(Rx::Term { fes }) => assert_eq!(fes, 0x01, "FES invalid header field"),
+        o => panic!("expected a C2HTermReq, got {o:?}"),
+    }
+    assert!(evil.recv().is_none(), "the bad connection is closed");
+    // An H2CData for a command that asked for none.
+    let mut evil2 = io_queue(t.port, cntlid, 3, false);
+    pdu::write_h2c_data(&mut evil2.buf, &evil2.txo, 5, 0, 0, &[1, 2, 3, 4], true);
+    evil2.s.write_all(&evil2.buf).unwrap();
+    assert!(matches!(evil2.recv(), Some(Rx::Term { .. })), "TermReq for a stray H2CData");
+    assert!(evil2.recv().is_none());
+    io_checks(&mut q2);
+    // Keep alive on the admin queue.
+    let (c, _) = a.exec(Cmd::new(0x18, 0), &[], 0);
+    assert_eq!(status(&c), (0, 0));
+}
+
+#[test]
+fn digests_and_host_checks() {
+    let t = start_tgt();
+    // Both digests on every PDU.
+    let (mut a, cntlid) = Host::admin(t.port, NQN, HOST, true);
+    let mut sf = Cmd::new(0x09, 0);
+    sf.cdw10 = 0x07;
+    sf.cdw11 = 0x0001_0001;
+    let (c, _) = a.exec(sf, &[], 0);
+    assert_eq!(status(&c), (0, 0));
+    let mut q = io_queue(t.port, cntlid, 1, true);
+    io_checks(&mut q);
+    // A data digest that does not match closes that connection.
+    let mut q2 = io_queue(t.port, cntlid, 2, true);
+    let cmd = {
+        let mut c = rw(0x01, 0, 1);
+        c.set_cid(99);
+        c.cdw0 |= 1 << 14;
+        c.prp2 = 512 | (0x01u64 << 56);
+        c
+    };
+    pdu::write_capsule_cmd(&mut q2.buf, &q2.txo, &cmd, &[5u8; 512]);
+    let n = q2.buf.len();
+    q2.buf[n - 1] ^= 0xff;
+    q2.s.write_all(&q2.buf).unwrap();
+    // The connection ends (recv returns None); no success for the corrupted write before that.
+    while let Some(p) = q2.recv() {
+        if let Rx::Resp(c) = p {
+            assert_ne!(status(&c), (0, 0), "a corrupted write must not succeed");
+        }
+    }
+    // The good queue still works.
+    io_checks(&mut q);
+    // The restricted subsystem: another host is refused at Connect.
+    let mut h = Host::connect(t.port, false, false);
+    let c = h.connect_q(0, 32, NQN_RESTRICTED, HOST, 0xffff);
+    assert_eq!(status(&c), (1, 0x84), "a host not allowed is refused");
+    // The allowed one gets in.
+    let (_a2, _) = Host::admin(t.port, NQN_RESTRICTED, HOST_ALLOWED, false);
+    // A subsystem that does not exist: invalid parameter in the data (subnqn).
+    let mut h = Host::connect(t.port, false, false);
+    let c = h.connect_q(0, 32, "nqn.2016-06.io.spdk:nothere", HOST, 0xffff);
+    assert_eq!(status(&c), (1, 0x82));
+    assert_eq!(c.cdw0, 256 | (1 << 16), "IPO = subnqn offset, IATTR = data");
+    // Discovery: the log page lists test1 for HOST, not test2.
+    let (mut d, _) = Host::admin(t.port, DISCOVERY, HOST, false);
+    let mut glp = Cmd::new(0x02, 0);
+    glp.cdw10 = 0x70 | ((4096 / 4 - 1) << 16);
+    let (c, page) = d.exec(glp, &[], 4096);
+    assert_eq!(status(&c), (0, 0));
+    let numrec = u64::from_le_bytes(page[8..16].try_into().unwrap()) as usize;
+    let nqns: Vec<String> = (0..numrec.min(3))
+        .map(|i| {
+            let e = &page[1024 + i * 1024..];
+            String::from_utf8_lossy(&e[256..512]).trim_end_matches('\0').to_string()
+        })
+        .collect();
+    assert!(nqns.iter().any(|n| n == NQN), "discovery lists {NQN}: {nqns:?}");
+    assert!(!nqns.iter().any(|n| n == NQN_RESTRICTED), "discovery hides {NQN_RESTRICTED} from {HOST}: {nqns:?}");
+}
