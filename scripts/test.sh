@@ -86,6 +86,8 @@ if [ -x scripts/vm/selftest.sh ] && [ "${RSPDK_SKIP_VM:-0}" != 1 ]; then
 	scripts/vm/nvme-tests.sh
 	step "nvme bdevs on QEMU's NVMe controllers (VM): spdk-rpc attach/reset/detach, bdevperf verify with resets"
 	scripts/vm/nvme-bdev-tests.sh
+	step "NVMe/TCP host transport against the kernel's nvmet-tcp target (VM): discovery, digests, R2T, reset, failover, nvme_perf"
+	scripts/vm/nvme-tcp-host-tests.sh
 	step "scripts/setup.sh in the VM (bind/unbind, allow/block lists, in-use refusal, hugepages)"
 	scripts/vm/test-setup-sh.sh
 fi

@@ -549,7 +549,9 @@ impl Ctrlr {
         let oaes = u32::from_le_bytes(cd[92..96].try_into().expect("4"));
         let mut c = Cmd::new(admin::SET_FEATURES, 0);
         c.cdw10 = 0x0b;
-        c.cdw11 = 0xff | (oaes & ((1 << 8) | (1 << 9) | (1 << 11)));
+        // Fabrics controllers (Linux's target) take only the notices they list in OAES.
+        let smart = if self.fabric.is_some() { 0 } else { 0xff };
+        c.cdw11 = smart | (oaes & ((1 << 8) | (1 << 9) | (1 << 11)));
         if let Err(e) = self.admin_ok(c, Payload::None, "set features (asynchronous event configuration)") {
             crate::log::warn(format_args!("{e}\n"));
         }

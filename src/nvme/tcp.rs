@@ -7,8 +7,10 @@
 //! Data placement follows the NVMe/TCP transport binding: write data up to
 //! the in-capsule size travels in the command capsule (SGL offset data block
 //! descriptor); larger writes wait for R2T and go out as H2CData PDUs of at
-//! most MAXH2CDATA bytes (and at most [`H2C_CHUNK`]); read data arrives in
-//! C2HData PDUs, the last one possibly carrying SUCCESS (no CapsuleResp).
+//! most MAXH2CDATA bytes each (as large as allowed, as Linux's host does:
+//! Linux 6.1's target checks the data digest of an R2T's data as if it came
+//! in one PDU); read data arrives in C2HData PDUs, the last one possibly
+//! carrying SUCCESS (no CapsuleResp).
 
 use super::fabrics;
 use super::qpair::{CmdCb, Done, Payload, SubmitError};
@@ -20,8 +22,8 @@ use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
-/// The largest H2CData PDU sent, below MAXH2CDATA when the controller allows more.
-pub const H2C_CHUNK: u32 = 64 * 1024;
+/// Send buffer size past which H2CData PDUs are pushed to the socket before more are built.
+const TX_HIGH: usize = 256 * 1024;
 /// In-capsule data accepted on the admin queue (the Connect data needs 1 KiB).
 pub const ADMIN_IN_CAPSULE: usize = 8192;
 const RECV_BUF: usize = 64 * 1024;
@@ -223,7 +225,7 @@ impl State {
                 if direction(&r.cmd) & 1 == 0 || r2tl == 0 || r2to as usize + r2tl as usize > payload.len() {
                     return Err(format!("R2T of {r2tl} bytes at {r2to} does not fit command id {cccid}"));
                 }
-                let chunk = self.conn.maxh2cdata.clamp(4096, H2C_CHUNK);
+                let chunk = self.conn.maxh2cdata.max(4096);
                 let mut at = r2to;
                 let end = r2to + r2tl;
                 while at < end {
@@ -235,7 +237,7 @@ impl State {
                     c.queue_pdu();
                     at += n;
                     // Keep the queue short for large transfers.
-                    if c.tx.len() >= 4 * H2C_CHUNK as usize {
+                    if c.tx.len() >= TX_HIGH {
                         c.flush().map_err(|e| format!("send: {e}"))?;
                     }
                 }
@@ -312,8 +314,8 @@ impl TcpQpair {
             maxh2cdata,
             tx: Vec::with_capacity(64 * 1024),
             tx_off: 0,
-            pdu: Vec::with_capacity(H2C_CHUNK as usize + 512),
-            gather: Vec::with_capacity(H2C_CHUNK as usize),
+            pdu: Vec::with_capacity(64 * 1024),
+            gather: Vec::with_capacity(64 * 1024),
         };
         Ok(TcpQpair {
             id,
@@ -499,7 +501,7 @@ impl TcpQpair {
         self.submit(cmd, payload, Some(sync_done), &mut slot as *mut SyncSlot as *mut c_void).map_err(|e| e.errno())?;
         let deadline = std::time::Instant::now() + timeout;
         let mut out = Vec::with_capacity(4);
-        while !slot.done {
+        loop {
             self.reap(0, &mut out);
             super::qpair::deliver(&mut out);
             if slot.done {
