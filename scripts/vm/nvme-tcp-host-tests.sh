@@ -8,7 +8,11 @@
 #     readv/writev, write zeroes, flush, deallocate, two I/O queue pairs,
 #     keep alive, reset idle and under I/O, the target going away and coming
 #     back, failover to a second listener;
-#  2. the C API: nvme_perf -r over TCP, through the discovery service (every
+#  2. capi-tests/vm/test_nvme_tcp.c (static and shared): probe through
+#     discovery, spdk_nvme_connect with digests, write/read and writev/readv,
+#     reset, -ENXIO when the subsystem leaves the port, a failing reset, then
+#     spdk_nvme_ctrlr_set_trid and a reset onto the second listener;
+#  3. the C API: nvme_perf -r over TCP, through the discovery service (every
 #     subsystem it lists) and straight to one subsystem, each run checked for
 #     a Total line with IOPS above zero and no I/O errors.
 set -euo pipefail
@@ -37,6 +41,8 @@ scripts/vm/run.sh --timeout 900 -- sh -c "
 	. /tmp/nvmet-tcp.env
 	export RSPDK_TCP_NQNS RSPDK_TCP_SERIALS RSPDK_TCP_NS_BYTES RSPDK_TCP_CONFIGFS
 	$test_bin --exact nvme_tcp_host_against_kernel_target --nocapture
+	capi-tests/build/vm/test_nvme_tcp.static
+	capi-tests/build/vm/test_nvme_tcp.shared
 	perf() { $perf_check
 	}
 	perf static 4096 randrw $disc 2
