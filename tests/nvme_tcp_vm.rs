@@ -244,6 +244,20 @@ fn nvme_tcp_host_against_kernel_target() {
         c.detach();
     }
 
+    // IPv6: the first subsystem on [::1]:4422.
+    if std::env::var("RSPDK_TCP_IPV6").as_deref() == Ok("1") {
+        let t = TransportId { adrfam: trid::ADRFAM_IPV6, traddr: "::1".into(), ..tcp_trid(4422, &nqns[0]) };
+        let c = Ctrlr::connect_fabric(&t, CtrlrOpts::default()).unwrap_or_else(|e| panic!("connect over IPv6: {e}"));
+        assert_eq!(c.serial(), serials[0]);
+        let q = c.alloc_io_qpair_with(16, 0, 0).expect("I/O qpair over IPv6");
+        write_read(&q, c.ns(1).unwrap(), 39 << 20, 65536, 907);
+        c.free_io_qpair(q);
+        c.detach();
+        println!("IPv6: connected to [::1]:4422, data written and read back");
+    } else {
+        println!("IPv6: no ::1 in the guest, not checked");
+    }
+
     // The second subsystem answers with its own identity.
     let c2 = Ctrlr::connect_fabric(&tcp_trid(4420, &nqns[1]), CtrlrOpts::default()).unwrap();
     assert_eq!(c2.serial(), serials[1]);

@@ -39,7 +39,7 @@ scripts/vm/run.sh --timeout 900 -- sh -c "
 	set -e
 	scripts/vm/nvmet-tcp-setup.sh $nqn1,RSPDKTCP0001,64 $nqn2,RSPDKTCP0002,16 > /tmp/nvmet-tcp.env
 	. /tmp/nvmet-tcp.env
-	export RSPDK_TCP_NQNS RSPDK_TCP_SERIALS RSPDK_TCP_NS_BYTES RSPDK_TCP_CONFIGFS
+	export RSPDK_TCP_NQNS RSPDK_TCP_SERIALS RSPDK_TCP_NS_BYTES RSPDK_TCP_CONFIGFS RSPDK_TCP_IPV6
 	$test_bin --exact nvme_tcp_host_against_kernel_target --nocapture
 	capi-tests/build/vm/test_nvme_tcp.static
 	capi-tests/build/vm/test_nvme_tcp.shared

@@ -326,6 +326,10 @@ impl Ctrlr {
         let mut done: Vec<Done> = Vec::new();
         let n = g.borrow_mut().reap(0, &mut done);
         deliver(&mut done);
+        // A fabrics controller whose admin connection dropped has failed (until a reset).
+        if self.fabric.is_some() && g.borrow().failed() {
+            self.failed.store(true, Ordering::Release);
+        }
         self.keep_alive_tick();
         let timeout = self.admin_timeout.load(Ordering::Relaxed);
         if timeout != 0 {
