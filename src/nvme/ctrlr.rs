@@ -300,6 +300,12 @@ impl Ctrlr {
         while !slot.done {
             self.process_admin_completions();
             if cpu::ticks() > deadline {
+                if self.fabric.is_some() {
+                    // Drop the connection: the command completes (aborted) now, not
+                    // later into a slot that is gone. The controller needs a reset.
+                    self.admin.lock().borrow_mut().set_failed();
+                    self.process_admin_completions();
+                }
                 return fail(format!("{}: admin opcode {:#x} timed out", self.name, cmd.opc()), libc::ETIMEDOUT);
             }
         }
