@@ -5,9 +5,10 @@
  *   kernel's nvmet-tcp target in the VM guest (scripts/vm/nvme-tcp-host-tests.sh
  *   sets it up and passes RSPDK_TCP_NQNS, RSPDK_TCP_SERIALS, RSPDK_TCP_CONFIGFS):
  *   spdk_nvme_probe through the discovery service, spdk_nvme_connect with
- *   digests, write/read and writev/readv, reset, the subsystem leaving its
- *   port (-ENXIO from polling, a failing reset), spdk_nvme_ctrlr_set_trid to
- *   the second listener and a reset that fails over.
+ *   digests, write/read and writev/readv, admin and I/O passthru, reset, the
+ *   subsystem leaving its port (-ENXIO from polling, a failing reset),
+ *   spdk_nvme_ctrlr_set_trid to the second listener and a reset that fails
+ *   over.
  */
 #include "spdk/stdinc.h"
 #include "spdk/env.h"
@@ -182,6 +183,54 @@ out:
 }
 
 static void
+admin_done(void *arg, const struct spdk_nvme_cpl *cpl)
+{
+	io_done(arg, cpl);
+}
+
+/* Passthru: the SMART log page over the admin queue, a raw write and read on the I/O queue. */
+static void
+passthru(struct spdk_nvme_ctrlr *c, struct spdk_nvme_qpair *qp, struct spdk_nvme_ns *ns)
+{
+	uint32_t ss = spdk_nvme_ns_get_sector_size(ns);
+	struct spdk_nvme_health_information_page *health;
+	struct spdk_nvme_cmd cmd;
+	struct io io = {0};
+	uint64_t end = spdk_get_ticks() + 30 * spdk_get_ticks_hz();
+	char *w = spdk_zmalloc(8192, 4096, NULL, SPDK_ENV_NUMA_ID_ANY, SPDK_MALLOC_DMA);
+	char *r = spdk_zmalloc(8192, 4096, NULL, SPDK_ENV_NUMA_ID_ANY, SPDK_MALLOC_DMA);
+
+	health = spdk_zmalloc(sizeof(*health), 4096, NULL, SPDK_ENV_NUMA_ID_ANY, SPDK_MALLOC_DMA);
+	if (!CHECK(w != NULL && r != NULL && health != NULL)) {
+		return;
+	}
+	CHECK_EQ_I(spdk_nvme_ctrlr_cmd_get_log_page(c, SPDK_NVME_LOG_HEALTH_INFORMATION, SPDK_NVME_GLOBAL_NS_TAG, health,
+			sizeof(*health), 0, admin_done, &io), 0);
+	while (!io.done && spdk_get_ticks() < end) {
+		spdk_nvme_ctrlr_process_admin_completions(c);
+	}
+	CHECK(io.done && !io.error);
+
+	fill(w, 8192, 9);
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.opc = SPDK_NVME_OPC_WRITE;
+	cmd.nsid = 1;
+	cmd.cdw10 = (3 << 20) / ss;
+	cmd.cdw12 = 8192 / ss - 1;
+	memset(&io, 0, sizeof(io));
+	CHECK_EQ_I(spdk_nvme_ctrlr_cmd_io_raw(c, qp, &cmd, w, 8192, io_done, &io), 0);
+	CHECK(wait_io(qp, &io));
+	cmd.opc = SPDK_NVME_OPC_READ;
+	memset(&io, 0, sizeof(io));
+	CHECK_EQ_I(spdk_nvme_ctrlr_cmd_io_raw(c, qp, &cmd, r, 8192, io_done, &io), 0);
+	CHECK(wait_io(qp, &io));
+	CHECK(memcmp(w, r, 8192) == 0);
+	spdk_free(w);
+	spdk_free(r);
+	spdk_free(health);
+}
+
+static void
 tcp_trid(struct spdk_nvme_transport_id *t, const char *port, const char *nqn)
 {
 	char s[512];
@@ -257,6 +306,7 @@ main(void)
 	CHECK(write_read(ns, qp, 0, 4096, 1, false));
 	CHECK(write_read(ns, qp, 64, 256 * 1024, 2, false));
 	CHECK(write_read(ns, qp, 1024, 128 * 1024, 3, true));
+	passthru(c, qp, ns);
 
 	/* Reset while idle: the queue pair works afterwards. */
 	CHECK_EQ_I(spdk_nvme_ctrlr_reset(c), 0);

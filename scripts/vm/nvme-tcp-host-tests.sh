@@ -10,6 +10,7 @@
 #     back, failover to a second listener;
 #  2. capi-tests/vm/test_nvme_tcp.c (static and shared): probe through
 #     discovery, spdk_nvme_connect with digests, write/read and writev/readv,
+#     admin (get log page) and I/O (raw write/read) passthru,
 #     reset, -ENXIO when the subsystem leaves the port, a failing reset, then
 #     spdk_nvme_ctrlr_set_trid and a reset onto the second listener;
 #  3. the C API: nvme_perf -r over TCP, through the discovery service (every
