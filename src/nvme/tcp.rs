@@ -371,7 +371,8 @@ impl TcpQpair {
         let _ = self.st.conn.stream.shutdown(std::net::Shutdown::Both);
     }
 
-    /// Sends `cmd` with its data; `cb(arg, cpl)` runs from `reap` when it completes.
+    /// Queues `cmd` with its data for sending (at the latest by the next
+    /// `reap`); `cb(arg, cpl)` runs from `reap` when it completes.
     pub fn submit(&mut self, mut cmd: Cmd, payload: &Payload, cb: Option<CmdCb>, arg: *mut c_void) -> Result<u16, SubmitError> {
         if self.st.failed {
             return Err(SubmitError::Failed);
@@ -401,9 +402,13 @@ impl TcpQpair {
         self.st.outstanding += 1;
         let r = &mut self.st.reqs[cid as usize];
         *r = Req { cb, arg, active: true, cmd, payload: *payload, submit_tsc: crate::env::cpu::ticks(), timeout_reported: false };
-        if let Err(e) = self.st.conn.flush() {
-            // The command is ours now: it completes as aborted from the next reap.
-            self.st.broken(format_args!("send: {e}"));
+        // Capsules go out in batches from the next reap (as SPDK flushes its
+        // sockets from polling), or now when much is queued.
+        if self.st.conn.tx.len() >= TX_HIGH {
+            if let Err(e) = self.st.conn.flush() {
+                // The command is ours now: it completes as aborted from the next reap.
+                self.st.broken(format_args!("send: {e}"));
+            }
         }
         Ok(cid)
     }
