@@ -7,7 +7,7 @@
 use rspdk::env;
 use rspdk::nvme::ctrlr::{Ctrlr, CtrlrOpts, IoQpair, Namespace, FLUSH, READ, WRITE, WRITE_ZEROES};
 use rspdk::nvme::fabrics;
-use rspdk::nvme::qpair::Payload;
+use rspdk::nvme::qpair::{Payload, SubmitError};
 use rspdk::nvme::spec::{self, Cmd, Cpl};
 use rspdk::nvme::trid::{self, TransportId};
 use std::ffi::{c_int, c_void};
@@ -278,6 +278,10 @@ fn nvme_tcp_host_against_kernel_target() {
     }
     let ns = c.ns(1).unwrap();
     write_read(&qps[0], ns, 30 << 20, 4096, 900);
+    // No separate metadata over a fabric.
+    let (mut b, mut md) = (vec![0u8; ns.sector_size as usize], [0u8; 64]);
+    let r = qps[0].ns_rw(ns, READ, 0, 1, contig(&mut b), md.as_mut_ptr(), 0, None, std::ptr::null_mut());
+    assert_eq!(r, Err(SubmitError::BadBuffer));
 
     // Reset while idle: the queue pairs keep their handles and work after it.
     c.reset().expect("reset");

@@ -1343,6 +1343,10 @@ impl IoQpair {
         if lba_count == 0 {
             return Err(SubmitError::BadBuffer);
         }
+        if !md.is_null() && self.ctrlr().is_fabrics() {
+            // Fabrics carry no separate metadata buffer.
+            return Err(SubmitError::BadBuffer);
+        }
         let block = ns.sector_size as usize + if ns.extended_lba { ns.md_size as usize } else { 0 };
         if payload.len() != 0 && payload.len() < lba_count as usize * block {
             return Err(SubmitError::BadBuffer);

@@ -173,6 +173,8 @@ struct State {
     outstanding: usize,
     failed: bool,
     in_capsule: usize,
+    /// The largest C2HData the receiver takes: longer reads are refused at submission.
+    max_data: usize,
 }
 
 impl State {
@@ -324,7 +326,16 @@ impl TcpQpair {
             rbuf: vec![0u8; RECV_BUF].into_boxed_slice(),
             rpos: 0,
             rlen: 0,
-            st: State { id, conn, reqs, free: (0..n as u16).rev().collect(), outstanding: 0, failed: false, in_capsule: ADMIN_IN_CAPSULE },
+            st: State {
+                id,
+                conn,
+                reqs,
+                free: (0..n as u16).rev().collect(),
+                outstanding: 0,
+                failed: false,
+                in_capsule: ADMIN_IN_CAPSULE,
+                max_data: p.max_data.max(ADMIN_IN_CAPSULE as u32) as usize,
+            },
         })
     }
 
@@ -379,7 +390,7 @@ impl TcpQpair {
         }
         let cid = *self.st.free.last().ok_or(SubmitError::NoTracker)?;
         let len = payload.len();
-        if len > u32::MAX as usize {
+        if len > u32::MAX as usize || (direction(&cmd) & 2 != 0 && len > self.st.max_data) {
             return Err(SubmitError::BadBuffer);
         }
         let inline = len > 0 && direction(&cmd) & 1 != 0 && len <= self.st.in_capsule;
