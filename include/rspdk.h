@@ -7104,6 +7104,12 @@ void spdk_nvme_ctrlr_register_aer_callback(struct spdk_nvme_ctrlr *ctrlr,
                                            void *aer_cb_arg);
 
 /*
+ Gives a failed fabrics controller another path (same transport type and
+ subsystem); the next reset connects there (failover).
+ */
+int spdk_nvme_ctrlr_set_trid(struct spdk_nvme_ctrlr *ctrlr, struct spdk_nvme_transport_id *trid);
+
+/*
  Resets the controller; outstanding commands complete as aborted; queue pairs work afterwards.
  */
 int spdk_nvme_ctrlr_reset(struct spdk_nvme_ctrlr *ctrlr);

@@ -78,6 +78,7 @@ done
 step "benchmark smoke run (figures are not pass/fail)"
 cargo bench --bench thread_msgs -- --smoke
 scripts/bench/memory.sh --full
+scripts/bench/nvmf-tcp.sh --smoke
 
 if [ -x scripts/vm/selftest.sh ] && [ "${RSPDK_SKIP_VM:-0}" != 1 ]; then
 	step "VM harness self-test (QEMU guest, NVMe on vfio-pci)"
@@ -88,6 +89,8 @@ if [ -x scripts/vm/selftest.sh ] && [ "${RSPDK_SKIP_VM:-0}" != 1 ]; then
 	scripts/vm/nvme-bdev-tests.sh
 	step "NVMe-oF TCP target against the Linux kernel initiator (VM): discover, connect, digests, ext4 + fsck, fio verify, live namespaces"
 	scripts/vm/nvmf-tests.sh
+	step "NVMe/TCP host transport against the kernel's nvmet-tcp target (VM): discovery, digests, R2T, reset, failover, nvme_perf"
+	scripts/vm/nvme-tcp-host-tests.sh
 	step "scripts/setup.sh in the VM (bind/unbind, allow/block lists, in-use refusal, hugepages)"
 	scripts/vm/test-setup-sh.sh
 fi

@@ -7,25 +7,14 @@ use rspdk::env::{self, mem, pci::PciAddr};
 use rspdk::nvme::ctrlr::{Ctrlr, CtrlrOpts, IoQpair, Namespace, READ, WRITE};
 use rspdk::nvme::qpair::Payload;
 use rspdk::nvme::spec::Cpl;
-use std::ffi::c_void;
 
-struct Slot {
-    done: bool,
-    cpl: Cpl,
-}
-
-extern "C" fn on_done(arg: *mut c_void, cpl: *const Cpl) {
-    // SAFETY: arg is the test's Slot, alive until done.
-    let s = unsafe { &mut *(arg as *mut Slot) };
-    // SAFETY: valid for the call.
-    s.cpl = unsafe { *cpl };
-    s.done = true;
-}
+mod common;
+use common::{on_done, Slot};
 
 fn io(q: &IoQpair, ns: &Namespace, opc: u8, lba: u64, n: u32, buf: *mut u8) -> Cpl {
-    let mut s = Slot { done: false, cpl: Cpl::default() };
+    let mut s = Slot::new();
     let len = n as usize * ns.sector_size as usize;
-    q.ns_rw(ns, opc, lba, n, Payload::Contig { buf, len }, std::ptr::null_mut(), 0, Some(on_done), &mut s as *mut Slot as *mut c_void).expect("submitted");
+    q.ns_rw(ns, opc, lba, n, Payload::Contig { buf, len }, std::ptr::null_mut(), 0, Some(on_done), s.arg()).expect("submitted");
     while !s.done {
         q.process_completions(0).expect("poll");
     }

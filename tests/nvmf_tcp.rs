@@ -9,7 +9,9 @@ use rspdk::nvme::spec::{Cmd, Cpl};
 use rspdk::nvmf::tcp::pdu::{self, Pdu, PduReader, Role, TxOpts};
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
+
+mod common;
 use std::time::{Duration, Instant};
 
 const NQN: &str = "nqn.2016-06.io.spdk:test1";
@@ -58,24 +60,8 @@ fn start_tgt() -> Tgt {
             {"method": "nvmf_subsystem_add_listener", "params": {"nqn": DISCOVERY, "listen_address": {"trtype": "TCP", "adrfam": "IPv4", "traddr": "127.0.0.1", "trsvcid": port.to_string()}}}
         ]}
     ]});
-    let cfg_path = dir.join("tgt.json");
-    std::fs::write(&cfg_path, cfg.to_string()).unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_rspdk_tgt"))
-        .arg("--json")
-        .arg(&cfg_path)
-        .arg("-r")
-        .arg(dir.join("rpc.sock"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("rspdk_tgt starts");
-    let t = Tgt { child, port, dir };
-    let end = Instant::now() + Duration::from_secs(30);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < end, "the target never listened on port {port}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    t
+    let child = common::spawn_tgt(env!("CARGO_BIN_EXE_rspdk_tgt"), &dir, &cfg, port);
+    Tgt { child, port, dir }
 }
 
 /// A received PDU, owned.

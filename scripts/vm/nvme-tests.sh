@@ -14,15 +14,7 @@ truncate -s 32M "$work/ns2.img"
 mkdir -p "$work/results"
 
 # The executable of the nvme_vm test target (cargo also builds the binaries).
-test_bin=$(cargo test --test nvme_vm --no-run --message-format=json 2>/dev/null | python3 -c '
-import json, sys
-for line in sys.stdin:
-    try:
-        m = json.loads(line)
-    except ValueError:
-        continue
-    if m.get("reason") == "compiler-artifact" and m.get("target", {}).get("name") == "nvme_vm" and m.get("executable"):
-        print(m["executable"])' | tail -1)
+test_bin=$(scripts/vm/test-binary.sh nvme_vm)
 [ -x "$test_bin" ] || { echo "nvme-tests: test binary not built" >&2; exit 1; }
 
 scripts/vm/run.sh --nvme "$work/d0.img:RSPDK0001" --nvme "$work/d1.img:RSPDK0002" \

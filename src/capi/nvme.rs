@@ -15,7 +15,8 @@ use std::ffi::{c_char, c_int, c_void, CStr};
 /// The C handle of a controller: the driver's controller plus what C reads by pointer.
 struct CCtrlr {
     inner: Box<Ctrlr>,
-    trid: spdk_nvme_transport_id,
+    /// Read by pointer from C; changed only by spdk_nvme_ctrlr_set_trid on a failed controller.
+    trid: std::cell::UnsafeCell<spdk_nvme_transport_id>,
     opts: spdk_nvme_ctrlr_opts,
     ns: Vec<CNs>,
     qpairs: Mutex<Vec<usize>>,
@@ -26,7 +27,13 @@ struct CNs {
     nsid: u32,
 }
 
-static ATTACHED: Mutex<Vec<(PciAddr, usize)>> = Mutex::new(Vec::new());
+/// Attached controllers: (key naming the controller, handle). The key is
+/// the PCI address, or `TCP traddr trsvcid subnqn` for fabrics.
+static ATTACHED: Mutex<Vec<(String, usize)>> = Mutex::new(Vec::new());
+
+fn fabric_key(t: &TransportId) -> String {
+    format!("TCP {} {} {}", t.traddr, t.trsvcid, t.subnqn)
+}
 
 fn c_ctrlr<'a>(c: *mut spdk_nvme_ctrlr) -> Option<&'a CCtrlr> {
     // SAFETY: NULL or a controller handle from probe/connect, live until detach.
@@ -262,30 +269,123 @@ fn rust_opts(o: &spdk_nvme_ctrlr_opts) -> CtrlrOpts {
         admin_queue_size: o.admin_queue_size.max(2),
         keep_alive_timeout_ms: o.keep_alive_timeout_ms,
         admin_timeout_ms: if o.admin_timeout_ms == 0 { 120_000 } else { o.admin_timeout_ms },
+        hostnqn: read_str(&o.hostnqn),
+        hostid: o.extended_host_id,
+        header_digest: o.header_digest,
+        data_digest: o.data_digest,
+        fabrics_connect_timeout_us: if o.fabrics_connect_timeout_us == 0 { 3_000_000 } else { o.fabrics_connect_timeout_us.max(1_000_000) },
     }
 }
 
+fn register(inner: Box<Ctrlr>, tid: &TransportId, opts: spdk_nvme_ctrlr_opts, key: String) -> *mut CCtrlr {
+    // SAFETY: plain data, filled by trid_to_c.
+    let mut ctrid: spdk_nvme_transport_id = unsafe { std::mem::zeroed() };
+    trid_to_c(tid, &mut ctrid);
+    let c = Box::into_raw(Box::new(CCtrlr { inner, trid: std::cell::UnsafeCell::new(ctrid), opts, ns: Vec::new(), qpairs: Mutex::new(Vec::new()) }));
+    // SAFETY: just created; the namespace handles point back to it.
+    let cc = unsafe { &mut *c };
+    cc.ns = (1..=cc.inner.num_ns()).map(|nsid| CNs { ctrlr: c, nsid }).collect();
+    ATTACHED.lock().push((key, c as usize));
+    c
+}
+
+/// Connects an NVMe/TCP controller (the trid's subsystem).
+fn attach_tcp(t: &TransportId, opts: spdk_nvme_ctrlr_opts) -> Result<*mut CCtrlr, String> {
+    let key = fabric_key(t);
+    if ATTACHED.lock().iter().any(|(a, _)| *a == key) {
+        return Err(format!("{} {} {} is already attached", t.traddr, t.trsvcid, t.subnqn));
+    }
+    let inner = Ctrlr::connect_fabric(t, rust_opts(&opts)).map_err(|e| e.to_string())?;
+    let mut tid = t.clone();
+    if tid.trstring.is_empty() {
+        tid.trstring = "TCP".into();
+    }
+    Ok(register(inner, &tid, opts, key))
+}
+
 fn attach(t: &TransportId, opts: spdk_nvme_ctrlr_opts) -> Result<*mut CCtrlr, String> {
+    if t.trtype == trid::TRTYPE_TCP {
+        return attach_tcp(t, opts);
+    }
     if t.trtype != trid::TRTYPE_PCIE {
-        return Err(format!("transport {} is not available in this build (PCIe only so far)", trid::trtype_str(t.trtype).unwrap_or(&t.trstring)));
+        return Err(format!("transport {} is not available in this build (PCIe and TCP only)", trid::trtype_str(t.trtype).unwrap_or(&t.trstring)));
     }
     let addr = PciAddr::parse(&t.traddr).ok_or_else(|| format!("'{}' is not a PCI address", t.traddr))?;
     if !crate::env::pci_addr_permitted(&addr) {
         return Err(format!("{addr} is excluded by the PCI allow/block lists"));
     }
-    if ATTACHED.lock().iter().any(|(a, _)| *a == addr) {
+    let key = addr.to_string();
+    if ATTACHED.lock().iter().any(|(a, _)| *a == key) {
         return Err(format!("{addr} is already attached"));
     }
     let inner = Ctrlr::attach(addr, rust_opts(&opts)).map_err(|e| e.to_string())?;
-    // SAFETY: plain data, filled by trid_to_c.
+    Ok(register(inner, &TransportId::pcie(&addr), opts, key))
+}
+
+/// Offers one fabrics controller to probe_cb and attaches it if wanted.
+fn probe_one_tcp(tid: &TransportId, cb_ctx: *mut c_void, probe_cb: spdk_nvme_probe_cb, attach_cb: spdk_nvme_attach_cb) -> c_int {
+    if ATTACHED.lock().iter().any(|(a, _)| *a == fabric_key(tid)) {
+        return 0;
+    }
+    // SAFETY: plain data, filled below.
     let mut ctrid: spdk_nvme_transport_id = unsafe { std::mem::zeroed() };
-    trid_to_c(&TransportId::pcie(&addr), &mut ctrid);
-    let c = Box::into_raw(Box::new(CCtrlr { inner, trid: ctrid, opts, ns: Vec::new(), qpairs: Mutex::new(Vec::new()) }));
-    // SAFETY: just created; the namespace handles point back to it.
-    let cc = unsafe { &mut *c };
-    cc.ns = (1..=cc.inner.num_ns()).map(|nsid| CNs { ctrlr: c, nsid }).collect();
-    ATTACHED.lock().push((addr, c as usize));
-    Ok(c)
+    trid_to_c(tid, &mut ctrid);
+    let mut opts = default_ctrlr_opts();
+    // SAFETY: the application's probe callback with structs it may read and (opts) change.
+    let wanted = probe_cb.is_none_or(|f| unsafe { f(cb_ctx, &ctrid, &mut opts) });
+    if !wanted {
+        return 0;
+    }
+    match attach_tcp(tid, opts) {
+        Ok(c) => {
+            if let Some(f) = attach_cb {
+                // SAFETY: the application's attach callback with its new controller.
+                unsafe { f(cb_ctx, &ctrid, c.cast(), &(*c).opts) };
+            }
+            0
+        }
+        Err(e) => {
+            crate::log::error(format_args!("spdk_nvme_probe: {} {} {}: {e}\n", tid.traddr, tid.trsvcid, tid.subnqn));
+            -1
+        }
+    }
+}
+
+/// Probing over TCP: a discovery NQN (or none) connects to the discovery
+/// controller and offers each NVMe subsystem of its log page; any other
+/// NQN is offered directly.
+fn probe_tcp(filter: &TransportId, cb_ctx: *mut c_void, probe_cb: spdk_nvme_probe_cb, attach_cb: spdk_nvme_attach_cb) -> c_int {
+    if !crate::nvme::fabrics::is_discovery_nqn(&filter.subnqn) {
+        return probe_one_tcp(filter, cb_ctx, probe_cb, attach_cb);
+    }
+    let opts = rust_opts(&default_ctrlr_opts());
+    let disc = match Ctrlr::connect_fabric(filter, opts) {
+        Ok(d) => d,
+        Err(e) => {
+            crate::log::error(format_args!("spdk_nvme_probe: discovery at {} {}: {e}\n", filter.traddr, filter.trsvcid));
+            return -1;
+        }
+    };
+    let log = disc.discovery_log();
+    disc.detach();
+    let entries = match log {
+        Ok(l) => l,
+        Err(e) => {
+            crate::log::error(format_args!("spdk_nvme_probe: {e}\n"));
+            return -1;
+        }
+    };
+    let mut rc = 0;
+    for e in entries.iter().filter(|e| e.is_nvme()) {
+        let Some(tid) = e.trid() else {
+            crate::log::info("nvme", format_args!("discovery: skipping {} (transport type {} not supported)\n", e.subnqn, e.trtype));
+            continue;
+        };
+        if probe_one_tcp(&tid, cb_ctx, probe_cb, attach_cb) != 0 {
+            rc = -1;
+        }
+    }
+    rc
 }
 
 /// Attaches the controller `trid` names, synchronously.
@@ -308,14 +408,17 @@ pub unsafe extern "C" fn spdk_nvme_connect(trid: *const spdk_nvme_transport_id, 
 
 fn probe_inner(t: Option<TransportId>, cb_ctx: *mut c_void, probe_cb: spdk_nvme_probe_cb, attach_cb: spdk_nvme_attach_cb) -> c_int {
     let filter = t.unwrap_or_else(|| TransportId { trtype: trid::TRTYPE_PCIE, trstring: "PCIE".into(), ..Default::default() });
+    if filter.trtype == trid::TRTYPE_TCP {
+        return probe_tcp(&filter, cb_ctx, probe_cb, attach_cb);
+    }
     if filter.trtype != trid::TRTYPE_PCIE {
-        crate::log::error(format_args!("spdk_nvme_probe: transport {} is not available in this build (PCIe only so far)\n", filter.trstring));
+        crate::log::error(format_args!("spdk_nvme_probe: transport {} is not available in this build (PCIe and TCP only)\n", filter.trstring));
         return -1;
     }
     let only = if filter.traddr.is_empty() { None } else { PciAddr::parse(&filter.traddr) };
     let mut rc = 0;
     for cand in crate::nvme::probe::pcie_candidates() {
-        if only.is_some_and(|a| a != cand.dev.addr) || ATTACHED.lock().iter().any(|(a, _)| *a == cand.dev.addr) {
+        if only.is_some_and(|a| a != cand.dev.addr) || ATTACHED.lock().iter().any(|(a, _)| *a == cand.dev.addr.to_string()) {
             continue;
         }
         if let Some(why) = &cand.unusable {
@@ -489,7 +592,7 @@ pub extern "C" fn spdk_nvme_ctrlr_get_regs_csts(ctrlr: *mut spdk_nvme_ctrlr) -> 
 
 #[no_mangle]
 pub extern "C" fn spdk_nvme_ctrlr_get_transport_id(ctrlr: *mut spdk_nvme_ctrlr) -> *const spdk_nvme_transport_id {
-    c_ctrlr(ctrlr).map_or(std::ptr::null(), |c| &c.trid)
+    c_ctrlr(ctrlr).map_or(std::ptr::null(), |c| c.trid.get())
 }
 
 #[no_mangle]
@@ -576,6 +679,36 @@ pub extern "C" fn spdk_nvme_ctrlr_register_aer_callback(ctrlr: *mut spdk_nvme_ct
             // SAFETY: same ABI; the caller vouches for its callback.
             let cb = aer_cb_fn.map(|f| unsafe { std::mem::transmute::<unsafe extern "C" fn(*mut c_void, *const spdk_nvme_cpl), ctrlr::AerCb>(f) });
             c.inner.register_aer(cb, aer_cb_arg);
+        }
+    })
+}
+
+/// Gives a failed fabrics controller another path (same transport type and
+/// subsystem); the next reset connects there (failover).
+#[no_mangle]
+pub unsafe extern "C" fn spdk_nvme_ctrlr_set_trid(ctrlr: *mut spdk_nvme_ctrlr, trid: *mut spdk_nvme_transport_id) -> c_int {
+    guard(-libc::EFAULT, || {
+        // SAFETY: the caller's struct or NULL.
+        let (Some(c), Some(t)) = (c_ctrlr(ctrlr), unsafe { trid.as_ref() }) else { return -libc::EINVAL };
+        let new = trid_from_c(t);
+        if !c.inner.is_fabrics() {
+            return -libc::EINVAL;
+        }
+        match c.inner.set_trid(&new) {
+            Ok(()) => {
+                let key = fabric_key(&c.inner.fabric_trid().unwrap_or_default());
+                if let Some(e) = ATTACHED.lock().iter_mut().find(|(_, p)| *p == ctrlr as usize) {
+                    e.0 = key;
+                }
+                // The application reads this struct only between calls on its thread;
+                // the controller is failed, so nothing else uses it now.
+                trid_to_c(&c.inner.fabric_trid().unwrap_or_default(), c.trid.get());
+                0
+            }
+            Err(e) => {
+                crate::log::error(format_args!("spdk_nvme_ctrlr_set_trid: {e}\n"));
+                -e.errno
+            }
         }
     })
 }

@@ -3,14 +3,18 @@
 //! namespace commands split at the transfer limit and the namespace's
 //! optimal I/O boundary.
 
+use super::fabrics::{self, prop};
 use super::qpair::{deliver, CmdCb, Done, Payload, Qpair, SubmitError, PAGE, PRP_ENTRIES};
+use super::tcp::{self, TcpQpair};
+use super::transport::Queue;
+use super::trid::{self as tridmod, TransportId};
 use super::spec::{self, admin, ident, nvm, reg, Cmd, Cpl};
 use super::vfio;
 use crate::env::{cpu, mem, memmap, pci::PciAddr};
 use parking_lot::{Mutex, ReentrantMutex};
 use std::cell::RefCell;
 use std::ffi::c_void;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, AtomicUsize, Ordering};
 
 /// The controller options the driver honours (from `spdk_nvme_ctrlr_opts`).
 #[derive(Clone, Debug)]
@@ -21,11 +25,32 @@ pub struct CtrlrOpts {
     pub admin_queue_size: u16,
     pub keep_alive_timeout_ms: u32,
     pub admin_timeout_ms: u32,
+    /// Fabrics: the host NQN and host identifier sent in Connect.
+    pub hostnqn: String,
+    pub hostid: [u8; 16],
+    /// NVMe/TCP: ask for header and data digests.
+    pub header_digest: bool,
+    pub data_digest: bool,
+    /// Fabrics: how long connecting and each Connect may take.
+    pub fabrics_connect_timeout_us: u64,
 }
 
 impl Default for CtrlrOpts {
     fn default() -> Self {
-        CtrlrOpts { num_io_queues: 1024, io_queue_size: 256, io_queue_requests: 512, admin_queue_size: 32, keep_alive_timeout_ms: 10_000, admin_timeout_ms: 120_000 }
+        let hostid = crate::util::uuid::generate();
+        CtrlrOpts {
+            num_io_queues: 1024,
+            io_queue_size: 256,
+            io_queue_requests: 512,
+            admin_queue_size: 32,
+            keep_alive_timeout_ms: 10_000,
+            admin_timeout_ms: 120_000,
+            hostnqn: format!("{}{}", crate::nvmf::spec::SPDK_NVMF_NQN_UUID_PRE, crate::util::uuid::fmt_lower(&hostid)),
+            hostid,
+            header_digest: false,
+            data_digest: false,
+            fabrics_connect_timeout_us: 3_000_000,
+        }
     }
 }
 
@@ -78,14 +103,30 @@ pub type AerCb = extern "C" fn(*mut c_void, *const Cpl);
 /// None for the admin queue, command id). Called once per command.
 pub type TimeoutFn = Box<dyn Fn(Option<&IoQpair>, u16) + Send + Sync>;
 
+/// What a fabrics controller needs beyond the queues: where it is, who we are to it.
+struct Fabric {
+    trid: Mutex<TransportId>,
+    cntlid: AtomicU16,
+    /// Write data that fits in an I/O command capsule (IOCCSZ less the command).
+    io_in_capsule: AtomicUsize,
+    discovery: bool,
+}
+
+/// The largest transfer of one command over TCP (the controller's MDTS may lower it).
+pub const TCP_MAX_XFER: u32 = 1 << 20;
+
 pub struct Ctrlr {
+    /// The PCI address (PCIe) or the default address (fabrics).
     pub addr: PciAddr,
-    dev: vfio::Device,
+    /// How messages name the controller: its PCI address or `traddr:trsvcid/subnqn`.
+    pub name: String,
+    dev: Option<vfio::Device>,
     bar0: *mut u8,
+    fabric: Option<Fabric>,
     pub cap: u64,
     pub vs: u32,
     pub opts: CtrlrOpts,
-    admin: ReentrantMutex<RefCell<Qpair>>,
+    admin: ReentrantMutex<RefCell<Queue>>,
     cdata: *mut u8,
     pub namespaces: Vec<Namespace>,
     io_qids: Mutex<Vec<u16>>,
@@ -117,13 +158,14 @@ fn be_str(b: &[u8]) -> String {
     String::from_utf8_lossy(b).trim_end_matches([' ', '\0']).to_string()
 }
 
-struct SyncSlot {
-    done: bool,
-    cpl: Cpl,
+/// A command's completion, filled by `sync_done` (for callers that poll until `done`).
+pub(super) struct SyncSlot {
+    pub done: bool,
+    pub cpl: Cpl,
 }
 
-extern "C" fn sync_done(arg: *mut c_void, cpl: *const Cpl) {
-    // SAFETY: arg is the SyncSlot on the stack of `admin_sync`, alive until done.
+pub(super) extern "C" fn sync_done(arg: *mut c_void, cpl: *const Cpl) {
+    // SAFETY: arg is a SyncSlot on the stack of a caller polling until done (admin_sync, run_sync).
     let s = unsafe { &mut *(arg as *mut SyncSlot) };
     // SAFETY: cpl points to a completion valid for the call.
     s.cpl = unsafe { *cpl };
@@ -148,7 +190,28 @@ impl Ctrlr {
     }
 
     pub fn csts(&self) -> u32 {
+        if self.fabric.is_some() {
+            if self.is_failed() {
+                return u32::MAX;
+            }
+            return self.prop_get(prop::CSTS, false).map_or(u32::MAX, |v| v as u32);
+        }
         self.r32(reg::CSTS)
+    }
+
+    /// Whether this controller is reached over a fabric (NVMe/TCP).
+    pub fn is_fabrics(&self) -> bool {
+        self.fabric.is_some()
+    }
+
+    /// The transport ID of a fabrics controller (its current path).
+    pub fn fabric_trid(&self) -> Option<TransportId> {
+        self.fabric.as_ref().map(|f| f.trid.lock().clone())
+    }
+
+    /// Whether the PCI device asked to be released (hot removal); never for fabrics.
+    pub fn removal_requested(&self) -> bool {
+        self.dev.as_ref().is_some_and(|d| d.removal_requested())
     }
 
     pub fn cdata(&self) -> &[u8] {
@@ -185,16 +248,16 @@ impl Ctrlr {
         loop {
             let csts = self.csts();
             if csts == u32::MAX {
-                return fail(format!("{}: the controller is gone while {what}", self.addr), libc::ENODEV);
+                return fail(format!("{}: the controller is gone while {what}", self.name), libc::ENODEV);
             }
             if csts & 2 != 0 && want_rdy {
-                return fail(format!("{}: controller fatal status while {what}", self.addr), libc::EIO);
+                return fail(format!("{}: controller fatal status while {what}", self.name), libc::EIO);
             }
             if (csts & 1 != 0) == want_rdy {
                 return Ok(());
             }
             if cpu::ticks() > deadline {
-                return fail(format!("{}: timed out ({} ms, CAP.TO) while {what}", self.addr, spec::cap_to_ms(self.cap)), libc::ETIMEDOUT);
+                return fail(format!("{}: timed out ({} ms, CAP.TO) while {what}", self.name, spec::cap_to_ms(self.cap)), libc::ETIMEDOUT);
             }
             std::thread::sleep(std::time::Duration::from_micros(100));
         }
@@ -215,7 +278,8 @@ impl Ctrlr {
     fn enable(&self) -> Result<(), NvmeError> {
         let admin = self.admin.lock();
         let (sq, cq, entries) = {
-            let q = admin.borrow();
+            let g = admin.borrow();
+            let Some(q) = g.pcie() else { return fail("enable: not a PCIe controller", libc::EINVAL) };
             (q.sq_iova, q.cq_iova, q.entries() as u32)
         };
         self.w32(reg::AQA, ((entries - 1) << 16) | (entries - 1));
@@ -231,12 +295,18 @@ impl Ctrlr {
     pub fn admin_sync(&self, cmd: Cmd, payload: Payload) -> Result<Cpl, NvmeError> {
         let mut slot = SyncSlot { done: false, cpl: Cpl::default() };
         self.admin_submit(cmd, payload, Some(sync_done), &mut slot as *mut SyncSlot as *mut c_void)
-            .map_err(|e| NvmeError { what: format!("{}: admin opcode {:#x} not submitted: {e:?}", self.addr, cmd.opc()), errno: e.errno() })?;
+            .map_err(|e| NvmeError { what: format!("{}: admin opcode {:#x} not submitted: {e:?}", self.name, cmd.opc()), errno: e.errno() })?;
         let deadline = cpu::ticks() + self.opts.admin_timeout_ms as u64 * 1_000_000;
         while !slot.done {
             self.process_admin_completions();
             if cpu::ticks() > deadline {
-                return fail(format!("{}: admin opcode {:#x} timed out", self.addr, cmd.opc()), libc::ETIMEDOUT);
+                if self.fabric.is_some() {
+                    // Drop the connection: the command completes (aborted) now, not
+                    // later into a slot that is gone. The controller needs a reset.
+                    self.admin.lock().borrow_mut().set_failed();
+                    self.process_admin_completions();
+                }
+                return fail(format!("{}: admin opcode {:#x} timed out", self.name, cmd.opc()), libc::ETIMEDOUT);
             }
         }
         Ok(slot.cpl)
@@ -245,7 +315,7 @@ impl Ctrlr {
     fn admin_ok(&self, cmd: Cmd, payload: Payload, what: &str) -> Result<Cpl, NvmeError> {
         let cpl = self.admin_sync(cmd, payload)?;
         if cpl.is_error() {
-            return fail(format!("{}: {what} failed: sct {:#x} sc {:#x}", self.addr, cpl.sct(), cpl.sc()), libc::EIO);
+            return fail(format!("{}: {what} failed: sct {:#x} sc {:#x}", self.name, cpl.sct(), cpl.sc()), libc::EIO);
         }
         Ok(cpl)
     }
@@ -262,6 +332,10 @@ impl Ctrlr {
         let mut done: Vec<Done> = Vec::new();
         let n = g.borrow_mut().reap(0, &mut done);
         deliver(&mut done);
+        // A fabrics controller whose admin connection dropped has failed (until a reset).
+        if self.fabric.is_some() && g.borrow().failed() {
+            self.failed.store(true, Ordering::Release);
+        }
         self.keep_alive_tick();
         let timeout = self.admin_timeout.load(Ordering::Relaxed);
         if timeout != 0 {
@@ -419,11 +493,24 @@ impl Ctrlr {
         let max_entries = spec::cap_mqes(cap) + 1;
         let admin_entries = (opts.admin_queue_size as u32).clamp(2, 4096).min(max_entries) as u16;
         let admin = Qpair::new(0, admin_entries, bar0, spec::cap_dstrd(cap)).map_err(|e| NvmeError { what: "admin queue memory".into(), errno: e })?;
+        let mut c = Ctrlr::new_common(addr, addr.to_string(), Some(dev), bar0, None, cap, opts, Queue::Pcie(admin))?;
+        c.vs = c.r32(reg::VS);
+        c.w32(reg::INTMS, u32::MAX);
+        c.init()?;
+        Ok(c)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn new_common(addr: PciAddr, name: String, dev: Option<vfio::Device>, bar0: *mut u8, fabric: Option<Fabric>, cap: u64, opts: CtrlrOpts, admin: Queue) -> Result<Box<Ctrlr>, NvmeError> {
         let cdata = mem::alloc(4096, PAGE).ok_or(NvmeError { what: "no DMA memory for identify".into(), errno: libc::ENOMEM })?;
-        let mut c = Box::new(Ctrlr {
+        // SAFETY: a fresh 4 KiB block.
+        unsafe { std::ptr::write_bytes(cdata, 0, 4096) };
+        Ok(Box::new(Ctrlr {
             addr,
+            name,
             dev,
             bar0,
+            fabric,
             cap,
             vs: 0,
             opts,
@@ -444,16 +531,14 @@ impl Ctrlr {
             cmb: Mutex::new(None),
             keep_alive_every: AtomicU64::new(0),
             keep_alive_next: AtomicU64::new(0),
-        });
-        c.vs = c.r32(reg::VS);
-        c.w32(reg::INTMS, u32::MAX);
-        c.init()?;
-        Ok(c)
+        }))
     }
 
     fn init(&mut self) -> Result<(), NvmeError> {
         self.disable()?;
-        self.admin.lock().borrow_mut().reset_rings();
+        if let Some(q) = self.admin.lock().borrow_mut().pcie_mut() {
+            q.reset_rings();
+        }
         self.enable()?;
         self.identify(1, 0, self.cdata)?;
         let mdts = self.cdata()[ident::CTRLR_MDTS] as u32;
@@ -474,7 +559,9 @@ impl Ctrlr {
         let oaes = u32::from_le_bytes(cd[92..96].try_into().expect("4"));
         let mut c = Cmd::new(admin::SET_FEATURES, 0);
         c.cdw10 = 0x0b;
-        c.cdw11 = 0xff | (oaes & ((1 << 8) | (1 << 9) | (1 << 11)));
+        // Fabrics controllers (Linux's target) take only the notices they list in OAES.
+        let smart = if self.fabric.is_some() { 0 } else { 0xff };
+        c.cdw11 = smart | (oaes & ((1 << 8) | (1 << 9) | (1 << 11)));
         if let Err(e) = self.admin_ok(c, Payload::None, "set features (asynchronous event configuration)") {
             crate::log::warn(format_args!("{e}\n"));
         }
@@ -512,11 +599,21 @@ impl Ctrlr {
 
     pub fn alloc_io_qpair(&self, entries: u32, qprio: u8) -> Result<Box<IoQpair>, NvmeError> {
         if self.is_failed() {
-            return fail(format!("{}: controller failed", self.addr), libc::ENXIO);
+            return fail(format!("{}: controller failed", self.name), libc::ENXIO);
         }
         let entries = if entries == 0 { self.opts.io_queue_size } else { entries };
         let entries = entries.clamp(2, spec::cap_mqes(self.cap) + 1).min(65535) as u16;
-        let qid = self.io_qids.lock().pop().ok_or(NvmeError { what: format!("{}: no I/O queue left (limit {})", self.addr, self.max_io_queues), errno: libc::ENOSPC })?;
+        let qid = self.io_qids.lock().pop().ok_or(NvmeError { what: format!("{}: no I/O queue left (limit {})", self.name, self.max_io_queues), errno: libc::ENOSPC })?;
+        if self.fabric.is_some() {
+            let q = match self.connect_io_tcp(qid, entries) {
+                Ok(q) => q,
+                Err(e) => {
+                    self.io_qids.lock().push(qid);
+                    return Err(e);
+                }
+            };
+            return Ok(self.wrap_io_qpair(Queue::Tcp(Box::new(q)), qprio, entries));
+        }
         let q = match Qpair::new(qid, entries, self.bar0, spec::cap_dstrd(self.cap)) {
             Ok(mut q) => {
                 let sgls = u32::from_le_bytes(self.cdata()[ident::CTRLR_SGLS..ident::CTRLR_SGLS + 4].try_into().expect("4"));
@@ -533,6 +630,10 @@ impl Ctrlr {
             self.io_qids.lock().push(qid);
             return Err(e);
         }
+        Ok(self.wrap_io_qpair(Queue::Pcie(q), qprio, entries))
+    }
+
+    fn wrap_io_qpair(&self, q: Queue, qprio: u8, entries: u16) -> Box<IoQpair> {
         let qp = Box::new(IoQpair {
             ctrlr: self as *const Ctrlr,
             q: RefCell::new(q),
@@ -546,7 +647,7 @@ impl Ctrlr {
         });
         qp.size_parents(entries as usize);
         self.io_qpairs.lock().push(&*qp as *const IoQpair as usize);
-        Ok(qp)
+        qp
     }
 
     fn create_io_queues(&self, q: &Qpair, qprio: u8) -> Result<(), NvmeError> {
@@ -571,8 +672,11 @@ impl Ctrlr {
     /// Deletes the queue pair on the controller; outstanding commands are aborted.
     pub fn free_io_qpair(&self, qp: Box<IoQpair>) {
         self.io_qpairs.lock().retain(|&p| p != &*qp as *const IoQpair as usize);
-        let qid = qp.q.borrow().id;
-        if !self.is_failed() {
+        let qid = qp.q.borrow().id();
+        if let Queue::Tcp(t) = &mut *qp.q.borrow_mut() {
+            // Closing the connection deletes the queue on the controller.
+            t.close();
+        } else if !self.is_failed() {
             let mut d = Cmd::new(admin::DELETE_IO_SQ, 0);
             d.cdw10 = qid as u32;
             let _ = self.admin_sync(d, Payload::None);
@@ -594,6 +698,9 @@ impl Ctrlr {
     /// Resets the controller: outstanding commands complete as aborted, then
     /// the controller is initialised again and every I/O queue pair recreated.
     pub fn reset(&self) -> Result<(), NvmeError> {
+        if self.fabric.is_some() {
+            return self.reset_fabric();
+        }
         let admin = self.admin.lock();
         let mut done = Vec::new();
         let qps: Vec<usize> = self.io_qpairs.lock().clone();
@@ -604,7 +711,7 @@ impl Ctrlr {
             for &p in &qps {
                 // SAFETY: registered I/O queue pairs are live until freed.
                 let qp = unsafe { &*(p as *const IoQpair) };
-                let qid = qp.q.borrow().id as u32;
+                let qid = qp.q.borrow().id() as u32;
                 let mut d = Cmd::new(admin::DELETE_IO_SQ, 0);
                 d.cdw10 = qid;
                 let _ = self.admin_sync(d, Payload::None);
@@ -623,7 +730,9 @@ impl Ctrlr {
             let qp = unsafe { &*(p as *const IoQpair) };
             let mut q = qp.q.borrow_mut();
             q.abort_all(spec::sct::GENERIC, spec::sc::ABORTED_SQ_DELETION, &mut done);
-            q.reset_rings();
+            if let Some(p) = q.pcie_mut() {
+                p.reset_rings();
+            }
         }
         // Aborted completions go out before the controller comes back.
         deliver(&mut done);
@@ -631,7 +740,9 @@ impl Ctrlr {
             self.failed.store(true, Ordering::Release);
             return Err(e);
         }
-        admin.borrow_mut().reset_rings();
+        if let Some(p) = admin.borrow_mut().pcie_mut() {
+            p.reset_rings();
+        }
         let result = (|| {
             self.enable()?;
             self.identify(1, 0, self.cdata)?;
@@ -639,7 +750,9 @@ impl Ctrlr {
                 // SAFETY: as above.
                 let qp = unsafe { &*(p as *const IoQpair) };
                 let q = qp.q.borrow();
-                self.create_io_queues(&q, qp.qprio)?;
+                if let Some(p) = q.pcie() {
+                    self.create_io_queues(p, qp.qprio)?;
+                }
             }
             Ok(())
         })();
@@ -660,17 +773,22 @@ impl Ctrlr {
     /// Marks the controller failed: every queue pair refuses new commands.
     pub fn fail(&self) {
         self.failed.store(true, Ordering::Release);
-        self.admin.lock().borrow_mut().failed = true;
+        self.admin.lock().borrow_mut().set_failed();
         for &p in self.io_qpairs.lock().iter() {
             // SAFETY: registered I/O queue pairs are live until freed.
             if let Ok(mut q) = unsafe { &*(p as *const IoQpair) }.q.try_borrow_mut() {
-                q.failed = true;
+                q.set_failed();
             }
         }
     }
 
     /// Normal shutdown (CC.SHN) and release.
     pub fn detach(self: Box<Self>) {
+        if self.fabric.is_some() {
+            self.shutdown_fabric();
+            drop(self);
+            return;
+        }
         if !self.is_failed() && self.csts() != u32::MAX {
             let cc = self.r32(reg::CC);
             self.w32(reg::CC, (cc & !(3 << 14)) | (1 << 14));
@@ -690,8 +808,9 @@ impl Ctrlr {
         if let Some((va, len, _, _)) = *g {
             return Ok((va as *mut u8, len));
         }
+        let Some(dev) = self.dev.as_ref() else { return fail(format!("{}: no controller memory buffer over a fabric", self.name), libc::ENOTSUP) };
         if (self.cap >> 57) & 1 == 0 {
-            return fail(format!("{}: no controller memory buffer (CAP.CMBS = 0)", self.addr), libc::ENOTSUP);
+            return fail(format!("{}: no controller memory buffer (CAP.CMBS = 0)", self.name), libc::ENOTSUP);
         }
         const CMBMSC: usize = 0x50;
         // Capability registers on (CRE), memory space still off.
@@ -703,9 +822,9 @@ impl Ctrlr {
         let (size, offset) = (((sz >> 12) as u64) * unit, ((loc >> 12) as u64) * unit);
         if size == 0 || sz & (1 << 3) == 0 || sz & (1 << 4) == 0 {
             self.w32(CMBMSC, 0);
-            return fail(format!("{}: the controller memory buffer does not take read and write data (CMBSZ {sz:#x})", self.addr), libc::ENOTSUP);
+            return fail(format!("{}: the controller memory buffer does not take read and write data (CMBSZ {sz:#x})", self.name), libc::ENOTSUP);
         }
-        let (res, span) = self.dev.map_bar_aligned(bir, offset, size as usize)?;
+        let (res, span) = dev.map_bar_aligned(bir, offset, size as usize)?;
         let va = (res as usize).next_multiple_of(2 << 20);
         // Base address = our mapping; memory space enabled (CMSE) with it.
         self.w32(CMBMSC + 4, (va as u64 >> 32) as u32);
@@ -721,6 +840,9 @@ impl Ctrlr {
     }
 
     pub fn unmap_cmb(&self) {
+        if self.dev.is_none() {
+            return;
+        }
         if let Some((va, len, res, span)) = self.cmb.lock().take() {
             let _ = memmap::vtophys_remove_device_range(va as u64, (len as u64).next_multiple_of(2 << 20));
             self.w32(0x50, 0);
@@ -729,8 +851,300 @@ impl Ctrlr {
         }
     }
 
-    pub fn device(&self) -> &vfio::Device {
-        &self.dev
+    /// The VFIO device of a PCIe controller.
+    pub fn device(&self) -> Option<&vfio::Device> {
+        self.dev.as_ref()
+    }
+}
+
+/// The socket address of a TCP transport ID (port 4420 when none is given).
+fn sock_addr(t: &TransportId) -> Result<std::net::SocketAddr, NvmeError> {
+    use std::net::ToSocketAddrs;
+    let port: u16 = if t.trsvcid.is_empty() {
+        4420
+    } else {
+        t.trsvcid.parse().map_err(|_| NvmeError { what: format!("trsvcid '{}' is not a port", t.trsvcid), errno: libc::EINVAL })?
+    };
+    let host = t.traddr.trim_start_matches('[').trim_end_matches(']');
+    let mut addrs = (host, port).to_socket_addrs().map_err(|e| NvmeError { what: format!("traddr '{}': {e}", t.traddr), errno: libc::EINVAL })?;
+    let want_v6 = t.adrfam == tridmod::ADRFAM_IPV6;
+    let all: Vec<std::net::SocketAddr> = addrs.by_ref().collect();
+    all.iter()
+        .find(|a| a.is_ipv6() == want_v6)
+        .or(all.first())
+        .copied()
+        .ok_or(NvmeError { what: format!("traddr '{}' has no address", t.traddr), errno: libc::EINVAL })
+}
+
+fn conn_params(opts: &CtrlrOpts) -> tcp::ConnParams {
+    tcp::ConnParams {
+        hdgst: opts.header_digest,
+        ddgst: opts.data_digest,
+        timeout: std::time::Duration::from_micros(opts.fabrics_connect_timeout_us.max(100_000)),
+        max_data: TCP_MAX_XFER,
+    }
+}
+
+/// NVMe over Fabrics (TCP): connecting, enabling through properties,
+/// discovery, reset by reconnecting.
+impl Ctrlr {
+    /// Connects to the controller `t` names over NVMe/TCP (the discovery
+    /// controller when its subnqn is the discovery NQN or empty) and
+    /// initialises it: Connect, CC.EN through Property Set, Identify, number
+    /// of queues, namespaces, AERs, keep alive.
+    pub fn connect_fabric(t: &TransportId, opts: CtrlrOpts) -> Result<Box<Ctrlr>, NvmeError> {
+        if t.trtype != tridmod::TRTYPE_TCP {
+            return fail(format!("transport {} is not supported over fabrics (TCP only)", tridmod::trtype_str(t.trtype).unwrap_or(&t.trstring)), libc::ENOTSUP);
+        }
+        let discovery = fabrics::is_discovery_nqn(&t.subnqn);
+        let mut t = t.clone();
+        if t.subnqn.is_empty() {
+            t.subnqn = fabrics::DISCOVERY_NQN.to_string();
+        }
+        let name = format!("{}:{}/{}", t.traddr, t.trsvcid, t.subnqn);
+        let admin = Self::connect_admin_queue(&t, &opts)?;
+        let fabric = Fabric { trid: Mutex::new(t), cntlid: AtomicU16::new(0xffff), io_in_capsule: AtomicUsize::new(0), discovery };
+        let mut c = Ctrlr::new_common(PciAddr::default(), name, None, std::ptr::null_mut(), Some(fabric), 0, opts, Queue::Tcp(Box::new(admin)))?;
+        c.fabric_init()?;
+        Ok(c)
+    }
+
+    fn connect_admin_queue(t: &TransportId, opts: &CtrlrOpts) -> Result<TcpQpair, NvmeError> {
+        let addr = sock_addr(t)?;
+        // The admin queue of a fabrics controller has at least 32 entries.
+        let entries = opts.admin_queue_size.clamp(32, 4096);
+        TcpQpair::connect(&addr, 0, entries, &conn_params(opts)).map_err(|e| NvmeError { what: e.what, errno: e.errno })
+    }
+
+    fn fabric(&self) -> Result<&Fabric, NvmeError> {
+        self.fabric.as_ref().ok_or(NvmeError { what: format!("{}: not a fabrics controller", self.name), errno: libc::EINVAL })
+    }
+
+    /// Property Get of a 4- or 8-byte controller property.
+    pub fn prop_get(&self, ofst: u32, eight: bool) -> Result<u64, NvmeError> {
+        let cpl = self.admin_ok(fabrics::prop_get_cmd(ofst, eight), Payload::None, &format!("property get {ofst:#x}"))?;
+        Ok(cpl.cdw0 as u64 | if eight { (cpl.cdw1 as u64) << 32 } else { 0 })
+    }
+
+    pub fn prop_set(&self, ofst: u32, eight: bool, value: u64) -> Result<(), NvmeError> {
+        self.admin_ok(fabrics::prop_set_cmd(ofst, eight, value), Payload::None, &format!("property set {ofst:#x}")).map(|_| ())
+    }
+
+    /// Connect on the (new) admin connection, then CAP and VS, then enable:
+    /// CC.EN through Property Set and CSTS.RDY through Property Get.
+    fn fabric_connect_admin(&self) -> Result<(u64, u32), NvmeError> {
+        let f = self.fabric()?;
+        let t = f.trid.lock().clone();
+        let kato = if f.discovery { 0 } else { self.opts.keep_alive_timeout_ms };
+        let entries = self.admin.lock().borrow().entries();
+        let mut data = fabrics::connect_data(&self.opts.hostid, 0xffff, &t.subnqn, &self.opts.hostnqn);
+        let cpl = self.admin_ok(
+            fabrics::connect_cmd(0, entries - 1, kato),
+            Payload::Contig { buf: data.as_mut_ptr(), len: data.len() },
+            &format!("fabrics connect (admin queue, host {})", self.opts.hostnqn),
+        )?;
+        f.cntlid.store(fabrics::connect_cntlid(cpl.cdw0), Ordering::Relaxed);
+        let cap = self.prop_get(prop::CAP, true)?;
+        let vs = self.prop_get(prop::VS, false)? as u32;
+        let cc = self.prop_get(prop::CC, false)? as u32;
+        if cc & 1 == 0 {
+            // IOCQES 16 B, IOSQES 64 B, 4 KiB pages, NVM command set, enable.
+            self.prop_set(prop::CC, false, ((4 << 20) | (6 << 16) | 1) as u64)?;
+        }
+        let deadline = cpu::ticks() + spec::cap_to_ms(cap).max(500) * 1_000_000;
+        loop {
+            let csts = self.prop_get(prop::CSTS, false)? as u32;
+            if csts & 2 != 0 {
+                return fail(format!("{}: controller fatal status while enabling", self.name), libc::EIO);
+            }
+            if csts & 1 != 0 {
+                return Ok((cap, vs));
+            }
+            if cpu::ticks() > deadline {
+                return fail(format!("{}: timed out waiting for CSTS.RDY", self.name), libc::ETIMEDOUT);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+    }
+
+    fn fabric_identify(&self) -> Result<(), NvmeError> {
+        let f = self.fabric()?;
+        self.identify(1, 0, self.cdata)?;
+        let ioccsz = u32::from_le_bytes(self.cdata()[1792..1796].try_into().expect("4"));
+        f.io_in_capsule.store((ioccsz as usize * 16).saturating_sub(64), Ordering::Relaxed);
+        Ok(())
+    }
+
+    fn fabric_init(&mut self) -> Result<(), NvmeError> {
+        let (cap, vs) = self.fabric_connect_admin()?;
+        self.cap = cap;
+        self.vs = vs;
+        self.fabric_identify()?;
+        let mdts = self.cdata()[ident::CTRLR_MDTS] as u32;
+        self.max_xfer_size = if mdts == 0 || mdts > 20 { TCP_MAX_XFER } else { ((1u32 << mdts) * PAGE as u32).min(TCP_MAX_XFER) };
+        if self.fabric()?.discovery {
+            return Ok(());
+        }
+        self.set_num_queues()?;
+        self.scan_namespaces()?;
+        self.configure_aec();
+        self.start_aers();
+        self.start_fabric_keep_alive();
+        Ok(())
+    }
+
+    /// Keep Alive at half the timeout sent in Connect, from admin polling.
+    fn start_fabric_keep_alive(&self) {
+        let kato = self.opts.keep_alive_timeout_ms as u64;
+        let every = kato * 1_000_000 / 2;
+        self.keep_alive_next.store(cpu::ticks() + every, Ordering::Relaxed);
+        self.keep_alive_every.store(every, Ordering::Relaxed);
+    }
+
+    /// A new connection for I/O queue `qid`, joined to this controller by Connect.
+    fn connect_io_tcp(&self, qid: u16, entries: u16) -> Result<TcpQpair, NvmeError> {
+        let f = self.fabric()?;
+        let t = f.trid.lock().clone();
+        let addr = sock_addr(&t)?;
+        let params = conn_params(&self.opts);
+        let mut q = TcpQpair::connect(&addr, qid, entries, &params).map_err(|e| NvmeError { what: e.what, errno: e.errno })?;
+        q.set_in_capsule(f.io_in_capsule.load(Ordering::Relaxed));
+        let mut data = fabrics::connect_data(&self.opts.hostid, f.cntlid.load(Ordering::Relaxed), &t.subnqn, &self.opts.hostnqn);
+        let cpl = q
+            .run_sync(fabrics::connect_cmd(qid, q.entries() - 1, 0), &Payload::Contig { buf: data.as_mut_ptr(), len: data.len() }, params.timeout.max(std::time::Duration::from_secs(2)))
+            .map_err(|e| NvmeError { what: format!("{}: fabrics connect of I/O queue {qid} failed", self.name), errno: e })?;
+        if cpl.is_error() {
+            return fail(format!("{}: fabrics connect of I/O queue {qid}: sct {:#x} sc {:#x}", self.name, cpl.sct(), cpl.sc()), libc::EIO);
+        }
+        Ok(q)
+    }
+
+    /// Reset over a fabric: every connection closes (outstanding commands
+    /// complete as aborted), then the admin queue connects again to the
+    /// current transport ID (see `set_trid`), the controller is enabled and
+    /// each I/O queue pair reconnects under its handle. On failure the
+    /// controller stays failed and can be reset again later.
+    fn reset_fabric(&self) -> Result<(), NvmeError> {
+        let admin = self.admin.lock();
+        let qps: Vec<usize> = self.io_qpairs.lock().clone();
+        self.failed.store(true, Ordering::Release);
+        self.keep_alive_every.store(0, Ordering::Relaxed);
+        let mut done = Vec::new();
+        {
+            let mut a = admin.borrow_mut();
+            a.set_failed();
+            a.abort_all(spec::sct::GENERIC, spec::sc::ABORTED_SQ_DELETION, &mut done);
+        }
+        *self.aer_outstanding.lock() = 0;
+        for &p in &qps {
+            // SAFETY: registered I/O queue pairs are live until freed (which unregisters them).
+            let qp = unsafe { &*(p as *const IoQpair) };
+            let mut q = qp.q.borrow_mut();
+            q.set_failed();
+            q.abort_all(spec::sct::GENERIC, spec::sc::ABORTED_SQ_DELETION, &mut done);
+        }
+        deliver(&mut done);
+        let result = (|| {
+            let t = self.fabric()?.trid.lock().clone();
+            let q = Self::connect_admin_queue(&t, &self.opts)?;
+            *admin.borrow_mut() = Queue::Tcp(Box::new(q));
+            self.fabric_connect_admin()?;
+            self.fabric_identify()?;
+            for &p in &qps {
+                // SAFETY: as above.
+                let qp = unsafe { &*(p as *const IoQpair) };
+                let (qid, entries) = {
+                    let q = qp.q.borrow();
+                    (q.id(), q.entries())
+                };
+                let q = self.connect_io_tcp(qid, entries)?;
+                *qp.q.borrow_mut() = Queue::Tcp(Box::new(q));
+            }
+            Ok(())
+        })();
+        match result {
+            Ok(()) => {
+                self.failed.store(false, Ordering::Release);
+                if !self.fabric()?.discovery {
+                    self.configure_aec();
+                    self.start_aers();
+                    self.start_fabric_keep_alive();
+                }
+                Ok(())
+            }
+            Err(e) => {
+                self.fail();
+                Err(e)
+            }
+        }
+    }
+
+    /// Points a fabrics controller at another transport ID (another listener
+    /// of the same subsystem); the next reset connects there. The controller
+    /// must be failed (or being reset), as in SPDK.
+    pub fn set_trid(&self, t: &TransportId) -> Result<(), NvmeError> {
+        let f = self.fabric()?;
+        let mut cur = f.trid.lock();
+        if t.trtype != cur.trtype || (!t.subnqn.is_empty() && t.subnqn != cur.subnqn) {
+            return fail(format!("{}: a new path must have the same transport type and subsystem", self.name), libc::EINVAL);
+        }
+        if !self.is_failed() {
+            return fail(format!("{}: the controller must be failed to change its path", self.name), libc::EPERM);
+        }
+        let subnqn = cur.subnqn.clone();
+        *cur = t.clone();
+        cur.subnqn = subnqn;
+        Ok(())
+    }
+
+    /// Normal shutdown (CC.SHN through Property Set) while connected.
+    fn shutdown_fabric(&self) {
+        if self.is_failed() || self.fabric.as_ref().is_some_and(|f| f.discovery) {
+            return;
+        }
+        self.keep_alive_every.store(0, Ordering::Relaxed);
+        let Ok(cc) = self.prop_get(prop::CC, false) else { return };
+        if self.prop_set(prop::CC, false, (cc & !(3 << 14)) | (1 << 14)).is_err() {
+            return;
+        }
+        let deadline = cpu::ticks() + 2_000_000_000;
+        while cpu::ticks() < deadline {
+            match self.prop_get(prop::CSTS, false) {
+                Ok(v) if (v >> 2) & 3 == 2 => return,
+                Ok(_) => std::thread::sleep(std::time::Duration::from_millis(1)),
+                Err(_) => return,
+            }
+        }
+    }
+
+    /// The records of a discovery controller's log page, read in pieces and
+    /// read again when the generation counter moved meanwhile.
+    pub fn discovery_log(&self) -> Result<Vec<fabrics::DiscoveryEntry>, NvmeError> {
+        const PIECE: usize = 4096;
+        let mut buf = vec![0u8; PIECE];
+        let header = |buf: &mut Vec<u8>| -> Result<(u64, u64), NvmeError> {
+            let len = fabrics::DISCOVERY_HDR_LEN;
+            self.admin_ok(fabrics::get_log_page_cmd(fabrics::LOG_DISCOVERY, len as u32, 0), Payload::Contig { buf: buf.as_mut_ptr(), len }, "get log page (discovery)")?;
+            fabrics::discovery_header(buf).ok_or(NvmeError { what: "short discovery log".into(), errno: libc::EIO })
+        };
+        for _ in 0..8 {
+            let (genctr, numrec) = header(&mut buf)?;
+            let numrec = numrec.min(1024) as usize;
+            let mut entries = Vec::with_capacity(numrec);
+            let total = numrec * fabrics::DISCOVERY_ENTRY_LEN;
+            let mut off = 0;
+            while off < total {
+                let len = (total - off).min(PIECE);
+                let at = (fabrics::DISCOVERY_HDR_LEN + off) as u64;
+                self.admin_ok(fabrics::get_log_page_cmd(fabrics::LOG_DISCOVERY, len as u32, at), Payload::Contig { buf: buf.as_mut_ptr(), len }, "get log page (discovery)")?;
+                entries.extend(buf[..len].chunks(fabrics::DISCOVERY_ENTRY_LEN).filter_map(fabrics::discovery_entry));
+                off += len;
+            }
+            if header(&mut buf)?.0 == genctr {
+                return Ok(entries);
+            }
+        }
+        fail(format!("{}: the discovery log kept changing", self.name), libc::EAGAIN)
     }
 }
 
@@ -767,7 +1181,7 @@ extern "C" fn aer_done(arg: *mut c_void, cpl: *const Cpl) {
 /// An I/O queue pair and its controller.
 pub struct IoQpair {
     ctrlr: *const Ctrlr,
-    q: RefCell<Qpair>,
+    q: RefCell<Queue>,
     qprio: u8,
     done: RefCell<Vec<Done>>,
     next_timeout_check: std::cell::Cell<u64>,
@@ -840,15 +1254,15 @@ impl IoQpair {
     }
 
     pub fn id(&self) -> u16 {
-        self.q.borrow().id
+        self.q.borrow().id()
     }
 
     pub fn outstanding(&self) -> usize {
-        self.q.borrow().outstanding
+        self.q.borrow().outstanding()
     }
 
     pub fn is_failed(&self) -> bool {
-        self.q.borrow().failed
+        self.q.borrow().failed()
     }
 
     pub fn submit_raw(&self, cmd: Cmd, payload: Payload, cb: Option<CmdCb>, arg: *mut c_void) -> Result<(), SubmitError> {
@@ -917,7 +1331,7 @@ impl IoQpair {
                 self.ctrlr().report_timeouts(Some(self), &late);
             }
         }
-        if n == 0 && self.ctrlr().is_failed() {
+        if n == 0 && (self.ctrlr().is_failed() || self.q.borrow().failed()) {
             return Err(libc::ENXIO);
         }
         Ok(n)
@@ -927,6 +1341,10 @@ impl IoQpair {
     #[allow(clippy::too_many_arguments)]
     pub fn ns_rw(&self, ns: &Namespace, opc: u8, lba: u64, lba_count: u32, payload: Payload, md: *mut u8, io_flags: u32, cb: Option<CmdCb>, arg: *mut c_void) -> Result<(), SubmitError> {
         if lba_count == 0 {
+            return Err(SubmitError::BadBuffer);
+        }
+        if !md.is_null() && self.ctrlr().is_fabrics() {
+            // Fabrics carry no separate metadata buffer.
             return Err(SubmitError::BadBuffer);
         }
         let block = ns.sector_size as usize + if ns.extended_lba { ns.md_size as usize } else { 0 };

@@ -6,10 +6,15 @@
 //! - `qpair`: submission/completion rings, trackers, PRP lists.
 //! - `ctrlr`: controller initialisation, admin commands, namespaces, I/O.
 //! - `probe`: finding controllers (PCIe through sysfs).
+//! - `tcp`, `fabrics`, `transport`: the NVMe/TCP host transport, fabrics
+//!   commands and discovery, and the queue pair of either transport.
 
 pub mod ctrlr;
+pub mod fabrics;
 pub mod probe;
 pub mod qpair;
 pub mod spec;
+pub mod tcp;
+pub mod transport;
 pub mod trid;
 pub mod vfio;

@@ -476,7 +476,7 @@ extern "C" fn admin_poll(arg: *mut c_void) -> c_int {
         return n as c_int;
     }
     let gone = c.ctrlr.csts() == u32::MAX;
-    if gone || c.ctrlr.device().removal_requested() {
+    if gone || c.ctrlr.removal_requested() {
         let why = if gone { "is gone" } else { "is being removed" };
         crate::log::error(format_args!("nvme {}: controller at {} {why} (hot removal): failing its I/O and deleting it\n", c.name, c.attach.traddr));
         c.ctrlr.fail();
