@@ -62,6 +62,8 @@ pub struct PollGroup {
     poller: *mut crate::thread::poller::Poller,
     /// Statistics (nvmf_get_stats).
     pub stats: Stats,
+    /// The poller's snapshot of `qpairs`, kept to avoid an allocation per poll.
+    scratch: Vec<*mut TcpQpair>,
 }
 
 #[derive(Default, Clone, Copy)]
@@ -168,12 +170,19 @@ extern "C" fn group_poll(arg: *mut c_void) -> i32 {
     // Connections with work that did not come from the socket (buffers
     // freed, data to send).
     let mut busy = n > 0;
+    // A snapshot in a vector the group keeps (no allocation per poll):
+    // `service` may free a qpair and so change the map.
+    // SAFETY: as above; the scratch vector is the group's, used only here.
+    let mut ids = unsafe { std::mem::take(&mut (*g).scratch) };
+    ids.clear();
     // SAFETY: as above.
-    let ids: Vec<*mut TcpQpair> = unsafe { (*g).qpairs.values().copied().collect() };
-    for q in ids {
+    ids.extend(unsafe { (*g).qpairs.values().copied() });
+    for &q in &ids {
         // SAFETY: qpairs in the map are live; `service` may close (unmap) it.
         busy |= unsafe { TcpQpair::service(q) };
     }
+    // SAFETY: as above.
+    unsafe { (*g).scratch = ids };
     // SAFETY: as above.
     unsafe {
         (*g).stats.polls += 1;
@@ -218,6 +227,7 @@ pub fn create_all(num_bufs: usize, buf_size: usize, cache: usize) -> Result<(), 
             buf_cache_max: cache,
             poller: std::ptr::null_mut(),
             stats: Stats::default(),
+            scratch: Vec::new(),
         }));
         reg.groups.push((t as usize, g as usize));
         let gp = g as usize;
