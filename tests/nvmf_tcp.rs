@@ -83,6 +83,8 @@ struct Host {
     cid: u16,
     maxh2cdata: u32,
     icd: usize,
+    /// Host identifier sent in Connect data.
+    hostid: [u8; 16],
 }
 
 impl Host {
@@ -90,7 +92,7 @@ impl Host {
         let s = TcpStream::connect(("127.0.0.1", port)).unwrap();
         s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
         s.set_nodelay(true).unwrap();
-        let mut h = Host { s, rd: PduReader::new(Role::Host, 1 << 20), txo: TxOpts::default(), buf: Vec::new(), pending: Vec::new(), cid: 0, maxh2cdata: 0, icd: 0 };
+        let mut h = Host { s, rd: PduReader::new(Role::Host, 1 << 20), txo: TxOpts::default(), buf: Vec::new(), pending: Vec::new(), cid: 0, maxh2cdata: 0, icd: 0, hostid: [7u8; 16] };
         pdu::write_ic_req(&mut h.buf, 0, hdgst, ddgst, 0);
         h.s.write_all(&h.buf).unwrap();
         match h.recv().expect("ICResp") {
@@ -181,6 +183,35 @@ impl Host {
         }
     }
 
+    /// Sends two commands with in-capsule data back to back (a fused
+    /// pair), then collects both completions, in command order.
+    fn exec_pair(&mut self, cmds: [Cmd; 2], data: [&[u8]; 2]) -> [Cpl; 2] {
+        let mut cids = [0u16; 2];
+        for k in 0..2 {
+            let mut c = cmds[k];
+            cids[k] = self.next_cid();
+            c.set_cid(cids[k]);
+            c.cdw0 |= 1 << 14;
+            c.prp1 = 0;
+            c.prp2 = data[k].len() as u64 | (0x01u64 << 56);
+            pdu::write_capsule_cmd(&mut self.buf, &self.txo, &c, data[k]);
+            self.s.write_all(&self.buf).unwrap();
+        }
+        let mut out = [Cpl::default(); 2];
+        let mut got = 0;
+        while got < 2 {
+            match self.recv().expect("connection closed during a fused pair") {
+                Rx::Resp(c) => {
+                    let k = cids.iter().position(|&x| x == c.cid).expect("a completion of the pair");
+                    out[k] = c;
+                    got += 1;
+                }
+                o => panic!("unexpected {o:?}"),
+            }
+        }
+        out
+    }
+
     fn fabric(&mut self, fctype: u8, cdw10: u32, cdw11: u32, cdw12: u32, data: &[u8]) -> Cpl {
         let mut c = Cmd::new(0x7f, u32::from(fctype));
         c.cdw10 = cdw10;
@@ -192,7 +223,7 @@ impl Host {
     /// Fabrics Connect; returns the completion (cdw0 = cntlid on success).
     fn connect_q(&mut self, qid: u16, sqsize: u16, subnqn: &str, hostnqn: &str, cntlid: u16) -> Cpl {
         let mut d = vec![0u8; 1024];
-        d[0..16].copy_from_slice(&[7u8; 16]);
+        d[0..16].copy_from_slice(&self.hostid);
         d[16..18].copy_from_slice(&cntlid.to_le_bytes());
         d[256..256 + subnqn.len()].copy_from_slice(subnqn.as_bytes());
         d[512..512 + hostnqn.len()].copy_from_slice(hostnqn.as_bytes());
@@ -245,7 +276,12 @@ fn pattern(n: usize, seed: u8) -> Vec<u8> {
 }
 
 fn io_queue(port: u16, cntlid: u16, qid: u16, digests: bool) -> Host {
+    io_queue_as(port, cntlid, qid, digests, [7u8; 16])
+}
+
+fn io_queue_as(port: u16, cntlid: u16, qid: u16, digests: bool, hostid: [u8; 16]) -> Host {
     let mut q = Host::connect(port, digests, digests);
+    q.hostid = hostid;
     let c = q.connect_q(qid, 32, NQN, HOST, cntlid);
     assert_eq!(c.status >> 1, 0, "I/O connect status {:#x} cdw0 {:#x}", c.status, c.cdw0);
     q
@@ -274,6 +310,42 @@ fn io_checks(q: &mut Host) {
     assert_eq!(status(&c), (0, 0));
     let (_, back) = q.exec(rw(0x02, 64, 16), &[], 8192);
     assert!(back.iter().all(|&b| b == 0), "write zeroes");
+    // Fused compare-and-write: the compare matches, the write lands.
+    let fuse = |mut c: Cmd, f: u32| {
+        c.cdw0 |= f << 8;
+        c
+    };
+    let (old, new) = (pattern(4096, 1), pattern(4096, 21));
+    let [c1, c2] = q.exec_pair([fuse(rw(0x05, 0, 8), 1), fuse(rw(0x01, 0, 8), 2)], [&old, &new]);
+    assert_eq!((status(&c1), status(&c2)), ((0, 0), (0, 0)), "fused compare-and-write");
+    let (_, back) = q.exec(rw(0x02, 0, 8), &[], 4096);
+    assert!(back == new, "the fused write landed");
+    // The compare misses: compare failure, the write is aborted, data stays.
+    let [c1, c2] = q.exec_pair([fuse(rw(0x05, 0, 8), 1), fuse(rw(0x01, 0, 8), 2)], [&old, &pattern(4096, 33)]);
+    assert_eq!(status(&c1), (2, 0x85), "fused compare that misses");
+    assert_eq!(status(&c2), (0, 0x09), "its write: aborted due to a failed fused command");
+    let (_, back) = q.exec(rw(0x02, 0, 8), &[], 4096);
+    assert!(back == new, "the data after a failed compare-and-write is unchanged");
+    // A fused write without its compare: missing fused command.
+    let (c, _) = q.exec(fuse(rw(0x01, 0, 8), 2), &new, 0);
+    assert_eq!(status(&c), (0, 0x0a));
+    // Restore LBA 0..8 for later compares.
+    let (c, _) = q.exec(rw(0x01, 0, 8), &old, 0);
+    assert_eq!(status(&c), (0, 0));
+    // Dataset management, deallocate two ranges (accepted; advisory on malloc).
+    let mut ranges = vec![0u8; 32];
+    ranges[4..8].copy_from_slice(&8u32.to_le_bytes());
+    ranges[8..16].copy_from_slice(&2000u64.to_le_bytes());
+    ranges[20..24].copy_from_slice(&16u32.to_le_bytes());
+    ranges[24..32].copy_from_slice(&3000u64.to_le_bytes());
+    let mut dsm = Cmd::new(0x09, 1);
+    dsm.cdw10 = 1;
+    dsm.cdw11 = 1 << 2;
+    let (c, _) = q.exec(dsm, &ranges, 0);
+    assert_eq!(status(&c), (0, 0), "deallocate");
+    ranges[24..32].copy_from_slice(&8190u64.to_le_bytes());
+    let (c, _) = q.exec(dsm, &ranges, 0);
+    assert_eq!(status(&c), (0, 0x80), "a range beyond the namespace");
     // Flush.
     let (c, _) = q.exec(Cmd::new(0x00, 1), &[], 0);
     assert_eq!(status(&c), (0, 0));
@@ -401,4 +473,57 @@ fn digests_and_host_checks() {
         .collect();
     assert!(nqns.iter().any(|n| n == NQN), "discovery lists {NQN}: {nqns:?}");
     assert!(!nqns.iter().any(|n| n == NQN_RESTRICTED), "discovery hides {NQN_RESTRICTED} from {HOST}: {nqns:?}");
+}
+
+fn resv(q: &mut Host, opc: u8, cdw10: u32, keys: &[u64]) -> (u8, u8) {
+    let data: Vec<u8> = keys.iter().flat_map(|k| k.to_le_bytes()).collect();
+    let mut c = Cmd::new(opc, 1);
+    c.cdw10 = cdw10;
+    status(&q.exec(c, &data, 0).0)
+}
+
+#[test]
+fn reservations_between_two_hosts() {
+    let t = start_tgt();
+    let hosts = [[0x11u8; 16], [0x22u8; 16]];
+    let mut qs = Vec::new();
+    let mut admins = Vec::new();
+    for h in hosts {
+        let mut a = Host::connect(t.port, false, false);
+        a.hostid = h;
+        let c = a.connect_q(0, 32, NQN, HOST, 0xffff);
+        assert_eq!(status(&c), (0, 0));
+        let cntlid = c.cdw0 as u16;
+        a.prop_set(0x14, 0x0046_0001);
+        while a.prop_get(0x1c, false) & 1 == 0 {}
+        let mut sf = Cmd::new(0x09, 0);
+        sf.cdw10 = 0x07;
+        assert_eq!(status(&a.exec(sf, &[], 0).0), (0, 0));
+        qs.push(io_queue_as(t.port, cntlid, 1, false, h));
+        admins.push(a);
+    }
+    let (mut qa, mut qb) = (qs.remove(0), qs.remove(0));
+    // Host A registers key 0xabc and takes a Write Exclusive reservation.
+    assert_eq!(resv(&mut qa, 0x0d, 0, &[0, 0xabc]), (0, 0), "register");
+    assert_eq!(resv(&mut qa, 0x11, 1 << 8, &[0xabc, 0]), (0, 0), "acquire write exclusive");
+    // Host B may read but not write.
+    let d = pattern(512, 5);
+    let (c, _) = qb.exec(rw(0x01, 100, 1), &d, 0);
+    assert_eq!(status(&c), (0, 0x83), "write by a non-holder: reservation conflict");
+    let (c, _) = qb.exec(rw(0x02, 100, 1), &[], 512);
+    assert_eq!(status(&c), (0, 0), "read by a non-holder");
+    // A writes; a wrong key is refused.
+    assert_eq!(status(&qa.exec(rw(0x01, 100, 1), &d, 0).0), (0, 0));
+    assert_eq!(resv(&mut qa, 0x15, 1 << 8, &[0xdef]), (0, 0x83), "release with a wrong key");
+    // Report (extended): one registrant, A holds a type 1 reservation.
+    let mut rep = Cmd::new(0x0e, 1);
+    rep.cdw10 = 4096 / 4 - 1;
+    rep.cdw11 = 1;
+    let (c, data) = qa.exec(rep, &[], 4096);
+    assert_eq!(status(&c), (0, 0), "report");
+    assert_eq!(data[4], 1, "RTYPE write exclusive");
+    assert_eq!(u16::from_le_bytes([data[5], data[6]]), 1, "one registrant");
+    // A releases: B writes.
+    assert_eq!(resv(&mut qa, 0x15, 1 << 8, &[0xabc]), (0, 0), "release");
+    assert_eq!(status(&qb.exec(rw(0x01, 100, 1), &d, 0).0), (0, 0), "write after the release");
 }

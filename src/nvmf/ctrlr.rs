@@ -519,7 +519,7 @@ pub fn admin(q: &mut Conn, g: &mut PollGroup, idx: u16) -> Exec {
     let discovery = c.discovery;
     match op {
         admin::IDENTIFY => identify_cmd(q, g, idx, s, &c),
-        admin::GET_LOG_PAGE => get_log_page(q, idx, s, &c, &subs),
+        admin::GET_LOG_PAGE => get_log_page(q, idx, s, &c),
         admin::KEEP_ALIVE => Exec::Done,
         admin::ASYNC_EVENT_REQUEST => {
             let qp = q.reqs[idx as usize].qp as usize;
@@ -639,7 +639,7 @@ fn identify_cmd(q: &mut Conn, g: &mut PollGroup, idx: u16, s: &Subsystem, c: &Ct
     Exec::Done
 }
 
-fn get_log_page(q: &mut Conn, idx: u16, s: &Subsystem, c: &Ctrlr, subs: &[Subsystem]) -> Exec {
+fn get_log_page(q: &mut Conn, idx: u16, s: &Subsystem, c: &Ctrlr) -> Exec {
     let lp = logpage::decode_get_log_page(&q.reqs[idx as usize].cmd);
     let mut page: Vec<u8> = Vec::new();
     match lp.lid {
@@ -687,7 +687,6 @@ fn get_log_page(q: &mut Conn, idx: u16, s: &Subsystem, c: &Ctrlr, subs: &[Subsys
         }
         _ => return done_status(&mut q.reqs[idx as usize], super::status(1, SC_INVALID_LOG_PAGE)),
     }
-    let _ = subs;
     let r = &mut q.reqs[idx as usize];
     let want = (lp.len() as usize).min(r.len as usize);
     let lpo = lp.lpo;
@@ -766,7 +765,8 @@ pub fn ana_changed(nqn: &str) {
 // Reservations
 // ---------------------------------------------------------------------------
 
-static RESV: Mutex<Option<HashMap<(String, u32), Reservations>>> = Mutex::new(None);
+/// Per subsystem NQN, per NSID.
+static RESV: Mutex<Option<HashMap<String, HashMap<u32, Reservations>>>> = Mutex::new(None);
 /// Whether any namespace has reservation state (else I/O skips the check).
 static ANY_RESV: AtomicBool = AtomicBool::new(false);
 
@@ -777,7 +777,7 @@ pub fn reservation_check(c: &Ctrlr, nsid: u32, op: u8) -> Result<(), u8> {
     }
     let Some(is_write) = super::reservation::access_kind(op) else { return Ok(()) };
     let g = RESV.lock();
-    let Some(r) = g.as_ref().and_then(|m| m.get(&(c.subnqn.clone(), nsid))) else { return Ok(()) };
+    let Some(r) = g.as_ref().and_then(|m| m.get(c.subnqn.as_str()).and_then(|n| n.get(&nsid))) else { return Ok(()) };
     r.check_io(&c.hostid, is_write).map_err(|_| SC_RESERVATION_CONFLICT)
 }
 
@@ -788,8 +788,7 @@ pub fn reservation_cmd(q: &mut Conn, idx: u16, nsid: u32) {
     let cmd = r.cmd;
     let mut g = RESV.lock();
     let m = g.get_or_insert_with(HashMap::new);
-    let key = (c.subnqn.clone(), nsid);
-    let res = m.entry(key.clone()).or_default();
+    let res = m.entry(c.subnqn.clone()).or_default().entry(nsid).or_default();
     let data = r.data().to_vec();
     let out = match cmd.opc() {
         super::io::OPC_RESERVATION_REGISTER => res.register(&c.hostid, cmd.cdw10, &data).map(|_| ()),
@@ -815,7 +814,9 @@ pub fn reservation_cmd(q: &mut Conn, idx: u16, nsid: u32) {
 /// Forgets reservations of a namespace (removed).
 pub fn reservation_forget(nqn: &str, nsid: u32) {
     if let Some(m) = RESV.lock().as_mut() {
-        m.remove(&(nqn.to_string(), nsid));
+        if let Some(n) = m.get_mut(nqn) {
+            n.remove(&nsid);
+        }
     }
 }
 

@@ -42,10 +42,9 @@ pub fn execute(q: &mut Conn, g: &mut PollGroup, idx: u16) -> Exec {
     if fuse == 2 {
         return fused_second(q, g, idx);
     }
-    if let Some(p) = pending_first(q) {
+    if let Some(p) = q.fused_first.take() {
         // A first fused command must be followed at once by its second.
         let pr = &mut q.reqs[p as usize];
-        pr.fused_partner = None;
         pr.status(0, SC_FUSED_MISSING);
         // SAFETY: a live request of this qpair, counted outstanding.
         unsafe { TcpQpair::complete(pr) };
@@ -66,7 +65,7 @@ pub fn execute(q: &mut Conn, g: &mut PollGroup, idx: u16) -> Exec {
             return fail(&mut q.reqs[idx as usize], SC_INVALID_FIELD);
         }
         // Held until the write arrives.
-        q.reqs[idx as usize].fused_partner = Some(u16::MAX);
+        q.fused_first = Some(idx);
         return Exec::Pending;
     }
     if let Some(ctrlr) = q.ctrlr.as_ref() {
@@ -91,10 +90,6 @@ pub fn execute(q: &mut Conn, g: &mut PollGroup, idx: u16) -> Exec {
         }
         _ => fail(r, SC_INVALID_OPCODE),
     }
-}
-
-fn pending_first(q: &Conn) -> Option<u16> {
-    q.reqs.iter().position(|r| r.fused_partner == Some(u16::MAX)).map(|i| i as u16)
 }
 
 /// Starting LBA and block count of a read/write-like command, checked against the namespace.
@@ -131,6 +126,14 @@ fn sub_pending(r: &mut Req) -> &mut u32 {
     &mut r.cpl.cdw1
 }
 
+/// Range `i` of a Dataset Management list: (starting LBA, block count).
+fn dsm_range(data: &[u8], i: usize) -> (u64, u64) {
+    let d = &data[i * 16..i * 16 + 16];
+    let nlb = u64::from(u32::from_le_bytes([d[4], d[5], d[6], d[7]]));
+    let slba = u64::from_le_bytes([d[8], d[9], d[10], d[11], d[12], d[13], d[14], d[15]]);
+    (slba, nlb)
+}
+
 fn dsm(r: &mut Req, ns: &mut NsEntry) -> Exec {
     const AD: u32 = 1 << 2;
     if r.cmd.cdw11 & AD == 0 {
@@ -141,31 +144,33 @@ fn dsm(r: &mut Req, ns: &mut NsEntry) -> Exec {
     if r.dir != Dir::H2C || (r.len as usize) < nr * 16 {
         return fail(r, SC_DATA_SGL_LENGTH_INVALID);
     }
-    let mut ranges = Vec::with_capacity(nr);
+    // All ranges are checked before any is deallocated.
+    let mut count = 0u32;
     for i in 0..nr {
-        let d = &r.data()[i * 16..i * 16 + 16];
-        let nlb = u64::from(u32::from_le_bytes([d[4], d[5], d[6], d[7]]));
-        let slba = u64::from_le_bytes([d[8], d[9], d[10], d[11], d[12], d[13], d[14], d[15]]);
+        let (slba, nlb) = dsm_range(r.data(), i);
         if nlb == 0 {
             continue;
         }
         if slba.checked_add(nlb).map_or(true, |e| e > ns.num_blocks) {
             return fail(r, SC_LBA_OUT_OF_RANGE);
         }
-        ranges.push((slba, nlb));
+        count += 1;
     }
-    if ranges.is_empty() {
-        return Exec::Done;
-    }
-    if !crate::bdev::io_type_supported(ns.bdev, spdk_bdev_io_type::SPDK_BDEV_IO_TYPE_UNMAP) {
+    if count == 0 || !crate::bdev::io_type_supported(ns.bdev, spdk_bdev_io_type::SPDK_BDEV_IO_TYPE_UNMAP) {
         // Deallocation is advisory: a bdev without unmap keeps the data.
         return Exec::Done;
     }
-    *sub_pending(r) = ranges.len() as u32;
+    *sub_pending(r) = count;
     let ch = ns.channel();
     let rp = r as *mut Req;
     let mut submitted = 0;
-    for (slba, nlb) in ranges.iter().copied() {
+    for i in 0..nr {
+        // SAFETY: the request lives until its last range completes, which
+        // cannot happen before `sub_pending` drops to 0 below.
+        let (slba, nlb) = dsm_range(unsafe { (*rp).data() }, i);
+        if nlb == 0 {
+            continue;
+        }
         let req = Request {
             io_type: spdk_bdev_io_type::SPDK_BDEV_IO_TYPE_UNMAP,
             iovs: std::ptr::null_mut(),
@@ -182,16 +187,16 @@ fn dsm(r: &mut Req, ns: &mut NsEntry) -> Exec {
         }
         submitted += 1;
     }
-    if submitted == 0 {
-        *sub_pending(r) = 0;
-        return fail(r, SC_INTERNAL_DEVICE_ERROR);
-    }
-    let missing = ranges.len() as u32 - submitted;
+    let missing = count - submitted;
     if missing > 0 {
-        // SAFETY: still ours: at least one range is outstanding.
+        // SAFETY: as above: ranges not submitted are counted out here.
         unsafe {
             (*rp).status(0, SC_INTERNAL_DEVICE_ERROR);
             *sub_pending(&mut *rp) -= missing;
+            if *sub_pending(&mut *rp) == 0 {
+                // Every submitted range already completed (or none was).
+                return Exec::Done;
+            }
         }
     }
     Exec::Pending
@@ -316,14 +321,13 @@ extern "C" fn io_done(io: *mut spdk_bdev_io, success: bool, arg: *mut c_void) {
 /// The write of a fused compare-and-write: both go to the bdev as one
 /// compare-and-write; both complete with its outcome.
 fn fused_second(q: &mut Conn, _g: &mut PollGroup, idx: u16) -> Exec {
-    let Some(first) = pending_first(q) else {
+    let Some(first) = q.fused_first.take() else {
         return fail(&mut q.reqs[idx as usize], SC_FUSED_MISSING);
     };
     let ns_tbl = q.ns;
     let (nsid, cmd1, cmd2) = (q.reqs[first as usize].cmd.nsid, q.reqs[first as usize].cmd, q.reqs[idx as usize].cmd);
     let fail_both = |q: &mut Conn, sc: u8| {
         let fr = &mut q.reqs[first as usize];
-        fr.fused_partner = None;
         fr.status(0, sc);
         // SAFETY: the held first command, counted outstanding.
         unsafe { TcpQpair::complete(fr) };
@@ -348,7 +352,6 @@ fn fused_second(q: &mut Conn, _g: &mut PollGroup, idx: u16) -> Exec {
     let (a, b) = unsafe { (&mut *r1, &mut *r2) };
     let Some((slba, nlb)) = range(a, ns) else {
         let sc = (a.cpl.status >> 1) as u8;
-        a.fused_partner = None;
         // SAFETY: as above.
         unsafe { TcpQpair::complete(r1) };
         return fail(b, sc);
@@ -359,7 +362,7 @@ fn fused_second(q: &mut Conn, _g: &mut PollGroup, idx: u16) -> Exec {
     }
     a.iov.iov_len = bytes;
     b.iov.iov_len = bytes;
-    a.fused_partner = Some(idx);
+    b.fused_partner = Some(first);
     let ch = ns.channel();
     let req = Request {
         io_type: spdk_bdev_io_type::SPDK_BDEV_IO_TYPE_COMPARE_AND_WRITE,
@@ -382,10 +385,9 @@ fn fused_second(q: &mut Conn, _g: &mut PollGroup, idx: u16) -> Exec {
 extern "C" fn fused_done(io: *mut spdk_bdev_io, success: bool, arg: *mut c_void) {
     let r2 = arg as *mut Req;
     // SAFETY: the write half, on its qpair's thread; its qpair holds the first half.
-    let (qp, first) = unsafe { ((*r2).qp, (*r2).idx) };
+    let (qp, first) = unsafe { ((*r2).qp, (*r2).fused_partner.take()) };
     // SAFETY: as above.
     let q = unsafe { &mut (*qp).c };
-    let first = q.reqs.iter().position(|r| r.fused_partner == Some(first)).map(|i| i as u16);
     let (_cdw0, sct, sc) = bio::nvme_status(io);
     bio::free_io(io);
     // SAFETY: as above.
@@ -394,7 +396,6 @@ extern "C" fn fused_done(io: *mut spdk_bdev_io, success: bool, arg: *mut c_void)
         let a = &mut q.reqs[f as usize] as *mut Req;
         // SAFETY: the first half, live and outstanding.
         let ar = unsafe { &mut *a };
-        ar.fused_partner = None;
         if !success {
             if sct == 2 && sc == 0x85 || (sct == 0 && sc == 0) {
                 // The compare failed: the write was not done.

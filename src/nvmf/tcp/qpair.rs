@@ -73,7 +73,7 @@ pub struct Req {
     pub iov: libc::iovec,
     pub qp: *mut TcpQpair,
     pub idx: u16,
-    /// The first half of a fused compare-and-write waiting for its write.
+    /// On the write of a fused compare-and-write sent to the bdev: its compare.
     pub fused_partner: Option<u16>,
     /// Accepted by Abort: complete as aborted instead of executing.
     pub aborted: bool,
@@ -155,6 +155,8 @@ pub struct Conn {
     pub outstanding: usize,
     /// Set when the qpair is a controller's admin queue (keep alive runs on it).
     pub is_admin: bool,
+    /// The first half (compare) of a fused pair, held until its write arrives.
+    pub fused_first: Option<u16>,
 }
 
 impl Conn {
@@ -227,6 +229,7 @@ impl TcpQpair {
                 local,
                 outstanding: 0,
                 is_admin: false,
+                fused_first: None,
             },
         }));
         let qaddr = q as usize;
@@ -415,6 +418,10 @@ impl TcpQpair {
             }
         }
         self.c.waiting.clear();
+        // A held fused compare never reaches a bdev now.
+        if self.c.fused_first.take().is_some() {
+            self.c.outstanding -= 1;
+        }
         if let Some(c) = self.c.ctrlr.take() {
             let was_admin = self.c.is_admin;
             ctrlr::qpair_gone(&c, self.c.qid, was_admin, self.id, g);
