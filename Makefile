@@ -10,7 +10,7 @@ PREFIX ?= /usr/local
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 SOMAJOR := 0
 # SPDK's pkg-config module names; each resolves to rspdk.
-SPDK_MODULES := spdk_env_dpdk spdk_thread spdk_event spdk_log spdk_util spdk_init spdk_rpc spdk_json spdk_jsonrpc spdk_sock spdk_sock_posix
+SPDK_MODULES := spdk_env_dpdk spdk_thread spdk_event spdk_log spdk_util spdk_init spdk_rpc spdk_json spdk_jsonrpc spdk_sock spdk_sock_posix spdk_nvmf
 
 .PHONY: all build install test run clean
 

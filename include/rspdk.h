@@ -3470,6 +3470,90 @@ struct spdk_nvme_tcp_r2t_hdr {
 #pragma pack(pop)
 
 
+/* ---- nvmf_target.h (hand-written C, src/capi/raw/) ---- */
+/* spdk/nvmf.h: option structures of the NVMe-oF target (packed where SPDK packs them). */
+#define NVMF_TGT_NAME_MAX_LENGTH 256
+#define SPDK_TLS_PSK_MAX_LEN 200
+
+struct spdk_json_val;
+struct spdk_json_write_ctx;
+
+enum spdk_nvmf_tgt_discovery_filter {
+	SPDK_NVMF_TGT_DISCOVERY_MATCH_ANY = 0,
+	SPDK_NVMF_TGT_DISCOVERY_MATCH_TRANSPORT_TYPE = 1u << 0u,
+	SPDK_NVMF_TGT_DISCOVERY_MATCH_TRANSPORT_ADDRESS = 1u << 1u,
+	SPDK_NVMF_TGT_DISCOVERY_MATCH_TRANSPORT_SVCID = 1u << 2u
+};
+
+struct spdk_nvmf_target_opts {
+	size_t size;
+	char name[NVMF_TGT_NAME_MAX_LENGTH];
+	uint32_t max_subsystems;
+	uint16_t crdt[3];
+	uint32_t discovery_filter;
+	uint32_t dhchap_digests;
+	uint32_t dhchap_dhgroups;
+};
+SPDK_STATIC_ASSERT(sizeof(struct spdk_nvmf_target_opts) == 288, "Incorrect size");
+
+struct spdk_nvmf_transport_opts {
+	uint16_t max_queue_depth;
+	uint16_t max_qpairs_per_ctrlr;
+	uint32_t in_capsule_data_size;
+	uint32_t max_io_size;
+	uint32_t io_unit_size;
+	uint32_t max_aq_depth;
+	uint32_t num_shared_buffers;
+	uint32_t buf_cache_size;
+	bool dif_insert_or_strip;
+	bool disable_command_passthru;
+	uint8_t reserved30[2];
+	uint32_t abort_timeout_sec;
+	uint32_t association_timeout;
+	const struct spdk_json_val *transport_specific;
+	size_t opts_size;
+	uint32_t acceptor_poll_rate;
+	bool zcopy;
+	uint8_t reserved61[3];
+	uint32_t ack_timeout;
+	uint32_t data_wr_pool_size;
+	uint32_t min_kato;
+	uint16_t kas;
+	struct spdk_nvme_cdata_oncs oncs;
+	struct spdk_nvme_cdata_fuses fuses;
+} __attribute__((packed));
+SPDK_STATIC_ASSERT(sizeof(struct spdk_nvmf_transport_opts) == 82, "Incorrect size");
+
+struct spdk_nvmf_listen_opts {
+	size_t opts_size;
+	const struct spdk_json_val *transport_specific;
+	bool secure_channel;
+	uint8_t reserved1[3];
+	enum spdk_nvme_ana_state ana_state;
+	char *sock_impl;
+} __attribute__((packed));
+SPDK_STATIC_ASSERT(sizeof(struct spdk_nvmf_listen_opts) == 32, "Incorrect size");
+
+struct spdk_nvmf_listener_opts {
+	size_t opts_size;
+	bool secure_channel;
+	uint8_t reserved1[3];
+	enum spdk_nvme_ana_state ana_state;
+} __attribute__((packed));
+SPDK_STATIC_ASSERT(sizeof(struct spdk_nvmf_listener_opts) == 16, "Incorrect size");
+
+struct spdk_nvmf_poll_group_stat {
+	uint32_t admin_qpairs;
+	uint32_t io_qpairs;
+	uint32_t current_admin_qpairs;
+	uint32_t current_io_qpairs;
+	uint64_t pending_bdev_io;
+	uint64_t completed_nvme_io;
+};
+
+typedef void (spdk_nvmf_tgt_destroy_done_fn)(void *ctx, int status);
+
+
 
 /*
  Largest buffer served from the small iobuf pool.
@@ -4122,6 +4206,41 @@ struct spdk_nvme_probe_ctx;
  Opaque: a queue pair.
  */
 struct spdk_nvme_qpair;
+
+/*
+ Opaque: a host allowed on a subsystem.
+ */
+struct spdk_nvmf_host;
+
+/*
+ Opaque: a namespace.
+ */
+struct spdk_nvmf_ns;
+
+/*
+ Opaque: a poll group (one per SPDK thread).
+ */
+struct spdk_nvmf_poll_group;
+
+/*
+ Opaque: a subsystem.
+ */
+struct spdk_nvmf_subsystem;
+
+/*
+ Opaque: an address a subsystem accepts connections on.
+ */
+struct spdk_nvmf_subsystem_listener;
+
+/*
+ Opaque: the NVMe-oF target.
+ */
+struct spdk_nvmf_tgt;
+
+/*
+ Opaque: a transport.
+ */
+struct spdk_nvmf_transport;
 
 /*
  Opaque: a poller.
@@ -5187,6 +5306,67 @@ struct spdk_nvme_accel_fn_table {
  A qpair of a poll group was found disconnected.
  */
 typedef void (*spdk_nvme_disconnected_qpair_cb)(struct spdk_nvme_qpair *qpair, void *poll_group_ctx);
+
+typedef void (*spdk_nvmf_transport_create_done_cb)(void *cb_arg,
+                                                   struct spdk_nvmf_transport *transport);
+
+typedef void (*spdk_nvmf_transport_destroy_done_cb)(void *cb_arg);
+
+typedef void (*spdk_nvmf_tgt_add_transport_done_fn)(void *cb_arg, int status);
+
+typedef void (*spdk_nvmf_poll_group_destroy_done_fn)(void *cb_arg, int status);
+
+typedef void (*nvmf_subsystem_destroy_cb)(void *cb_arg);
+
+typedef void (*spdk_nvmf_subsystem_state_change_done)(struct spdk_nvmf_subsystem *subsystem,
+                                                      void *cb_arg,
+                                                      int status);
+
+typedef void (*spdk_nvmf_tgt_subsystem_listen_done_fn)(void *ctx, int status);
+
+/*
+ NVMe-oF target namespace creation options.
+ */
+struct __attribute__((packed)) spdk_nvmf_ns_opts {
+  /*
+   Namespace ID; 0 to take the lowest free one.
+   */
+  uint32_t nsid;
+  /*
+   Namespace Globally Unique Identifier (zeros: none).
+   */
+  uint8_t nguid[16];
+  /*
+   IEEE Extended Unique Identifier (zeros: none).
+   */
+  uint8_t eui64[8];
+  /*
+   Namespace UUID (zeros: none).
+   */
+  struct spdk_uuid uuid;
+  uint8_t reserved44[4];
+  /*
+   sizeof(struct spdk_nvmf_ns_opts) as the caller knows it.
+   */
+  size_t opts_size;
+  /*
+   ANA group ID (0: the NSID).
+   */
+  uint32_t anagrpid;
+  /*
+   Not visible to any host until added to it (not supported: must be false).
+   */
+  bool no_auto_visible;
+  uint8_t reserved61[3];
+  /*
+   Transport specific JSON values (unused by TCP).
+   */
+  const struct spdk_json_val *transport_specific;
+  /*
+   Hide the bdev's metadata from the host (rspdk's namespaces carry none).
+   */
+  bool hide_metadata;
+};
 
 typedef void (*spdk_rpc_method_handler)(struct spdk_jsonrpc_request *request,
                                         const struct spdk_json_val *params);
@@ -7399,6 +7579,278 @@ int64_t spdk_nvme_poll_group_process_completions(struct spdk_nvme_poll_group *gr
 int spdk_nvme_poll_group_destroy(struct spdk_nvme_poll_group *group);
 
 void *spdk_nvme_poll_group_get_ctx(struct spdk_nvme_poll_group *group);
+
+/*
+ Construct the NVMe-oF target (one per process in rspdk).
+ */
+struct spdk_nvmf_tgt *spdk_nvmf_tgt_create(struct spdk_nvmf_target_opts *opts);
+
+/*
+ Destroy the target: its transport, poll groups and subsystems go.
+ */
+void spdk_nvmf_tgt_destroy(struct spdk_nvmf_tgt *tgt,
+                           void (*cb_fn)(void *ctx, int status),
+                           void *cb_arg);
+
+const char *spdk_nvmf_tgt_get_name(struct spdk_nvmf_tgt *tgt);
+
+/*
+ The target named `name` (NULL: the only one).
+ */
+struct spdk_nvmf_tgt *spdk_nvmf_get_tgt(const char *name);
+
+struct spdk_nvmf_tgt *spdk_nvmf_get_first_tgt(void);
+
+struct spdk_nvmf_tgt *spdk_nvmf_get_next_tgt(struct spdk_nvmf_tgt *_prev);
+
+/*
+ Default listen options.
+ */
+void spdk_nvmf_listen_opts_init(struct spdk_nvmf_listen_opts *opts, size_t opts_size);
+
+/*
+ Start listening (the transport's socket) at `trid`.
+ */
+int spdk_nvmf_tgt_listen_ext(struct spdk_nvmf_tgt *tgt,
+                             const struct spdk_nvme_transport_id *trid,
+                             struct spdk_nvmf_listen_opts *opts);
+
+/*
+ Stop listening at `trid` (connections made through it stay).
+ */
+int spdk_nvmf_tgt_stop_listen(struct spdk_nvmf_tgt *tgt, const struct spdk_nvme_transport_id *trid);
+
+/*
+ Default options of transport `transport_name` (TCP).
+ */
+bool spdk_nvmf_transport_opts_init(const char *transport_name,
+                                   struct spdk_nvmf_transport_opts *opts,
+                                   size_t opts_size);
+
+/*
+ Create the TCP transport; `cb_fn` gets it (or NULL) later, on this thread.
+ */
+int spdk_nvmf_transport_create_async(const char *transport_name,
+                                     struct spdk_nvmf_transport_opts *opts,
+                                     spdk_nvmf_transport_create_done_cb cb_fn,
+                                     void *cb_arg);
+
+/*
+ Destroy a transport (an added one stops listening and its connections close).
+ */
+int spdk_nvmf_transport_destroy(struct spdk_nvmf_transport *transport,
+                                spdk_nvmf_transport_destroy_done_cb cb_fn,
+                                void *cb_arg);
+
+/*
+ Add the transport to the target (its data buffers are made).
+ */
+void spdk_nvmf_tgt_add_transport(struct spdk_nvmf_tgt *tgt,
+                                 struct spdk_nvmf_transport *transport,
+                                 spdk_nvmf_tgt_add_transport_done_fn cb_fn,
+                                 void *cb_arg);
+
+struct spdk_nvmf_transport *spdk_nvmf_tgt_get_transport(struct spdk_nvmf_tgt *tgt,
+                                                        const char *transport_name);
+
+struct spdk_nvmf_transport *spdk_nvmf_transport_get_first(struct spdk_nvmf_tgt *tgt);
+
+struct spdk_nvmf_transport *spdk_nvmf_transport_get_next(struct spdk_nvmf_transport *_transport);
+
+const struct spdk_nvmf_transport_opts *spdk_nvmf_get_transport_opts(struct spdk_nvmf_transport *transport);
+
+const char *spdk_nvmf_get_transport_name(struct spdk_nvmf_transport *transport);
+
+enum spdk_nvme_transport_type spdk_nvmf_get_transport_type(struct spdk_nvmf_transport *_transport);
+
+/*
+ Create a poll group on the calling SPDK thread.
+ */
+struct spdk_nvmf_poll_group *spdk_nvmf_poll_group_create(struct spdk_nvmf_tgt *tgt);
+
+/*
+ Destroy a poll group (on its thread): its connections close first.
+ */
+void spdk_nvmf_poll_group_destroy(struct spdk_nvmf_poll_group *group_,
+                                  spdk_nvmf_poll_group_destroy_done_fn cb_fn,
+                                  void *cb_arg);
+
+/*
+ Statistics of the poll group on the calling thread.
+ */
+int spdk_nvmf_poll_group_get_stat(struct spdk_nvmf_tgt *tgt,
+                                  struct spdk_nvmf_poll_group_stat *stat);
+
+/*
+ Create an NVM subsystem, inactive, for up to `num_ns` namespaces (0: no limit).
+ */
+struct spdk_nvmf_subsystem *spdk_nvmf_subsystem_create(struct spdk_nvmf_tgt *tgt,
+                                                       const char *nqn,
+                                                       enum spdk_nvmf_subtype type_,
+                                                       uint32_t num_ns);
+
+/*
+ Destroy an inactive subsystem: 0 when done at once, -EINPROGRESS when
+ `cpl_cb` will tell.
+ */
+int spdk_nvmf_subsystem_destroy(struct spdk_nvmf_subsystem *subsystem,
+                                nvmf_subsystem_destroy_cb cpl_cb,
+                                void *cpl_cb_arg);
+
+/*
+ Inactive to active: hosts may connect.
+ */
+int spdk_nvmf_subsystem_start(struct spdk_nvmf_subsystem *subsystem,
+                              spdk_nvmf_subsystem_state_change_done cb_fn,
+                              void *cb_arg);
+
+/*
+ Active or paused to inactive: the subsystem's connections close.
+ */
+int spdk_nvmf_subsystem_stop(struct spdk_nvmf_subsystem *subsystem,
+                             spdk_nvmf_subsystem_state_change_done cb_fn,
+                             void *cb_arg);
+
+/*
+ Active to paused: new commands wait; `cb_fn` once the running ones finished.
+ Every namespace is quiesced whatever `nsid` says (rspdk pauses the whole subsystem).
+ */
+int spdk_nvmf_subsystem_pause(struct spdk_nvmf_subsystem *subsystem,
+                              uint32_t _nsid,
+                              spdk_nvmf_subsystem_state_change_done cb_fn,
+                              void *cb_arg);
+
+/*
+ Paused to active: the held commands run.
+ */
+int spdk_nvmf_subsystem_resume(struct spdk_nvmf_subsystem *subsystem,
+                               spdk_nvmf_subsystem_state_change_done cb_fn,
+                               void *cb_arg);
+
+struct spdk_nvmf_subsystem *spdk_nvmf_tgt_find_subsystem(struct spdk_nvmf_tgt *tgt,
+                                                         const char *subnqn);
+
+/*
+ The first subsystem (the discovery subsystem).
+ */
+struct spdk_nvmf_subsystem *spdk_nvmf_subsystem_get_first(struct spdk_nvmf_tgt *tgt);
+
+struct spdk_nvmf_subsystem *spdk_nvmf_subsystem_get_next(struct spdk_nvmf_subsystem *subsystem);
+
+int spdk_nvmf_subsystem_add_host(struct spdk_nvmf_subsystem *subsystem,
+                                 const char *hostnqn,
+                                 const struct spdk_json_val *params);
+
+int spdk_nvmf_subsystem_remove_host(struct spdk_nvmf_subsystem *subsystem, const char *hostnqn);
+
+int spdk_nvmf_subsystem_set_allow_any_host(struct spdk_nvmf_subsystem *subsystem,
+                                           bool allow_any_host);
+
+bool spdk_nvmf_subsystem_get_allow_any_host(const struct spdk_nvmf_subsystem *subsystem);
+
+bool spdk_nvmf_subsystem_host_allowed(struct spdk_nvmf_subsystem *subsystem, const char *hostnqn);
+
+struct spdk_nvmf_host *spdk_nvmf_subsystem_get_first_host(struct spdk_nvmf_subsystem *subsystem);
+
+struct spdk_nvmf_host *spdk_nvmf_subsystem_get_next_host(struct spdk_nvmf_subsystem *subsystem,
+                                                         struct spdk_nvmf_host *prev_host);
+
+const char *spdk_nvmf_host_get_nqn(const struct spdk_nvmf_host *host);
+
+/*
+ Default listener options.
+ */
+void spdk_nvmf_subsystem_listener_opts_init(struct spdk_nvmf_listener_opts *opts, size_t size);
+
+/*
+ Let the subsystem accept connections at `trid` (where the target listens).
+ */
+void spdk_nvmf_subsystem_add_listener(struct spdk_nvmf_subsystem *subsystem,
+                                      struct spdk_nvme_transport_id *trid,
+                                      spdk_nvmf_tgt_subsystem_listen_done_fn cb_fn,
+                                      void *cb_arg);
+
+void spdk_nvmf_subsystem_add_listener_ext(struct spdk_nvmf_subsystem *subsystem,
+                                          struct spdk_nvme_transport_id *trid,
+                                          spdk_nvmf_tgt_subsystem_listen_done_fn cb_fn,
+                                          void *cb_arg,
+                                          struct spdk_nvmf_listener_opts *opts);
+
+int spdk_nvmf_subsystem_remove_listener(struct spdk_nvmf_subsystem *subsystem,
+                                        const struct spdk_nvme_transport_id *trid);
+
+bool spdk_nvmf_subsystem_listener_allowed(struct spdk_nvmf_subsystem *subsystem,
+                                          const struct spdk_nvme_transport_id *trid);
+
+struct spdk_nvmf_subsystem_listener *spdk_nvmf_subsystem_get_first_listener(struct spdk_nvmf_subsystem *subsystem);
+
+struct spdk_nvmf_subsystem_listener *spdk_nvmf_subsystem_get_next_listener(struct spdk_nvmf_subsystem *subsystem,
+                                                                           struct spdk_nvmf_subsystem_listener *prev_listener);
+
+const struct spdk_nvme_transport_id *spdk_nvmf_subsystem_listener_get_trid(struct spdk_nvmf_subsystem_listener *listener);
+
+int spdk_nvmf_subsystem_set_ana_reporting(struct spdk_nvmf_subsystem *subsystem,
+                                          bool ana_reporting);
+
+bool spdk_nvmf_subsystem_get_ana_reporting(struct spdk_nvmf_subsystem *subsystem);
+
+void spdk_nvmf_ns_opts_get_defaults(struct spdk_nvmf_ns_opts *opts, size_t opts_size);
+
+/*
+ Add bdev `bdev_name` as a namespace of an inactive or paused subsystem;
+ the NSID, or 0 on failure.
+ */
+uint32_t spdk_nvmf_subsystem_add_ns_ext(struct spdk_nvmf_subsystem *subsystem,
+                                        const char *bdev_name,
+                                        const struct spdk_nvmf_ns_opts *opts,
+                                        size_t opts_size,
+                                        const char *ptpl_file);
+
+/*
+ Remove a namespace of an inactive or paused subsystem: 0, or -1.
+ */
+int spdk_nvmf_subsystem_remove_ns(struct spdk_nvmf_subsystem *subsystem, uint32_t nsid);
+
+struct spdk_nvmf_ns *spdk_nvmf_subsystem_get_first_ns(struct spdk_nvmf_subsystem *subsystem);
+
+struct spdk_nvmf_ns *spdk_nvmf_subsystem_get_next_ns(struct spdk_nvmf_subsystem *subsystem,
+                                                     struct spdk_nvmf_ns *prev_ns);
+
+struct spdk_nvmf_ns *spdk_nvmf_subsystem_get_ns(struct spdk_nvmf_subsystem *subsystem,
+                                                uint32_t nsid);
+
+uint32_t spdk_nvmf_ns_get_id(const struct spdk_nvmf_ns *ns);
+
+struct spdk_bdev *spdk_nvmf_ns_get_bdev(struct spdk_nvmf_ns *ns);
+
+void spdk_nvmf_ns_get_opts(const struct spdk_nvmf_ns *ns,
+                           struct spdk_nvmf_ns_opts *opts,
+                           size_t opts_size);
+
+const char *spdk_nvmf_subsystem_get_sn(const struct spdk_nvmf_subsystem *subsystem);
+
+int spdk_nvmf_subsystem_set_sn(struct spdk_nvmf_subsystem *subsystem, const char *sn);
+
+const char *spdk_nvmf_subsystem_get_mn(const struct spdk_nvmf_subsystem *subsystem);
+
+int spdk_nvmf_subsystem_set_mn(struct spdk_nvmf_subsystem *subsystem, const char *mn);
+
+const char *spdk_nvmf_subsystem_get_nqn(const struct spdk_nvmf_subsystem *subsystem);
+
+enum spdk_nvmf_subtype spdk_nvmf_subsystem_get_type(struct spdk_nvmf_subsystem *subsystem);
+
+bool spdk_nvmf_subsystem_is_discovery(struct spdk_nvmf_subsystem *subsystem);
+
+/*
+ The largest NSID the subsystem may hold (its max_namespaces, or the largest in use when unlimited).
+ */
+uint32_t spdk_nvmf_subsystem_get_max_nsid(struct spdk_nvmf_subsystem *subsystem);
+
+uint32_t spdk_nvmf_subsystem_get_max_namespaces(const struct spdk_nvmf_subsystem *subsystem);
+
+uint16_t spdk_nvmf_subsystem_get_min_cntlid(const struct spdk_nvmf_subsystem *subsystem);
+
+uint16_t spdk_nvmf_subsystem_get_max_cntlid(const struct spdk_nvmf_subsystem *subsystem);
 
 /*
  Registers a method written in C; a second registration of a name is refused (logged).

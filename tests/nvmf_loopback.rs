@@ -89,7 +89,9 @@ fn host_against_target_over_loopback() {
     assert!(log.iter().any(|e| e.subnqn == NQN && e.is_nvme()), "discovery log: {log:?}");
 
     for (hd, dd) in [(false, false), (true, true)] {
-        let opts = CtrlrOpts { header_digest: hd, data_digest: dd, ..Default::default() };
+        // A long keep-alive timeout: this test polls only its I/O queue, and a
+        // busy machine (2 cores) can stretch it past the default 10 s.
+        let opts = CtrlrOpts { header_digest: hd, data_digest: dd, keep_alive_timeout_ms: 120_000, ..Default::default() };
         let c = Ctrlr::connect_fabric(&tcp_trid(port, NQN), opts).expect("connect");
         assert_eq!(c.serial(), "LOOP0001");
         let ns = c.ns(1).expect("namespace 1");
@@ -109,7 +111,7 @@ fn host_against_target_over_loopback() {
 
     // The target dies with writes in flight; the host sees errors, and
     // reconnects once it is back; acknowledged writes are on the file.
-    let c = Ctrlr::connect_fabric(&tcp_trid(port, NQN), CtrlrOpts::default()).expect("connect");
+    let c = Ctrlr::connect_fabric(&tcp_trid(port, NQN), CtrlrOpts { keep_alive_timeout_ms: 120_000, ..Default::default() }).expect("connect");
     let ns = c.ns(1).unwrap();
     let q = c.alloc_io_qpair_with(64, 0, 0).expect("I/O qpair");
     let per = 4096 / ns.sector_size;

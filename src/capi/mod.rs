@@ -17,6 +17,7 @@ pub mod log;
 pub mod nvme;
 pub mod nvme_spec;
 pub mod nvme_types;
+pub mod nvmf;
 pub mod rpc;
 pub mod shim;
 pub mod sock;

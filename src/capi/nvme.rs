@@ -58,7 +58,7 @@ fn cmd_cb(cb: spdk_nvme_cmd_cb) -> Option<CmdCb> {
     cb.map(|f| unsafe { std::mem::transmute::<unsafe extern "C" fn(*mut c_void, *const spdk_nvme_cpl), CmdCb>(f) })
 }
 
-fn fill(dst: &mut [c_char], s: &str) {
+pub(crate) fn fill(dst: &mut [c_char], s: &str) {
     dst.fill(0);
     let max = dst.len() - 1;
     for (d, b) in dst.iter_mut().zip(s.bytes().take(max)) {
@@ -66,7 +66,7 @@ fn fill(dst: &mut [c_char], s: &str) {
     }
 }
 
-fn read_str(src: &[c_char]) -> String {
+pub(crate) fn read_str(src: &[c_char]) -> String {
     let bytes: Vec<u8> = src.iter().take_while(|&&c| c != 0).map(|&c| c as u8).collect();
     String::from_utf8_lossy(&bytes).into_owned()
 }

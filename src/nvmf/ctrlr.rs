@@ -208,6 +208,11 @@ fn connect(q: &mut Conn, g: &mut PollGroup, idx: u16) -> Exec {
         crate::log::error(format_args!("nvmf: connect to unknown subsystem '{subnqn}'\n"));
         return invalid_param(r, true, 256);
     };
+    if s.state != super::subsystem::State::Active {
+        crate::log::error(format_args!("nvmf: subsystem '{subnqn}' is not active; connect refused (controller busy)\n"));
+        r.status(1, SC_CONNECT_CTRLR_BUSY);
+        return Exec::Done;
+    }
     if !s.host_allowed(&hostnqn) {
         crate::log::error(format_args!("nvmf: host '{hostnqn}' is not allowed on subsystem '{subnqn}'\n"));
         r.status(1, SC_CONNECT_INVALID_HOST);
@@ -311,7 +316,8 @@ fn qpair_id_of(q: &mut Conn) -> u64 {
 
 /// CAP as this target reports it.
 fn cap(q: &Conn) -> u64 {
-    let mqes = u64::from(q.opts.max_queue_depth.max(q.opts.max_aq_depth) - 1);
+    // The I/O queues' limit (the admin queue's, max_aq_depth, is checked at its Connect).
+    let mqes = u64::from(q.opts.max_queue_depth - 1);
     let cqr = 1u64 << 16;
     let to = 15u64 << 24; // 7.5 s in 500 ms units
     let css_nvm = 1u64 << 37;

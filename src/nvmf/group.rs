@@ -39,6 +39,10 @@ impl NsEntry {
 #[derive(Default)]
 pub struct NsTable {
     pub ns: Vec<Option<NsEntry>>,
+    /// The subsystem is paused: its commands wait in `held`.
+    pub paused: bool,
+    /// Commands held by a pause: (connection, request index), in arrival order.
+    pub held: std::collections::VecDeque<(*mut TcpQpair, u16)>,
 }
 
 impl NsTable {
@@ -64,6 +68,9 @@ pub struct PollGroup {
     pub stats: Stats,
     /// The poller's snapshot of `qpairs`, kept to avoid an allocation per poll.
     scratch: Vec<*mut TcpQpair>,
+    /// The group made its thread (and ends it when destroyed); false for a
+    /// group an application made on its own thread (`spdk_nvmf_poll_group_create`).
+    owns_thread: bool,
 }
 
 #[derive(Default, Clone, Copy)]
@@ -84,9 +91,13 @@ struct Registry {
     next: usize,
     pool: Option<Box<Mempool>>,
     buf_size: usize,
+    /// Per-group buffer cache size (the transport's buf_cache_size).
+    cache: usize,
+    /// Groups made by `create_here` so far (their indexes).
+    made: usize,
 }
 
-static REG: Mutex<Registry> = Mutex::new(Registry { groups: Vec::new(), next: 0, pool: None, buf_size: 0 });
+static REG: Mutex<Registry> = Mutex::new(Registry { groups: Vec::new(), next: 0, pool: None, buf_size: 0, cache: 0, made: 0 });
 
 /// The shared data buffer pool (created with the transport).
 pub fn pool() -> Option<&'static Mempool> {
@@ -193,15 +204,53 @@ extern "C" fn group_poll(arg: *mut c_void) -> i32 {
     i32::from(busy)
 }
 
-/// Creates one group per reactor core (once), and the shared buffer pool.
-pub fn create_all(num_bufs: usize, buf_size: usize, cache: usize) -> Result<(), String> {
+/// Creates the shared data buffer pool (once, with the transport).
+pub fn create_pool(num_bufs: usize, buf_size: usize, cache: usize) -> Result<(), String> {
     let mut reg = REG.lock();
-    if !reg.groups.is_empty() {
+    if reg.pool.is_some() {
         return Ok(());
     }
     let pool = Mempool::create("nvmf_tcp_data", num_bufs, buf_size).ok_or_else(|| format!("cannot allocate {num_bufs} data buffers of {buf_size} bytes"))?;
     reg.pool = Some(pool);
     reg.buf_size = buf_size;
+    reg.cache = cache;
+    Ok(())
+}
+
+fn new_group(index: usize, t: *mut Thread, cache: usize, owns_thread: bool) -> *mut PollGroup {
+    Box::into_raw(Box::new(PollGroup {
+        index,
+        thread: t,
+        socks: std::ptr::null_mut(),
+        qpairs: HashMap::new(),
+        tables: HashMap::new(),
+        buf_cache: Vec::with_capacity(cache),
+        buf_cache_max: cache,
+        poller: std::ptr::null_mut(),
+        stats: Stats::default(),
+        scratch: Vec::new(),
+        owns_thread,
+    }))
+}
+
+/// Starts a group on its own thread (the first thing run there).
+fn start_group(g: *mut PollGroup) -> Result<(), String> {
+    // SAFETY: the group is live and this is its thread.
+    let gr = unsafe { &mut *g };
+    let s = SockGroup::new(g.cast()).map_err(|e| format!("nvmf: poll group {}: cannot create its socket group: {}", gr.index, e.0))?;
+    gr.socks = Box::into_raw(s);
+    gr.poller = crate::thread::poller::register(group_poll, g.cast(), 0, Some("nvmf_poll_group_poll")).unwrap_or(std::ptr::null_mut());
+    load_tables(gr);
+    Ok(())
+}
+
+/// Creates one group per reactor core (once), and the shared buffer pool.
+pub fn create_all(num_bufs: usize, buf_size: usize, cache: usize) -> Result<(), String> {
+    create_pool(num_bufs, buf_size, cache)?;
+    let mut reg = REG.lock();
+    if !reg.groups.is_empty() {
+        return Ok(());
+    }
     let mut cores: Vec<u32> = crate::event::reactor::all().iter().map(|r| r.lcore).collect();
     if cores.is_empty() {
         // Not under the event framework (tests): one group on a plain thread.
@@ -217,37 +266,154 @@ pub fn create_all(num_bufs: usize, buf_size: usize, cache: usize) -> Result<(), 
         };
         let name = format!("nvmf_tgt_poll_group_{i:03}");
         let t = thread::create(Some(&name), maskp).ok_or_else(|| format!("cannot create thread {name}"))?;
-        let g = Box::into_raw(Box::new(PollGroup {
-            index: i,
-            thread: t,
-            socks: std::ptr::null_mut(),
-            qpairs: HashMap::new(),
-            tables: HashMap::new(),
-            buf_cache: Vec::with_capacity(cache),
-            buf_cache_max: cache,
-            poller: std::ptr::null_mut(),
-            stats: Stats::default(),
-            scratch: Vec::new(),
-        }));
+        let g = new_group(i, t, cache, true);
         reg.groups.push((t as usize, g as usize));
         let gp = g as usize;
         // SAFETY: the thread was just created and lives until destroy_all.
         let _ = thread::send_fn(unsafe { &*t }, move || {
-            let g = gp as *mut PollGroup;
-            // SAFETY: first message on the group's own thread.
-            let gr = unsafe { &mut *g };
-            match SockGroup::new(g.cast()) {
-                Ok(s) => gr.socks = Box::into_raw(s),
-                Err(e) => {
-                    crate::log::error(format_args!("nvmf: poll group {}: cannot create its socket group: {}\n", gr.index, e.0));
-                    return;
-                }
+            if let Err(e) = start_group(gp as *mut PollGroup) {
+                crate::log::error(format_args!("{e}\n"));
             }
-            gr.poller = crate::thread::poller::register(group_poll, g.cast(), 0, Some("nvmf_poll_group_poll")).unwrap_or(std::ptr::null_mut());
-            load_tables(gr);
         });
     }
     Ok(())
+}
+
+/// `spdk_nvmf_poll_group_create`: a group on the calling SPDK thread, which
+/// the application keeps (one per thread).
+pub fn create_here() -> Result<*mut PollGroup, String> {
+    let t = thread::current();
+    if t.is_null() {
+        return Err("spdk_nvmf_poll_group_create must run on an SPDK thread".into());
+    }
+    let mut reg = REG.lock();
+    if reg.groups.iter().any(|g| g.0 == t as usize) {
+        return Err("this thread has a poll group already".into());
+    }
+    let index = reg.made;
+    reg.made += 1;
+    let g = new_group(index, t, reg.cache, false);
+    drop(reg);
+    if let Err(e) = start_group(g) {
+        // SAFETY: not registered, not polled.
+        drop(unsafe { Box::from_raw(g) });
+        return Err(e);
+    }
+    REG.lock().groups.push((t as usize, g as usize));
+    Ok(g)
+}
+
+/// `spdk_nvmf_poll_group_destroy`, on the group's thread: its connections
+/// close, then it stops; `done` runs on this thread after.
+pub fn destroy_here(g: *mut PollGroup, done: impl FnOnce() + Send + 'static) {
+    // No new connections come to it.
+    REG.lock().groups.retain(|e| e.1 != g as usize);
+    // SAFETY: the caller's group, on its thread.
+    let gr = unsafe { &mut *g };
+    close_all(gr);
+    finish_one(g as usize, Box::new(done), 0);
+}
+
+fn close_all(g: &mut PollGroup) {
+    let qs: Vec<*mut TcpQpair> = g.qpairs.values().copied().collect();
+    for q in qs {
+        // SAFETY: live qpairs of this group.
+        unsafe { TcpQpair::close_now(q) };
+    }
+    let nqns: Vec<String> = g.tables.keys().cloned().collect();
+    for n in nqns {
+        drop_table(g, &n);
+    }
+}
+
+/// Stops a group whose connections are closing once they are gone (retried
+/// every 10 ms, up to 5 s), then frees it.
+fn finish_one(g: usize, done: Box<dyn FnOnce() + Send>, tries: u32) {
+    let gp = g as *mut PollGroup;
+    // SAFETY: the group, on its thread, not yet freed.
+    if !stop_polling(unsafe { &mut *gp }) && tries < 500 {
+        defer(Box::new(move || finish_one(g, done, tries + 1)));
+        return;
+    }
+    // SAFETY: the group, freed on its own thread, last.
+    drop(unsafe { Box::from_raw(gp) });
+    done();
+}
+
+/// Stops the group's poller and socket group if it has no connection left;
+/// returns whether it did.
+fn stop_polling(g: &mut PollGroup) -> bool {
+    // SAFETY: the group's own socket group.
+    if !g.qpairs.is_empty() || (!g.socks.is_null() && !unsafe { (*g.socks).is_empty() }) {
+        return false;
+    }
+    if !g.poller.is_null() {
+        crate::thread::poller::unregister(g.poller);
+        g.poller = std::ptr::null_mut();
+    }
+    if !g.socks.is_null() {
+        // SAFETY: empty, not used after.
+        let _ = unsafe { SockGroup::close(g.socks) };
+        g.socks = std::ptr::null_mut();
+    }
+    for b in g.buf_cache.drain(..) {
+        if let Some(p) = pool() {
+            p.put(b);
+        }
+    }
+    true
+}
+
+/// Sets the per-group buffer cache size (groups made before the transport).
+pub fn set_cache_size(cache: usize) {
+    REG.lock().cache = cache;
+    for_each(move |g| g.buf_cache_max = cache, || {});
+}
+
+/// Frees the shared data buffer pool (the transport is gone).
+pub fn free_pool() {
+    REG.lock().pool = None;
+}
+
+/// Holds (or lets go) the commands of subsystem `nqn` on this group.
+pub fn set_paused(g: &mut PollGroup, nqn: &str, on: bool) {
+    let t = table(g, nqn);
+    // SAFETY: the group's table, on its thread.
+    let t = unsafe { &mut *t };
+    t.paused = on;
+    if !on {
+        for (q, idx) in std::mem::take(&mut t.held) {
+            // SAFETY: held entries belong to live qpairs (a closing one removes its own).
+            unsafe { super::tcp::qpair::Conn::run_held(q, idx) };
+        }
+    }
+}
+
+/// Runs `done` (on the calling thread) once no command of subsystem `nqn`
+/// is executing on any group.
+pub fn wait_quiet(nqn: String, done: impl FnOnce() + Send + 'static) {
+    let busy = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let (b2, n2) = (busy.clone(), nqn.clone());
+    for_each(
+        move |g| {
+            let n: usize = g
+                .qpairs
+                .values()
+                // SAFETY: live qpairs of this group, on its thread.
+                .map(|&q| unsafe { &(*q).c })
+                .filter(|c| c.ctrlr.as_ref().is_some_and(|c| c.subnqn == n2))
+                .map(|c| c.outstanding)
+                .sum();
+            b2.fetch_add(n, std::sync::atomic::Ordering::AcqRel);
+        },
+        move || {
+            if busy.load(std::sync::atomic::Ordering::Acquire) > 0 {
+                defer(Box::new(move || wait_quiet(nqn, done)));
+            } else {
+                done();
+            }
+        },
+    );
 }
 
 /// Fills a new group's namespace tables from the target's current namespaces.
@@ -326,24 +492,11 @@ impl PollGroup {
 /// Stops every group: closes their connections, puts channels, frees the
 /// pool; `done` runs on the calling thread after.
 pub fn destroy_all(done: impl FnOnce() + Send + 'static) {
-    for_each(
-        |g| {
-            let qs: Vec<*mut TcpQpair> = g.qpairs.values().copied().collect();
-            for q in qs {
-                // SAFETY: live qpairs of this group.
-                unsafe { TcpQpair::close_now(q) };
-            }
-            let nqns: Vec<String> = g.tables.keys().cloned().collect();
-            for n in nqns {
-                drop_table(g, &n);
-            }
-        },
-        move || {
-            // Let the groups finish what their closing connections still do
-            // (outstanding bdev I/O completes on their threads), then stop them.
-            finish_groups(done, 0);
-        },
-    );
+    for_each(close_all, move || {
+        // Let the groups finish what their closing connections still do
+        // (outstanding bdev I/O completes on their threads), then stop them.
+        finish_groups(done, 0);
+    });
 }
 
 fn finish_groups(done: impl FnOnce() + Send + 'static, tries: u32) {
@@ -351,25 +504,9 @@ fn finish_groups(done: impl FnOnce() + Send + 'static, tries: u32) {
     let o2 = outstanding.clone();
     for_each(
         move |g| {
-            let mut n = g.qpairs.len();
-            // SAFETY: the group's own socket group.
-            if n == 0 && !g.socks.is_null() && unsafe { (*g.socks).is_empty() } {
-                if !g.poller.is_null() {
-                    crate::thread::poller::unregister(g.poller);
-                    g.poller = std::ptr::null_mut();
-                }
-                // SAFETY: empty, not used after.
-                let _ = unsafe { SockGroup::close(g.socks) };
-                g.socks = std::ptr::null_mut();
-                for b in g.buf_cache.drain(..) {
-                    if let Some(p) = pool() {
-                        p.put(b);
-                    }
-                }
-            } else if g.socks.is_null() {
-                n = 0;
+            if !stop_polling(g) && !g.socks.is_null() {
+                o2.fetch_add(g.qpairs.len().max(1), std::sync::atomic::Ordering::AcqRel);
             }
-            o2.fetch_add(n, std::sync::atomic::Ordering::AcqRel);
         },
         move || {
             if outstanding.load(std::sync::atomic::Ordering::Acquire) > 0 && tries < 500 {
@@ -383,12 +520,19 @@ fn finish_groups(done: impl FnOnce() + Send + 'static, tries: u32) {
                 // SAFETY: the group object; its thread has no poller on it any more.
                 let _ = thread::send_fn(unsafe { &*tp }, move || {
                     // SAFETY: the group, freed on its own thread, last.
-                    drop(unsafe { Box::from_raw(g as *mut PollGroup) });
-                    // SAFETY: the calling thread, live.
-                    unsafe { (*thread::current()).exit() };
+                    let gr = unsafe { Box::from_raw(g as *mut PollGroup) };
+                    if gr.owns_thread {
+                        drop(gr);
+                        // SAFETY: the calling thread (the group's own), live.
+                        unsafe { (*thread::current()).exit() };
+                    } else {
+                        // An application's group, stopped: its
+                        // spdk_nvmf_poll_group_destroy frees it.
+                        let _ = Box::into_raw(gr);
+                    }
                 });
             }
-            REG.lock().pool = None;
+            free_pool();
             done();
         },
     );

@@ -160,6 +160,9 @@ pub struct SubsystemOpts {
     pub ana_reporting: bool,
     pub min_cntlid: Option<u16>,
     pub max_cntlid: Option<u16>,
+    /// Created inactive (the C API's `spdk_nvmf_subsystem_create`); the RPC
+    /// creates subsystems active, as SPDK's `nvmf_create_subsystem` starts them.
+    pub inactive: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -168,9 +171,19 @@ pub enum Subtype {
     Nvme,
 }
 
+/// A subsystem's state (`spdk_nvmf_subsystem_start`/`stop`/`pause`/`resume`):
+/// hosts connect and commands run only while it is active.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    Inactive,
+    Active,
+    Paused,
+}
+
 #[derive(Debug, Clone)]
 pub struct Subsystem {
     pub nqn: String,
+    pub state: State,
     pub subtype: Subtype,
     pub serial_number: String,
     pub model_number: String,
@@ -215,6 +228,7 @@ impl Subsystems {
     pub fn new() -> Subsystems {
         let discovery = Subsystem {
             nqn: DISCOVERY_NQN.to_string(),
+            state: State::Active,
             subtype: Subtype::Discovery,
             serial_number: String::new(),
             model_number: String::new(),
@@ -273,6 +287,7 @@ impl Subsystems {
         }
         self.list.push(Subsystem {
             nqn: o.nqn.clone(),
+            state: if o.inactive { State::Inactive } else { State::Active },
             subtype: Subtype::Nvme,
             serial_number: serial,
             model_number: model,
@@ -364,6 +379,35 @@ impl Subsystems {
         Ok(())
     }
 
+    /// Sets the serial number (`spdk_nvmf_subsystem_set_sn`).
+    pub fn set_serial(&mut self, nqn: &str, sn: &str) -> Result<()> {
+        check_ascii("serial_number", sn, 20)?;
+        self.nvme_mut(nqn)?.serial_number = sn.to_string();
+        Ok(())
+    }
+
+    /// Sets the model number (`spdk_nvmf_subsystem_set_mn`).
+    pub fn set_model(&mut self, nqn: &str, mn: &str) -> Result<()> {
+        check_ascii("model_number", mn, 40)?;
+        self.nvme_mut(nqn)?.model_number = mn.to_string();
+        Ok(())
+    }
+
+    pub fn set_ana_reporting(&mut self, nqn: &str, on: bool) -> Result<()> {
+        self.nvme_mut(nqn)?.ana_reporting = on;
+        Ok(())
+    }
+
+    /// Moves a subsystem to `to`; `from` lists the states it may leave.
+    pub fn set_state(&mut self, nqn: &str, from: &[State], to: State) -> Result<()> {
+        let s = self.get_mut(nqn)?;
+        if !from.contains(&s.state) {
+            return Err(Error::Invalid(format!("{nqn} is {:?}, not {:?}", s.state, from)));
+        }
+        s.state = to;
+        Ok(())
+    }
+
     /// `nvmf_subsystem_allow_any_host`.
     pub fn allow_any_host(&mut self, nqn: &str, on: bool) -> Result<()> {
         self.nvme_mut(nqn)?.allow_any_host = on;
@@ -437,7 +481,7 @@ mod tests {
     use super::*;
 
     fn opts(nqn: &str) -> SubsystemOpts {
-        SubsystemOpts { nqn: nqn.into(), serial_number: None, model_number: None, allow_any_host: false, max_namespaces: None, ana_reporting: false, min_cntlid: None, max_cntlid: None }
+        SubsystemOpts { nqn: nqn.into(), serial_number: None, model_number: None, allow_any_host: false, max_namespaces: None, ana_reporting: false, min_cntlid: None, max_cntlid: None, inactive: false }
     }
 
     fn ns(nsid: u32, bdev: &str) -> Namespace {

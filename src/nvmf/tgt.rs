@@ -2,7 +2,7 @@
 //! its namespaces hold. Control runs on the app thread (RPC, JSON config);
 //! a namespace whose bdev goes away is removed.
 
-use super::subsystem::{AnaState, Error, ListenAddr, Namespace, Result, Subsystem, SubsystemOpts, Subsystems};
+use super::subsystem::{AnaState, Error, ListenAddr, Namespace, Result, State, Subsystem, SubsystemOpts, Subsystems};
 use crate::bdev;
 use crate::capi::bdev_types::{spdk_bdev, spdk_bdev_event_type};
 use parking_lot::Mutex;
@@ -12,13 +12,136 @@ struct Tgt {
     subs: Subsystems,
     /// Open descriptors of namespaces: (nqn, nsid, descriptor, event context).
     descs: Vec<(String, u32, usize, usize)>,
+    /// The target's name (`spdk_nvmf_tgt_get_name`).
+    name: String,
+    /// Made by `spdk_nvmf_tgt_create` (not implicitly by the RPC methods).
+    created: bool,
 }
+
+/// The name of the target the RPC methods make when none exists (SPDK's).
+pub const DEFAULT_NAME: &str = "nvmf_tgt";
 
 static TGT: Mutex<Option<Tgt>> = Mutex::new(None);
 
+fn new_tgt(name: &str, created: bool) -> Tgt {
+    Tgt { subs: Subsystems::new(), descs: Vec::new(), name: name.to_string(), created }
+}
+
 fn with<R>(f: impl FnOnce(&mut Tgt) -> R) -> R {
     let mut g = TGT.lock();
-    f(g.get_or_insert_with(|| Tgt { subs: Subsystems::new(), descs: Vec::new() }))
+    f(g.get_or_insert_with(|| new_tgt(DEFAULT_NAME, false)))
+}
+
+/// `spdk_nvmf_tgt_create`: one target per process. The target the RPC
+/// methods made implicitly is taken over (renamed) while it has no NVM
+/// subsystem; a second explicit target is refused.
+pub fn create_named(name: &str) -> Result<()> {
+    if name.is_empty() || name.len() >= 256 {
+        return Err(Error::Invalid(format!("target name '{name}' must be 1 to 255 bytes")));
+    }
+    let mut g = TGT.lock();
+    match g.as_mut() {
+        Some(t) if t.created || t.subs.iter().any(|s| s.subtype == super::subsystem::Subtype::Nvme) => {
+            Err(Error::Exists(format!("target '{}' exists; rspdk runs one NVMe-oF target per process", t.name)))
+        }
+        Some(t) => {
+            t.name = name.to_string();
+            t.created = true;
+            Ok(())
+        }
+        None => {
+            *g = Some(new_tgt(name, true));
+            Ok(())
+        }
+    }
+}
+
+/// The target's name, if a target exists.
+pub fn name() -> Option<String> {
+    TGT.lock().as_ref().map(|t| t.name.clone())
+}
+
+/// `spdk_nvmf_tgt_destroy`: the transport and its poll groups stop, every
+/// subsystem goes with its namespaces; then the target is gone.
+pub fn destroy(done: impl FnOnce() + Send + 'static) {
+    super::tcp::transport::destroy(move || {
+        fini();
+        *TGT.lock() = None;
+        done();
+    });
+}
+
+/// One subsystem (a copy), by NQN.
+pub fn subsystem(nqn: &str) -> Option<Subsystem> {
+    with(|t| t.subs.get(nqn).cloned())
+}
+
+pub fn set_serial(nqn: &str, sn: &str) -> Result<()> {
+    with(|t| t.subs.set_serial(nqn, sn))
+}
+
+pub fn set_model(nqn: &str, mn: &str) -> Result<()> {
+    with(|t| t.subs.set_model(nqn, mn))
+}
+
+/// `spdk_nvmf_subsystem_start`: inactive to active (hosts may connect).
+pub fn start(nqn: &str) -> Result<()> {
+    with(|t| t.subs.set_state(nqn, &[State::Inactive], State::Active))
+}
+
+/// Closes every connection of subsystem `nqn` on every poll group, then
+/// runs `then` there; `done` runs on the calling thread after.
+fn close_connections(nqn: &str, then: fn(&mut super::group::PollGroup, &str), done: impl FnOnce() + Send + 'static) {
+    let n = nqn.to_string();
+    super::group::for_each(
+        move |g| {
+            let qs: Vec<_> = g.qpairs.values().copied().collect();
+            for q in qs {
+                // SAFETY: live qpairs of this group, on its thread.
+                unsafe {
+                    if (*q).c.ctrlr.as_ref().is_some_and(|c| c.subnqn == n) {
+                        super::tcp::qpair::TcpQpair::close_now(q);
+                    }
+                }
+            }
+            then(g, &n);
+        },
+        done,
+    );
+}
+
+/// `spdk_nvmf_subsystem_stop`: active or paused to inactive; its hosts'
+/// connections close (their commands in the bdevs finish first).
+pub fn stop(nqn: &str, done: impl FnOnce() + Send + 'static) -> Result<()> {
+    with(|t| t.subs.set_state(nqn, &[State::Active, State::Paused], State::Inactive))?;
+    let n = nqn.to_string();
+    // Commands a pause held are let go (they fail as their connections close).
+    super::group::for_each(move |g| super::group::set_paused(g, &n, false), {
+        let n = nqn.to_string();
+        move || close_connections(&n, |_, _| {}, done)
+    });
+    Ok(())
+}
+
+/// `spdk_nvmf_subsystem_pause`: active to paused. New commands to the
+/// subsystem (admin and I/O) are held in its poll groups and new hosts are
+/// refused; `done` runs once the commands it had running have finished.
+pub fn pause(nqn: &str, done: impl FnOnce() + Send + 'static) -> Result<()> {
+    with(|t| t.subs.set_state(nqn, &[State::Active], State::Paused))?;
+    let n = nqn.to_string();
+    super::group::for_each(move |g| super::group::set_paused(g, &n, true), {
+        let n = nqn.to_string();
+        move || super::group::wait_quiet(n, done)
+    });
+    Ok(())
+}
+
+/// `spdk_nvmf_subsystem_resume`: paused to active; held commands run.
+pub fn resume(nqn: &str, done: impl FnOnce() + Send + 'static) -> Result<()> {
+    with(|t| t.subs.set_state(nqn, &[State::Paused], State::Active))?;
+    let n = nqn.to_string();
+    super::group::for_each(move |g| super::group::set_paused(g, &n, false), done);
+    Ok(())
 }
 
 /// A snapshot of the subsystems (for listings and saved configs).
@@ -57,6 +180,21 @@ pub fn add_listener(nqn: &str, addr: ListenAddr, ana: AnaState) -> Result<()> {
     r
 }
 
+/// The C API's `spdk_nvmf_subsystem_add_listener`: the subsystem accepts
+/// connections at `addr`, where the target listens already.
+pub fn add_subsystem_listener(nqn: &str, addr: ListenAddr, ana: AnaState) -> Result<()> {
+    with(|t| t.subs.add_listener(nqn, addr, ana))
+}
+
+/// The C API's `spdk_nvmf_subsystem_remove_listener`: the target keeps listening.
+pub fn remove_subsystem_listener(nqn: &str, addr: &ListenAddr) -> Result<()> {
+    with(|t| t.subs.remove_listener(nqn, addr))
+}
+
+pub fn set_ana_reporting(nqn: &str, on: bool) -> Result<()> {
+    with(|t| t.subs.set_ana_reporting(nqn, on))
+}
+
 /// `nvmf_subsystem_remove_listener`: the socket closes with its last subsystem.
 pub fn remove_listener(nqn: &str, addr: &ListenAddr) -> Result<()> {
     with(|t| t.subs.remove_listener(nqn, addr))?;
@@ -78,33 +216,26 @@ pub fn create_subsystem(o: &SubsystemOpts) -> Result<()> {
 }
 
 pub fn delete_subsystem(nqn: &str) -> Result<()> {
+    delete_subsystem_then(nqn, || {})
+}
+
+/// Deletes a subsystem; `done` runs (on the calling thread) once it is gone.
+pub fn delete_subsystem_then(nqn: &str, done: impl FnOnce() + Send + 'static) -> Result<()> {
     if with(|t| t.subs.get(nqn).is_none()) {
         return Err(Error::NotFound(format!("subsystem {nqn} not found")));
     }
     // Its connections close and the groups drop its namespaces first.
     let n = nqn.to_string();
     if super::group::count() > 0 {
-        let n2 = n.clone();
-        super::group::for_each(
-            move |g| {
-                let qs: Vec<_> = g.qpairs.values().copied().collect();
-                for q in qs {
-                    // SAFETY: live qpairs of this group, on its thread.
-                    unsafe {
-                        if (*q).c.ctrlr.as_ref().is_some_and(|c| c.subnqn == n2) {
-                            super::tcp::qpair::TcpQpair::close_now(q);
-                        }
-                    }
-                }
-                super::group::drop_table(g, &n2);
-            },
-            move || {
-                let _ = delete_subsystem_now(&n);
-            },
-        );
+        close_connections(nqn, super::group::drop_table, move || {
+            let _ = delete_subsystem_now(&n);
+            done();
+        });
         return Ok(());
     }
-    delete_subsystem_now(&n)
+    delete_subsystem_now(&n)?;
+    done();
+    Ok(())
 }
 
 fn delete_subsystem_now(nqn: &str) -> Result<()> {

@@ -86,6 +86,7 @@ fn nvmf_create_subsystem(p: Value, r: Responder) {
             ana_reporting: p.bool("ana_reporting")?.unwrap_or(false),
             min_cntlid: u16_param(&p, "min_cntlid")?,
             max_cntlid: u16_param(&p, "max_cntlid")?,
+            inactive: false,
         })
     });
     match parsed {

@@ -108,7 +108,8 @@ pub fn spawn_tgt(exe: &str, dir: &std::path::Path, cfg: &serde_json::Value, port
         .arg("-r")
         .arg(dir.join("rpc.sock"))
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
+        // The target's log, for when a test fails.
+        .stderr(std::fs::File::create(dir.join("tgt.log")).map_or(std::process::Stdio::null(), std::process::Stdio::from))
         .spawn()
         .expect("rspdk_tgt starts");
     let end = Instant::now() + Duration::from_secs(30);

@@ -449,6 +449,10 @@ impl TcpQpair {
         let me = unsafe { Box::from_raw(q) };
         let g = me.grp();
         g.qpairs.remove(&me.id);
+        if !me.c.ns.is_null() {
+            // SAFETY: the subsystem's table outlives its connections.
+            unsafe { (*me.c.ns).held.retain(|h| h.0 != q) };
+        }
         if me.c.qid == 0 {
             g.stats.current_admin_qpairs = g.stats.current_admin_qpairs.saturating_sub(u64::from(me.c.state_counted()));
         } else {
@@ -695,6 +699,14 @@ impl Conn {
         let r = &mut self.reqs[idx as usize];
         r.qp = qp;
         r.iov = libc::iovec { iov_base: r.buf.cast(), iov_len: r.len as usize };
+        // A paused subsystem holds its commands here until it resumes.
+        // SAFETY: the table of this connection's subsystem on this group
+        // lives until the connection closed (drop_table runs after).
+        if !self.ns.is_null() && unsafe { (*self.ns).paused } && r.cmd.opc() != SPDK_NVME_OPC_FABRIC {
+            // SAFETY: as above.
+            unsafe { (*self.ns).held.push_back((qp, idx)) };
+            return;
+        }
         // Counted before dispatch: a handler may complete it before returning.
         self.outstanding += 1;
         let exec = if r.cmd.opc() == SPDK_NVME_OPC_FABRIC {
@@ -716,8 +728,23 @@ impl Conn {
         }
     }
 
+    /// Runs a command a pause held (the subsystem resumed).
+    ///
+    /// # Safety
+    /// `q` is live, on its thread; `idx` is the request it held.
+    pub unsafe fn run_held(q: *mut TcpQpair, idx: u16) {
+        // SAFETY: per the contract; the group outlives its qpairs.
+        let me = unsafe { &mut *q };
+        // SAFETY: as above.
+        let g = unsafe { &mut *me.group };
+        me.c.execute(g, idx);
+    }
+
     /// Sends a request's data (C2H) and response, then frees it.
     pub fn respond(&mut self, g: &mut PollGroup, idx: u16) {
+        if self.qid != 0 {
+            g.stats.completed_nvme_io += 1;
+        }
         let sqhd = self.sq_head;
         let qid = self.qid;
         let r = &mut self.reqs[idx as usize];

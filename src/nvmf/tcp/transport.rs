@@ -132,13 +132,22 @@ pub fn opts() -> Option<TcpOpts> {
 
 /// `nvmf_create_transport -t TCP`: on the app thread.
 pub fn create(o: TcpOpts) -> Result<(), String> {
+    create_with(o, true)
+}
+
+/// Creates the transport; `own_groups`: also one poll group per reactor
+/// core when none exists (the RPC way; the C API's applications make
+/// theirs with `spdk_nvmf_poll_group_create`).
+pub fn create_with(o: TcpOpts, own_groups: bool) -> Result<(), String> {
     o.validate()?;
     if T.lock().opts.is_some() {
         return Err("transport TCP already exists".into());
     }
-    let groups_exist = group::count() > 0;
-    if !groups_exist {
+    if own_groups && group::count() == 0 {
         group::create_all(o.num_shared_buffers as usize, o.max_io_size as usize, o.buf_cache_size as usize)?;
+    } else {
+        group::create_pool(o.num_shared_buffers as usize, o.max_io_size as usize, o.buf_cache_size as usize)?;
+        group::set_cache_size(o.buf_cache_size as usize);
     }
     let mut t = T.lock();
     t.opts = Some(o);
@@ -166,6 +175,11 @@ pub fn listen(a: &ListenAddr) -> Result<(), String> {
     crate::log::notice(format_args!("*** NVMe/TCP Target Listening on {} port {} ***\n", a.traddr, a.trsvcid));
     t.listeners.push(Listening { addr: a.clone(), sock: Box::into_raw(s) as usize });
     Ok(())
+}
+
+/// Whether the transport listens on `a`.
+pub fn is_listening(a: &ListenAddr) -> bool {
+    T.lock().listeners.iter().any(|l| l.addr == *a)
 }
 
 /// Stops listening on `a`. Connections made through it stay.
@@ -235,6 +249,7 @@ pub fn destroy(done: impl FnOnce() + Send + 'static) {
         t.opts = None;
     }
     if group::count() == 0 {
+        group::free_pool();
         done();
         return;
     }
