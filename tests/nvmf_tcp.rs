@@ -272,7 +272,13 @@ impl Host {
 
     /// An admin queue on `subnqn`, enabled.
     fn admin(port: u16, subnqn: &str, hostnqn: &str, digests: bool) -> (Host, u16) {
+        Host::admin_as(port, subnqn, hostnqn, digests, [7u8; 16])
+    }
+
+    /// The same for the host with identifier `hostid`.
+    fn admin_as(port: u16, subnqn: &str, hostnqn: &str, digests: bool, hostid: [u8; 16]) -> (Host, u16) {
         let mut h = Host::connect(port, digests, digests);
+        h.hostid = hostid;
         let c = h.connect_q(0, 32, subnqn, hostnqn, 0xffff);
         assert_eq!(c.status >> 1, 0, "admin connect status {:#x}", c.status);
         let cntlid = c.cdw0 as u16;
@@ -517,13 +523,7 @@ fn two_hosts(t: &Tgt) -> (Vec<Host>, Vec<Host>) {
     let mut qs = Vec::new();
     let mut admins = Vec::new();
     for h in hosts {
-        let mut a = Host::connect(t.port, false, false);
-        a.hostid = h;
-        let c = a.connect_q(0, 32, NQN, HOST, 0xffff);
-        assert_eq!(status(&c), (0, 0));
-        let cntlid = c.cdw0 as u16;
-        a.prop_set(0x14, 0x0046_0001);
-        while a.prop_get(0x1c, false) & 1 == 0 {}
+        let (mut a, cntlid) = Host::admin_as(t.port, NQN, HOST, false, h);
         let mut sf = Cmd::new(0x09, 0);
         sf.cdw10 = 0x07;
         assert_eq!(status(&a.exec(sf, &[], 0).0), (0, 0));
@@ -591,6 +591,8 @@ fn reservation_notifications_and_preempt_and_abort() {
     let (mut admins, mut qs) = two_hosts(&t);
     let (mut qa, mut qb) = (qs.remove(0), qs.remove(0));
     let (mut aa, mut ab) = (admins.remove(0), admins.remove(0));
+    // A second controller of host A (no I/O queue): it gets its own notices.
+    let (mut aa2, _) = Host::admin_as(t.port, NQN, HOST, false, [0x11u8; 16]);
     const WERO: u32 = 3 << 8;
     assert_eq!(resv(&mut qa, 0x0d, 0, &[0, 0xa1]), (0, 0));
     assert_eq!(resv(&mut qb, 0x0d, 0, &[0, 0xb1]), (0, 0));
@@ -606,6 +608,8 @@ fn reservation_notifications_and_preempt_and_abort() {
     assert_eq!((c.cid, status(&c), c.cdw0), (aer, (0, 0), AEN_RESV_LOG), "A's AER: reservation log page available");
     assert_eq!(resv_log(&mut aa), (1, 1, 0, 1), "registration preempted, count 1, none left, NSID 1");
     assert_eq!(resv_log(&mut aa), (0, 0, 0, 0), "read: the next read is the empty page");
+    assert_eq!(resv_log(&mut aa2), (1, 1, 0, 1), "A's other controller has its own page");
+    assert_eq!(resv_log(&mut ab), (0, 0, 0, 0), "the preempting host gets none");
     // A is no registrant: its write conflicts; B holds the reservation.
     let d = pattern(512, 3);
     assert_eq!(status(&qa.exec(rw(0x01, 10, 1), &d, 0).0), (0, 0x83));
