@@ -628,18 +628,18 @@ fn resv_mask_feature(s: &Subsystem, c: &Ctrlr, cmd: &crate::nvme::spec::Cmd, set
     use super::features::{sel, CAP_CHANGEABLE, CAP_NS_SPECIFIC};
     let nsid = cmd.nsid;
     let active = s.namespaces.contains_key(&nsid);
-    let mut st = c.st.lock();
+    let mut stt = c.st.lock();
     if set {
         if cmd.cdw10 >> 31 != 0 {
-            return Err(super::st::FEATURE_NOT_SAVEABLE);
+            return Err(st::FEATURE_NOT_SAVEABLE);
         }
         let mask = cmd.cdw11 & resv::MASK_BITS;
         if nsid == 0xffff_ffff {
             for n in s.namespaces.keys() {
-                st.resv_masks.insert(*n, mask);
+                stt.resv_masks.insert(*n, mask);
             }
         } else if active {
-            st.resv_masks.insert(nsid, mask);
+            stt.resv_masks.insert(nsid, mask);
         } else {
             return Err(super::status(0, SC_INVALID_NAMESPACE));
         }
@@ -652,7 +652,7 @@ fn resv_mask_feature(s: &Subsystem, c: &Ctrlr, cmd: &crate::nvme::spec::Cmd, set
         return Err(super::status(0, SC_INVALID_NAMESPACE));
     }
     match ((cmd.cdw10 >> 8) & 7) as u8 {
-        sel::CURRENT => Ok(st.resv_masks.get(&nsid).copied().unwrap_or(0)),
+        sel::CURRENT => Ok(stt.resv_masks.get(&nsid).copied().unwrap_or(0)),
         sel::DEFAULT | sel::SAVED => Ok(0),
         sel::SUPPORTED_CAPABILITIES => Ok(CAP_NS_SPECIFIC | CAP_CHANGEABLE),
         _ => Err(st::INVALID_FIELD),
