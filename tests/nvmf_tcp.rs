@@ -39,11 +39,17 @@ fn free_port() -> u16 {
     l.local_addr().unwrap().port()
 }
 
-fn start_tgt() -> Tgt {
+/// Starts the target with the JSON config `cfg` gives for its port.
+fn start_tgt_with(cfg: impl FnOnce(u16) -> serde_json::Value) -> Tgt {
     let port = free_port();
     let dir = std::env::temp_dir().join(format!("rspdk-nvmf-test-{}-{port}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let cfg = serde_json::json!({"subsystems": [
+    let child = common::spawn_tgt(env!("CARGO_BIN_EXE_rspdk_tgt"), &dir, &cfg(port), port);
+    Tgt { child, port, dir }
+}
+
+fn start_tgt() -> Tgt {
+    start_tgt_with(|port| serde_json::json!({"subsystems": [
         {"subsystem": "bdev", "config": [
             {"method": "bdev_malloc_create", "params": {"name": "M0", "num_blocks": 8192, "block_size": 512}},
             {"method": "bdev_malloc_create", "params": {"name": "M1", "num_blocks": 1024, "block_size": 4096}}
@@ -59,9 +65,7 @@ fn start_tgt() -> Tgt {
             {"method": "nvmf_subsystem_add_listener", "params": {"nqn": NQN_RESTRICTED, "listen_address": {"trtype": "TCP", "adrfam": "IPv4", "traddr": "127.0.0.1", "trsvcid": port.to_string()}}},
             {"method": "nvmf_subsystem_add_listener", "params": {"nqn": DISCOVERY, "listen_address": {"trtype": "TCP", "adrfam": "IPv4", "traddr": "127.0.0.1", "trsvcid": port.to_string()}}}
         ]}
-    ]});
-    let child = common::spawn_tgt(env!("CARGO_BIN_EXE_rspdk_tgt"), &dir, &cfg, port);
-    Tgt { child, port, dir }
+    ]}))
 }
 
 /// A received PDU, owned.
@@ -212,6 +216,30 @@ impl Host {
         out
     }
 
+    /// Sends a command without waiting for it; a `len` of data to write is
+    /// announced with a transport SGL, so the target asks for it with an
+    /// R2T (which the caller answers, or not). Returns the CID.
+    fn send_only(&mut self, mut cmd: Cmd, len: u32) -> u16 {
+        let cid = self.next_cid();
+        cmd.set_cid(cid);
+        cmd.cdw0 |= 1 << 14;
+        cmd.prp1 = 0;
+        cmd.prp2 = u64::from(len) | (0x5au64 << 56);
+        pdu::write_capsule_cmd(&mut self.buf, &self.txo, &cmd, &[]);
+        self.s.write_all(&self.buf).unwrap();
+        cid
+    }
+
+    /// The next `n` completions, in arrival order (nothing else may come).
+    fn completions(&mut self, n: usize) -> Vec<Cpl> {
+        (0..n)
+            .map(|_| match self.recv().expect("connection closed while waiting for completions") {
+                Rx::Resp(c) => c,
+                o => panic!("expected a completion, got {o:?}"),
+            })
+            .collect()
+    }
+
     fn fabric(&mut self, fctype: u8, cdw10: u32, cdw11: u32, cdw12: u32, data: &[u8]) -> Cpl {
         let mut c = Cmd::new(0x7f, u32::from(fctype));
         c.cdw10 = cdw10;
@@ -244,7 +272,13 @@ impl Host {
 
     /// An admin queue on `subnqn`, enabled.
     fn admin(port: u16, subnqn: &str, hostnqn: &str, digests: bool) -> (Host, u16) {
+        Host::admin_as(port, subnqn, hostnqn, digests, [7u8; 16])
+    }
+
+    /// The same for the host with identifier `hostid`.
+    fn admin_as(port: u16, subnqn: &str, hostnqn: &str, digests: bool, hostid: [u8; 16]) -> (Host, u16) {
         let mut h = Host::connect(port, digests, digests);
+        h.hostid = hostid;
         let c = h.connect_q(0, 32, subnqn, hostnqn, 0xffff);
         assert_eq!(c.status >> 1, 0, "admin connect status {:#x}", c.status);
         let cntlid = c.cdw0 as u16;
@@ -482,26 +516,27 @@ fn resv(q: &mut Host, opc: u8, cdw10: u32, keys: &[u64]) -> (u8, u8) {
     status(&q.exec(c, &data, 0).0)
 }
 
-#[test]
-fn reservations_between_two_hosts() {
-    let t = start_tgt();
+/// Two hosts (host identifiers 0x11.. and 0x22..), each with an enabled
+/// controller: their admin queues and one I/O queue each.
+fn two_hosts(t: &Tgt) -> (Vec<Host>, Vec<Host>) {
     let hosts = [[0x11u8; 16], [0x22u8; 16]];
     let mut qs = Vec::new();
     let mut admins = Vec::new();
     for h in hosts {
-        let mut a = Host::connect(t.port, false, false);
-        a.hostid = h;
-        let c = a.connect_q(0, 32, NQN, HOST, 0xffff);
-        assert_eq!(status(&c), (0, 0));
-        let cntlid = c.cdw0 as u16;
-        a.prop_set(0x14, 0x0046_0001);
-        while a.prop_get(0x1c, false) & 1 == 0 {}
+        let (mut a, cntlid) = Host::admin_as(t.port, NQN, HOST, false, h);
         let mut sf = Cmd::new(0x09, 0);
         sf.cdw10 = 0x07;
         assert_eq!(status(&a.exec(sf, &[], 0).0), (0, 0));
         qs.push(io_queue_as(t.port, cntlid, 1, false, h));
         admins.push(a);
     }
+    (admins, qs)
+}
+
+#[test]
+fn reservations_between_two_hosts() {
+    let t = start_tgt();
+    let (_admins, mut qs) = two_hosts(&t);
     let (mut qa, mut qb) = (qs.remove(0), qs.remove(0));
     // Host A registers key 0xabc and takes a Write Exclusive reservation.
     assert_eq!(resv(&mut qa, 0x0d, 0, &[0, 0xabc]), (0, 0), "register");
@@ -526,4 +561,212 @@ fn reservations_between_two_hosts() {
     // A releases: B writes.
     assert_eq!(resv(&mut qa, 0x15, 1 << 8, &[0xabc]), (0, 0), "release");
     assert_eq!(status(&qb.exec(rw(0x01, 100, 1), &d, 0).0), (0, 0), "write after the release");
+}
+
+/// Reads the Reservation Notification log page (64 bytes): (log page
+/// count, type, number of available pages, NSID).
+fn resv_log(a: &mut Host) -> (u64, u8, u8, u32) {
+    let mut glp = Cmd::new(0x02, 0xffff_ffff);
+    glp.cdw10 = 0x80 | ((64 / 4 - 1) << 16);
+    let (c, p) = a.exec(glp, &[], 64);
+    assert_eq!(status(&c), (0, 0), "get log page 80h");
+    assert!(p[10..12].iter().chain(&p[16..]).all(|&b| b == 0), "reserved bytes are zero");
+    (u64::from_le_bytes(p[0..8].try_into().unwrap()), p[8], p[9], u32::from_le_bytes(p[12..16].try_into().unwrap()))
+}
+
+/// The Reservation Notification Mask of namespace 1 (Get Features 82h).
+fn resv_mask(a: &mut Host) -> u32 {
+    let mut gf = Cmd::new(0x0a, 1);
+    gf.cdw10 = 0x82;
+    let (c, _) = a.exec(gf, &[], 0);
+    assert_eq!(status(&c), (0, 0), "get features 82h");
+    c.cdw0
+}
+
+const AEN_RESV_LOG: u32 = 0x0080_0006;
+
+#[test]
+fn reservation_notifications_and_preempt_and_abort() {
+    let t = start_tgt();
+    let (mut admins, mut qs) = two_hosts(&t);
+    let (mut qa, mut qb) = (qs.remove(0), qs.remove(0));
+    let (mut aa, mut ab) = (admins.remove(0), admins.remove(0));
+    // A second controller of host A (no I/O queue): it gets its own notices.
+    let (mut aa2, _) = Host::admin_as(t.port, NQN, HOST, false, [0x11u8; 16]);
+    const WERO: u32 = 3 << 8;
+    assert_eq!(resv(&mut qa, 0x0d, 0, &[0, 0xa1]), (0, 0));
+    assert_eq!(resv(&mut qb, 0x0d, 0, &[0, 0xb1]), (0, 0));
+    assert_eq!(resv(&mut qa, 0x11, WERO, &[0xa1, 0]), (0, 0), "A acquires write exclusive - registrants only");
+    assert_eq!(resv_log(&mut aa), (0, 0, 0, 0), "nothing to report yet");
+    assert_eq!(resv_mask(&mut aa), 0, "nothing masked by default");
+
+    // B preempts A: A's controller gets the event and the page.
+    let aer = aa.send_only(Cmd::new(0x0c, 0), 0);
+    let aer_b = ab.send_only(Cmd::new(0x0c, 0), 0);
+    assert_eq!(resv(&mut qb, 0x11, WERO | 1, &[0xb1, 0xa1]), (0, 0), "B preempts A");
+    let c = aa.completions(1)[0];
+    assert_eq!((c.cid, status(&c), c.cdw0), (aer, (0, 0), AEN_RESV_LOG), "A's AER: reservation log page available");
+    assert_eq!(resv_log(&mut aa), (1, 1, 0, 1), "registration preempted, count 1, none left, NSID 1");
+    assert_eq!(resv_log(&mut aa), (0, 0, 0, 0), "read: the next read is the empty page");
+    assert_eq!(resv_log(&mut aa2), (1, 1, 0, 1), "A's other controller has its own page");
+    assert_eq!(resv_log(&mut ab), (0, 0, 0, 0), "the preempting host gets none");
+    // A is no registrant: its write conflicts; B holds the reservation.
+    let d = pattern(512, 3);
+    assert_eq!(status(&qa.exec(rw(0x01, 10, 1), &d, 0).0), (0, 0x83));
+
+    // A masks registration preempted notices on namespace 1.
+    let mut sf = Cmd::new(0x09, 1);
+    sf.cdw10 = 0x82;
+    sf.cdw11 = 1 << 1;
+    assert_eq!(status(&aa.exec(sf, &[], 0).0), (0, 0), "set features 82h");
+    assert_eq!(resv_mask(&mut aa), 1 << 1);
+    let mut sfx = sf;
+    sfx.nsid = 7;
+    assert_eq!(status(&aa.exec(sfx, &[], 0).0), (0, 0x0b), "an inactive namespace");
+    let mut gf = Cmd::new(0x0a, 0xffff_ffff);
+    gf.cdw10 = 0x82;
+    assert_eq!(status(&aa.exec(gf, &[], 0).0), (0, 0x02), "get for every namespace at once");
+    let aer = aa.send_only(Cmd::new(0x0c, 0), 0);
+    assert_eq!(resv(&mut qa, 0x0d, 0, &[0, 0xa2]), (0, 0));
+    assert_eq!(resv(&mut qb, 0x11, WERO | 1, &[0xb1, 0xa2]), (0, 0), "B preempts A again: masked");
+    // B releases its registrants-only reservation: registrant A is told
+    // (the masked preempt above made no page and no event, so this is
+    // the event A gets and the page it reads, with the next count).
+    assert_eq!(resv(&mut qa, 0x0d, 0, &[0, 0xa3]), (0, 0));
+    assert_eq!(resv(&mut qb, 0x15, WERO, &[0xb1]), (0, 0), "B releases");
+    let c = aa.completions(1)[0];
+    assert_eq!((c.cid, c.cdw0), (aer, AEN_RESV_LOG));
+    assert_eq!(resv_log(&mut aa), (2, 2, 0, 1), "reservation released, count 2");
+    assert_eq!(resv_log(&mut aa), (0, 0, 0, 0));
+
+    // Clear by A: B's registration goes, B gets "reservation preempted".
+    assert_eq!(resv(&mut qa, 0x15, 1, &[0xa3]), (0, 0), "A clears");
+    let c = ab.completions(1)[0];
+    assert_eq!((c.cid, c.cdw0), (aer_b, AEN_RESV_LOG), "B's AER");
+    assert_eq!(resv_log(&mut ab), (1, 3, 0, 1), "reservation preempted");
+
+    // Preempt and abort: A's write waits for its data (R2T sent, never
+    // answered); B preempts A with abort; the write completes as aborted.
+    assert_eq!(resv(&mut qa, 0x0d, 0, &[0, 0xa4]), (0, 0));
+    assert_eq!(resv(&mut qb, 0x0d, 0, &[0, 0xb2]), (0, 0));
+    assert_eq!(resv(&mut qb, 0x11, 2 << 8, &[0xb2, 0]), (0, 0), "B acquires exclusive access");
+    let wcid = qa.send_only(rw(0x01, 20, 8), 4096);
+    let ttag = match qa.recv() {
+        Some(Rx::R2T { cccid, ttag, r2to, r2tl }) => {
+            assert_eq!((cccid, r2to, r2tl), (wcid, 0, 4096));
+            ttag
+        }
+        o => panic!("expected an R2T, got {o:?}"),
+    };
+    assert_eq!(resv(&mut qb, 0x11, (2 << 8) | 2, &[0xb2, 0xa4]), (0, 0), "B preempts and aborts");
+    let c = qa.completions(1)[0];
+    assert_eq!((c.cid, status(&c)), (wcid, (0, 0x1e)), "A's waiting write: aborted due to preempt and abort");
+    // The data A sends late for it is dropped; the queue goes on.
+    pdu::write_h2c_data(&mut qa.buf, &qa.txo, wcid, ttag, 0, &pattern(4096, 9), true);
+    qa.s.write_all(&qa.buf).unwrap();
+    let (c, _) = qa.exec(rw(0x02, 20, 8), &[], 4096);
+    assert_eq!(status(&c), (0, 0x83), "A reads under B's exclusive access: conflict, on a working queue");
+    let (c, back) = qb.exec(rw(0x02, 20, 8), &[], 4096);
+    assert_eq!(status(&c), (0, 0));
+    assert!(back != pattern(4096, 9), "the aborted write did not land");
+}
+
+/// An enabled controller of `NQN` with one I/O queue: (admin, I/O).
+fn admin_and_io(port: u16) -> (Host, Host) {
+    let (mut a, cntlid) = Host::admin(port, NQN, HOST, false);
+    let mut sf = Cmd::new(0x09, 0);
+    sf.cdw10 = 0x07;
+    assert_eq!(status(&a.exec(sf, &[], 0).0), (0, 0), "set number of queues");
+    (a, io_queue(port, cntlid, 1, false))
+}
+
+#[test]
+fn abort_command() {
+    let t = start_tgt();
+    let (mut a, mut q) = admin_and_io(t.port);
+    let abort = |sqid: u16, cid: u16| {
+        let mut c = Cmd::new(0x08, 0);
+        c.cdw10 = u32::from(sqid) | (u32::from(cid) << 16);
+        c
+    };
+    // A write waiting for its data (R2T sent): aborted.
+    let wcid = q.send_only(rw(0x01, 40, 8), 4096);
+    let ttag = match q.recv() {
+        Some(Rx::R2T { cccid, ttag, .. }) if cccid == wcid => ttag,
+        o => panic!("expected an R2T, got {o:?}"),
+    };
+    let (c, _) = a.exec(abort(1, wcid), &[], 0);
+    assert_eq!(status(&c), (0, 0));
+    assert_eq!(c.cdw0 & 1, 0, "aborted");
+    let c = q.completions(1)[0];
+    assert_eq!((c.cid, status(&c)), (wcid, (0, 0x07)), "the write: command abort requested");
+    // Its late data is dropped; the queue works.
+    pdu::write_h2c_data(&mut q.buf, &q.txo, wcid, ttag, 0, &pattern(4096, 4), true);
+    q.s.write_all(&q.buf).unwrap();
+    let d = pattern(4096, 5);
+    assert_eq!(status(&q.exec(rw(0x01, 40, 8), &d, 0).0), (0, 0));
+    let (_, back) = q.exec(rw(0x02, 40, 8), &[], 4096);
+    assert!(back == d, "only the later write landed");
+    // Unknown CID, unknown queue: not aborted.
+    let (c, _) = a.exec(abort(1, 0x7777), &[], 0);
+    assert_eq!((status(&c), c.cdw0 & 1), ((0, 0), 1), "unknown CID");
+    let (c, _) = a.exec(abort(9, 1), &[], 0);
+    assert_eq!((status(&c), c.cdw0 & 1), ((0, 0), 1), "unknown queue");
+    // A held AER on the admin queue: aborted, then the Abort answers.
+    let aer = a.send_only(Cmd::new(0x0c, 0), 0);
+    let acid = a.send_only(abort(0, aer), 0);
+    let cs = a.completions(2);
+    let by = |cid: u16| cs.iter().find(|c| c.cid == cid).copied().expect("both complete");
+    assert_eq!(status(&by(aer)), (0, 0x07), "the AER: command abort requested");
+    assert_eq!((status(&by(acid)), by(acid).cdw0 & 1), ((0, 0), 0), "the Abort: aborted");
+}
+
+#[test]
+fn abort_of_a_command_with_the_bdev_waits_for_abort_timeout() {
+    // Reads take 3 s (a delay bdev); the transport's abort timeout is 1 s.
+    let t = start_tgt_with(|port| serde_json::json!({"subsystems": [
+        {"subsystem": "bdev", "config": [
+            {"method": "bdev_malloc_create", "params": {"name": "M0", "num_blocks": 8192, "block_size": 512}},
+            {"method": "bdev_delay_create", "params": {"base_bdev_name": "M0", "name": "D0", "avg_read_latency": 3_000_000, "p99_read_latency": 3_000_000, "avg_write_latency": 1, "p99_write_latency": 1}}
+        ]},
+        {"subsystem": "nvmf", "config": [
+            {"method": "nvmf_create_transport", "params": {"trtype": "TCP", "abort_timeout_sec": 1}},
+            {"method": "nvmf_create_subsystem", "params": {"nqn": NQN, "allow_any_host": true}},
+            {"method": "nvmf_subsystem_add_ns", "params": {"nqn": NQN, "namespace": {"bdev_name": "D0", "nsid": 1}}},
+            {"method": "nvmf_subsystem_add_listener", "params": {"nqn": NQN, "listen_address": {"trtype": "TCP", "adrfam": "IPv4", "traddr": "127.0.0.1", "trsvcid": port.to_string()}}}
+        ]}
+    ]}));
+    let (mut a, mut q) = admin_and_io(t.port);
+    q.s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let d = pattern(4096, 8);
+    assert_eq!(status(&q.exec(rw(0x01, 0, 8), &d, 0).0), (0, 0));
+    let rcid = q.send_only(rw(0x02, 0, 8), 4096);
+    std::thread::sleep(Duration::from_millis(200));
+    let t0 = Instant::now();
+    let mut ab = Cmd::new(0x08, 0);
+    ab.cdw10 = 1 | (u32::from(rcid) << 16);
+    let (c, _) = a.exec(ab, &[], 0);
+    let waited = t0.elapsed();
+    assert_eq!((status(&c), c.cdw0 & 1), ((0, 0), 1), "a read with the bdev is not aborted");
+    assert!(waited >= Duration::from_millis(900) && waited < Duration::from_millis(2500), "the Abort waited the 1 s abort timeout, not the read: {waited:?}");
+    // The read completes normally afterwards.
+    let mut back = vec![0u8; 4096];
+    loop {
+        match q.recv().expect("the read completes") {
+            Rx::C2H { cccid, datao, data, success } => {
+                assert_eq!(cccid, rcid);
+                back[datao as usize..datao as usize + data.len()].copy_from_slice(&data);
+                if success {
+                    break;
+                }
+            }
+            Rx::Resp(c) => {
+                assert_eq!((c.cid, status(&c)), (rcid, (0, 0)));
+                break;
+            }
+            o => panic!("unexpected {o:?}"),
+        }
+    }
+    assert!(back == d, "the read's data");
+    assert!(t0.elapsed() >= Duration::from_millis(2000), "the read took its 3 s");
 }

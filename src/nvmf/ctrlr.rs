@@ -10,9 +10,10 @@ use super::features::{FeatureLimits, Features};
 use super::group::{self, PollGroup};
 use super::identify::{self, CtrlrInfo, NsInfo};
 use super::logpage;
-use super::reservation::Reservations;
+use super::logpage::resv_notification;
+use super::reservation::{self as resv, NoticeQueue, Reservations};
 use super::subsystem::{AnaState, Subsystem, Subtype};
-use super::tcp::qpair::{Conn, Exec, Req, TcpQpair};
+use super::tcp::qpair::{AbortOutcome, Conn, Exec, Req, TcpQpair};
 use super::tgt;
 use super::st;
 use crate::nvme::spec::admin;
@@ -47,6 +48,10 @@ const CSTS_SHST_COMPLETE: u32 = 2 << 2;
 /// namespace list page; ANA change.
 const AEN_NS_ATTR_CHANGED: u32 = 2 | (0x04 << 16); // info 00h: namespace attribute changed
 const AEN_ANA_CHANGE: u32 = 2 | (0x03 << 8) | (0x0c << 16);
+/// Asynchronous event: I/O command specific status, reservation log page
+/// available (info 00h), log page 80h. Not gated by the Async Event
+/// Configuration: the Reservation Notification Mask feature filters it.
+const AEN_RESV_LOG: u32 = 6 | (0x80 << 16);
 /// Async Event Configuration bits enabling those notices.
 const AEC_NS_ATTR: u32 = 1 << 8;
 const AEC_ANA: u32 = 1 << 11;
@@ -74,6 +79,13 @@ pub struct CtrlrState {
     aers: Vec<(usize, u16)>,
     /// Events waiting for an AER (completion dword 0).
     events: VecDeque<u32>,
+    /// Events reported and masked until the host reads their log page
+    /// (with RAE cleared); no further event of the kind is sent meanwhile.
+    aen_masked: Vec<u32>,
+    /// Reservation Notification log pages not read yet.
+    resv_notices: NoticeQueue,
+    /// Reservation Notification Mask (feature 82h) per NSID.
+    resv_masks: HashMap<u32, u32>,
     /// Namespaces changed since the host last read the changed list.
     changed_ns: Vec<u32>,
     /// Its I/O queues: (qid, thread, qpair id).
@@ -256,6 +268,9 @@ fn connect(q: &mut Conn, g: &mut PollGroup, idx: u16) -> Exec {
                 features,
                 aers: Vec::new(),
                 events: VecDeque::new(),
+                aen_masked: Vec::new(),
+                resv_notices: NoticeQueue::default(),
+                resv_masks: HashMap::new(),
                 changed_ns: Vec::new(),
                 io_qpairs: Vec::new(),
                 num_io_queues: None,
@@ -366,8 +381,10 @@ fn property_set(c: &Ctrlr, r: &mut Req) -> Exec {
         st.csts |= CSTS_RDY;
         st.csts &= !(3 << 2);
     } else if v & CC_EN == 0 && old & CC_EN != 0 {
-        // Controller reset: its I/O queues go.
+        // Controller reset: its I/O queues go, the notification log restarts.
         st.csts &= !CSTS_RDY;
+        st.resv_notices = NoticeQueue::default();
+        st.aen_masked.clear();
         let ios = std::mem::take(&mut st.io_qpairs);
         drop(st);
         close_qpairs(ios);
@@ -541,6 +558,16 @@ pub fn admin(q: &mut Conn, g: &mut PollGroup, idx: u16) -> Exec {
             deliver_events_locked(&c);
             Exec::Pending
         }
+        admin::GET_FEATURES | admin::SET_FEATURES if q.reqs[idx as usize].cmd.cdw10 as u8 == super::features::fid::RESERVATION_NOTIFICATION_MASK && !discovery => {
+            let r = &mut q.reqs[idx as usize];
+            match resv_mask_feature(s, &c, &r.cmd, op == admin::SET_FEATURES) {
+                Ok(cdw0) => {
+                    r.cpl.cdw0 = cdw0;
+                    Exec::Done
+                }
+                Err(e) => done_status(r, e),
+            }
+        }
         admin::GET_FEATURES => {
             let r = &mut q.reqs[idx as usize];
             let cmd = r.cmd;
@@ -590,17 +617,165 @@ pub fn admin(q: &mut Conn, g: &mut PollGroup, idx: u16) -> Exec {
                 }
             }
         }
-        admin::ABORT => {
-            // Commands are not aborted once received: bit 0 set = not aborted.
-            q.reqs[idx as usize].cpl.cdw0 = 1;
-            Exec::Done
-        }
+        admin::ABORT => abort_cmd(q, idx, &c),
         _ => {
             let r = &mut q.reqs[idx as usize];
             r.status(0, SC_INVALID_OPCODE);
             r.dnr();
             Exec::Done
         }
+    }
+}
+
+/// Get / Set Features Reservation Notification Mask (82h), a feature of
+/// each namespace kept per controller: Set applies to one active namespace
+/// or, with NSID FFFFFFFFh, to all; Get reads one.
+fn resv_mask_feature(s: &Subsystem, c: &Ctrlr, cmd: &crate::nvme::spec::Cmd, set: bool) -> Result<u32, u16> {
+    use super::features::{sel, CAP_CHANGEABLE, CAP_NS_SPECIFIC};
+    let nsid = cmd.nsid;
+    let active = s.namespaces.contains_key(&nsid);
+    let mut stt = c.st.lock();
+    if set {
+        if cmd.cdw10 >> 31 != 0 {
+            return Err(st::FEATURE_NOT_SAVEABLE);
+        }
+        let mask = cmd.cdw11 & resv::MASK_BITS;
+        if nsid == 0xffff_ffff {
+            for n in s.namespaces.keys() {
+                stt.resv_masks.insert(*n, mask);
+            }
+        } else if active {
+            stt.resv_masks.insert(nsid, mask);
+        } else {
+            return Err(super::status(0, SC_INVALID_NAMESPACE));
+        }
+        return Ok(0);
+    }
+    if nsid == 0xffff_ffff {
+        return Err(st::INVALID_FIELD);
+    }
+    if !active {
+        return Err(super::status(0, SC_INVALID_NAMESPACE));
+    }
+    match ((cmd.cdw10 >> 8) & 7) as u8 {
+        sel::CURRENT => Ok(stt.resv_masks.get(&nsid).copied().unwrap_or(0)),
+        sel::DEFAULT | sel::SAVED => Ok(0),
+        sel::SUPPORTED_CAPABILITIES => Ok(CAP_NS_SPECIFIC | CAP_CHANGEABLE),
+        _ => Err(st::INVALID_FIELD),
+    }
+}
+
+/// Abort (admin 08h): CDW10 SQID (15:0) and CID (31:16). The command is
+/// looked for on its queue's thread. One still waiting in the target
+/// (data buffer, H2C data, bdev io_wait, held fused half, or a held AER)
+/// completes with Command Abort Requested and the Abort answers 0 in bit 0
+/// of dword 0; one with a bdev is looked for again until the transport's
+/// abort_timeout_sec passes, and the Abort then answers 1 (not aborted),
+/// as it does for a command that is not there or completed normally.
+fn abort_cmd(q: &mut Conn, idx: u16, c: &Arc<Ctrlr>) -> Exec {
+    let timeout_ms = u64::from(q.opts.abort_timeout_sec) * 1000;
+    let r = &mut q.reqs[idx as usize];
+    let sqid = r.cmd.cdw10 as u16;
+    let cid = (r.cmd.cdw10 >> 16) as u16;
+    r.cpl.cdw0 = 1;
+    let target = if sqid == 0 {
+        Some((c.admin_thread, c.admin_qpair))
+    } else {
+        c.st.lock().io_qpairs.iter().find(|x| x.0 == sqid).map(|x| (x.1, x.2))
+    };
+    let Some((thread, qpair)) = target else { return Exec::Done };
+    let job = AbortJob {
+        ctrlr: c.clone(),
+        qpair,
+        cid,
+        exclude: if sqid == 0 { Some(idx) } else { None },
+        deadline_ms: now_ms() + timeout_ms,
+        abort_req: r as *mut Req as usize,
+        origin: crate::thread::current() as usize,
+    };
+    // SAFETY: group threads live until the transport goes.
+    if crate::thread::send_fn(unsafe { &*(thread as *mut crate::thread::Thread) }, move || job.search()).is_err() {
+        return Exec::Done;
+    }
+    Exec::Pending
+}
+
+/// An Abort command looking for its command.
+struct AbortJob {
+    ctrlr: Arc<Ctrlr>,
+    /// The id of the queue the command was sent on (the job runs on its thread).
+    qpair: u64,
+    cid: u16,
+    /// The Abort's own request, when it came on that queue.
+    exclude: Option<u16>,
+    deadline_ms: u64,
+    /// The Abort's request, and its thread.
+    abort_req: usize,
+    origin: usize,
+}
+
+impl AbortJob {
+    /// On the queue's thread: looks, aborts, retries later, or answers.
+    fn search(self) {
+        let outcome = match group_here() {
+            // SAFETY: this thread's group and its live qpairs.
+            Some(g) => match unsafe { (*g).qpairs.get(&self.qpair).copied() } {
+                // SAFETY: as above.
+                Some(qp) => unsafe { self.search_in(&mut *g, qp) },
+                None => AbortOutcome::NotFound,
+            },
+            None => AbortOutcome::NotFound,
+        };
+        match outcome {
+            AbortOutcome::Busy if now_ms() < self.deadline_ms => {
+                // With a bdev: look again shortly, until the timeout.
+                group::defer(Box::new(move || self.search()));
+            }
+            AbortOutcome::Aborted => self.answer(0),
+            _ => self.answer(1),
+        }
+    }
+
+    /// # Safety
+    /// `qp` is a live qpair of `g`, on this thread.
+    unsafe fn search_in(&self, g: &mut PollGroup, qp: *mut TcpQpair) -> AbortOutcome {
+        if self.exclude.is_some() {
+            // The admin queue: a held AER is the controller's to give back.
+            let held = {
+                let mut st = self.ctrlr.st.lock();
+                // SAFETY: per the contract.
+                let reqs = unsafe { &(*qp).c.reqs };
+                let pos = st.aers.iter().position(|a| a.0 == qp as usize && reqs.get(a.1 as usize).is_some_and(|r| r.cmd.cid() == self.cid));
+                pos.map(|i| st.aers.remove(i).1)
+            };
+            if let Some(i) = held {
+                // SAFETY: per the contract; the AER was outstanding, now ours to complete.
+                unsafe {
+                    let r = &mut (&mut (*qp).c.reqs)[i as usize];
+                    r.status(0, super::tcp::qpair::SC_ABORTED_BY_REQUEST);
+                    TcpQpair::complete(r);
+                }
+                return AbortOutcome::Aborted;
+            }
+        }
+        // SAFETY: per the contract.
+        unsafe { (*qp).c.abort_cid(g, self.cid, self.exclude) }
+    }
+
+    /// Completes the Abort with dword 0 `cdw0` on its own thread.
+    fn answer(self, cdw0: u32) {
+        let (req, origin) = (self.abort_req, self.origin);
+        let done = move || {
+            let r = req as *mut Req;
+            // SAFETY: the Abort's request stays outstanding (its qpair with
+            // it) until this completion, on its thread.
+            unsafe {
+                (*r).cpl.cdw0 = cdw0;
+                TcpQpair::complete(r);
+            }
+        };
+        // SAFETY: group threads live until the transport goes.
+        let _ = crate::thread::send_fn(unsafe { &*(origin as *mut crate::thread::Thread) }, done);
     }
 }
 
@@ -645,7 +820,7 @@ fn identify_cmd(q: &mut Conn, g: &mut PollGroup, idx: u16, s: &Subsystem, c: &Ct
     Exec::Done
 }
 
-fn get_log_page(q: &mut Conn, idx: u16, s: &Subsystem, c: &Ctrlr) -> Exec {
+fn get_log_page(q: &mut Conn, idx: u16, s: &Subsystem, c: &Arc<Ctrlr>) -> Exec {
     let lp = logpage::decode_get_log_page(&q.reqs[idx as usize].cmd);
     let mut page: Vec<u8> = Vec::new();
     match lp.lid {
@@ -675,6 +850,7 @@ fn get_log_page(q: &mut Conn, idx: u16, s: &Subsystem, c: &Ctrlr) -> Exec {
             logpage::changed_ns_list(&stt.changed_ns, &mut p);
             if !lp.rae {
                 stt.changed_ns.clear();
+                unmask(&mut stt, AEN_NS_ATTR_CHANGED);
             }
             page.extend_from_slice(&p);
         }
@@ -688,8 +864,30 @@ fn get_log_page(q: &mut Conn, idx: u16, s: &Subsystem, c: &Ctrlr) -> Exec {
                     None => groups.push(logpage::AnaGroup { grpid: gid, state: st_here, nsids: vec![*nsid] }),
                 }
             }
-            let cc = c.st.lock().ana_change_count;
+            let cc = {
+                let mut stt = c.st.lock();
+                if !lp.rae {
+                    unmask(&mut stt, AEN_ANA_CHANGE);
+                }
+                stt.ana_change_count
+            };
             logpage::ana_log(cc, &groups, lp.lsp & logpage::ANA_LSP_RGO != 0, &mut page);
+        }
+        logpage::lid::RESERVATION_NOTIFICATION => {
+            let mut p = [0u8; 64];
+            let again = {
+                let mut stt = c.st.lock();
+                stt.resv_notices.pop(&mut p);
+                if !lp.rae {
+                    unmask(&mut stt, AEN_RESV_LOG);
+                }
+                !lp.rae && !stt.resv_notices.is_empty()
+            };
+            if again {
+                // More pages wait: tell the host again.
+                raise(c, AEN_RESV_LOG);
+            }
+            page.extend_from_slice(&p);
         }
         _ => return done_status(&mut q.reqs[idx as usize], super::status(1, SC_INVALID_LOG_PAGE)),
     }
@@ -717,6 +915,9 @@ fn deliver_events_locked(c: &Arc<Ctrlr>) {
             }
             let (qp, idx) = st.aers.remove(0);
             let ev = st.events.pop_front().unwrap_or(0);
+            if !st.aen_masked.contains(&ev) {
+                st.aen_masked.push(ev);
+            }
             (qp, idx, ev)
         };
         let qp = qp as *mut TcpQpair;
@@ -745,16 +946,34 @@ fn notify(nqn: &str, ev: u32, aec_bit: u32, nsid: Option<u32>) {
             if ev == AEN_ANA_CHANGE {
                 st.ana_change_count += 1;
             }
-            if st.features.async_event_config & aec_bit == 0 || st.events.contains(&ev) {
+            if st.features.async_event_config & aec_bit == 0 {
                 continue;
             }
-            st.events.push_back(ev);
         }
-        let th = c.admin_thread as *mut crate::thread::Thread;
-        let c2 = c.clone();
-        // SAFETY: group threads live until the transport goes.
-        let _ = crate::thread::send_fn(unsafe { &*th }, move || deliver_events_locked(&c2));
+        raise(&c, ev);
     }
+}
+
+/// Queues event `ev` for `c` unless it is queued already or masked (sent
+/// and its log page not read since); its admin thread delivers it.
+fn raise(c: &Arc<Ctrlr>, ev: u32) {
+    {
+        let mut st = c.st.lock();
+        if st.events.contains(&ev) || st.aen_masked.contains(&ev) {
+            return;
+        }
+        st.events.push_back(ev);
+    }
+    let th = c.admin_thread as *mut crate::thread::Thread;
+    let c2 = c.clone();
+    // SAFETY: group threads live until the transport goes.
+    let _ = crate::thread::send_fn(unsafe { &*th }, move || deliver_events_locked(&c2));
+}
+
+/// The host read the log page of event `ev` with RAE cleared: the event
+/// may be sent again.
+fn unmask(st: &mut CtrlrState, ev: u32) {
+    st.aen_masked.retain(|&e| e != ev);
 }
 
 /// A namespace of `nqn` was added or removed (on the app thread).
@@ -787,9 +1006,11 @@ pub fn reservation_check(c: &Ctrlr, nsid: u32, op: u8) -> Result<(), u8> {
     r.check_io(&c.hostid, is_write).map_err(|_| SC_RESERVATION_CONFLICT)
 }
 
-/// Register / Acquire / Release / Report.
-pub fn reservation_cmd(q: &mut Conn, idx: u16, nsid: u32) {
-    let Some(c) = q.ctrlr.clone() else { return };
+/// Register / Acquire / Release / Report. Hosts affected by the change get
+/// their notifications; Preempt and Abort completes later, once the
+/// preempted hosts' commands waiting in the target are aborted.
+pub fn reservation_cmd(q: &mut Conn, idx: u16, nsid: u32) -> Exec {
+    let Some(c) = q.ctrlr.clone() else { return Exec::Done };
     let r = &mut q.reqs[idx as usize];
     let cmd = r.cmd;
     let mut g = RESV.lock();
@@ -797,9 +1018,9 @@ pub fn reservation_cmd(q: &mut Conn, idx: u16, nsid: u32) {
     let res = m.entry(c.subnqn.clone()).or_default().entry(nsid).or_default();
     let data = r.data().to_vec();
     let out = match cmd.opc() {
-        super::io::OPC_RESERVATION_REGISTER => res.register(&c.hostid, cmd.cdw10, &data).map(|_| ()),
-        super::io::OPC_RESERVATION_ACQUIRE => res.acquire(&c.hostid, cmd.cdw10, &data).map(|_| ()),
-        super::io::OPC_RESERVATION_RELEASE => res.release(&c.hostid, cmd.cdw10, &data).map(|_| ()),
+        super::io::OPC_RESERVATION_REGISTER => res.register(&c.hostid, cmd.cdw10, &data),
+        super::io::OPC_RESERVATION_ACQUIRE => res.acquire(&c.hostid, cmd.cdw10, &data),
+        super::io::OPC_RESERVATION_RELEASE => res.release(&c.hostid, cmd.cdw10, &data),
         _ => {
             let mut buf = Vec::new();
             let eds = cmd.cdw11 & 1 != 0;
@@ -807,14 +1028,100 @@ pub fn reservation_cmd(q: &mut Conn, idx: u16, nsid: u32) {
                 let n = buf.len().min(r.len as usize);
                 r.data_mut()[..n].copy_from_slice(&buf[..n]);
                 r.c2h_len = n as u32;
+                resv::Changes::default()
             })
         }
     };
     ANY_RESV.store(true, Ordering::Release);
     drop(g);
-    if let Err(e) = out {
-        r.status((e >> 8) as u8, e as u8);
+    let ch = match out {
+        Ok(ch) => ch,
+        Err(e) => {
+            r.status((e >> 8) as u8, e as u8);
+            return Exec::Done;
+        }
+    };
+    resv_notify(&c.subnqn, nsid, resv_notification::REGISTRATION_PREEMPTED, &ch.preempted_hosts);
+    if ch.released_notice {
+        resv_notify(&c.subnqn, nsid, resv_notification::RESERVATION_RELEASED, &ch.released_hosts);
     }
+    resv_notify(&c.subnqn, nsid, resv_notification::RESERVATION_PREEMPTED, &ch.reservation_preempted_hosts);
+    if ch.abort && !ch.preempted_hosts.is_empty() {
+        return preempt_abort(&c.subnqn, nsid, &ch.preempted_hosts, r);
+    }
+    Exec::Done
+}
+
+/// Queues a reservation notification of `kind` for namespace `nsid` on
+/// every controller of `hosts` (each controller of a host gets its own)
+/// that does not mask it, with an asynchronous event.
+fn resv_notify(nqn: &str, nsid: u32, kind: u8, hosts: &[[u8; 16]]) {
+    if hosts.is_empty() {
+        return;
+    }
+    for c in controllers(Some(nqn)) {
+        if c.discovery || !hosts.contains(&c.hostid) {
+            continue;
+        }
+        {
+            let mut st = c.st.lock();
+            if st.resv_masks.get(&nsid).copied().unwrap_or(0) & resv::mask_bit(kind) != 0 {
+                continue;
+            }
+            st.resv_notices.push(kind, nsid);
+        }
+        raise(&c, AEN_RESV_LOG);
+    }
+}
+
+/// Preempt and Abort: on each I/O queue of the preempted hosts'
+/// controllers (on its thread), the commands for `nsid` still waiting in
+/// the target complete as aborted; then the Acquire `acq` completes.
+fn preempt_abort(nqn: &str, nsid: u32, hosts: &[[u8; 16]], acq: &mut Req) -> Exec {
+    let queues: Vec<(usize, u64)> = controllers(Some(nqn))
+        .iter()
+        .filter(|c| hosts.contains(&c.hostid))
+        .flat_map(|c| c.st.lock().io_qpairs.iter().map(|x| (x.1, x.2)).collect::<Vec<_>>())
+        .collect();
+    if queues.is_empty() {
+        return Exec::Done;
+    }
+    let left = Arc::new(std::sync::atomic::AtomicUsize::new(queues.len()));
+    let (acq, origin) = (acq as *mut Req as usize, crate::thread::current() as usize);
+    for (thread, id) in queues {
+        let mine = left.clone();
+        let job = move || {
+            if let Some(g) = group_here() {
+                // SAFETY: this thread's group and its live qpairs.
+                unsafe {
+                    if let Some(&qp) = (*g).qpairs.get(&id) {
+                        (*qp).c.abort_for_preempt(&mut *g, nsid);
+                    }
+                }
+            }
+            one_done(&mine, acq, origin);
+        };
+        // SAFETY: as above.
+        if crate::thread::send_fn(unsafe { &*(thread as *mut crate::thread::Thread) }, job).is_err() {
+            one_done(&left, acq, origin);
+        }
+    }
+    Exec::Pending
+}
+
+/// One queue of a Preempt and Abort is done; the last completes the
+/// Acquire `acq` on its thread `origin`.
+fn one_done(left: &std::sync::atomic::AtomicUsize, acq: usize, origin: usize) {
+    if left.fetch_sub(1, Ordering::AcqRel) != 1 {
+        return;
+    }
+    let done = move || {
+        // SAFETY: the Acquire stays outstanding (its qpair with it) until
+        // this completion, on its thread.
+        unsafe { TcpQpair::complete(acq as *mut Req) };
+    };
+    // SAFETY: group threads live until the transport goes.
+    let _ = crate::thread::send_fn(unsafe { &*(origin as *mut crate::thread::Thread) }, done);
 }
 
 /// Forgets reservations of a namespace (removed).

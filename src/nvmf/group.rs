@@ -539,7 +539,7 @@ fn finish_groups(done: impl FnOnce() + Send + 'static, tries: u32) {
 }
 
 /// Runs `f` on this thread after about 10 ms.
-fn defer(f: Box<dyn FnOnce() + Send>) {
+pub(crate) fn defer(f: Box<dyn FnOnce() + Send>) {
     extern "C" fn fire(arg: *mut c_void) -> i32 {
         // SAFETY: the box leaked by `defer`, used once.
         let b = unsafe { Box::from_raw(arg as *mut (Box<dyn FnOnce() + Send>, *mut crate::thread::poller::Poller)) };

@@ -84,10 +84,7 @@ pub fn execute(q: &mut Conn, g: &mut PollGroup, idx: u16) -> Exec {
             submit(r, ns, spdk_bdev_io_type::SPDK_BDEV_IO_TYPE_WRITE_ZEROES, slba, nlb, false)
         }
         opc::DATASET_MANAGEMENT => dsm(r, ns),
-        OPC_RESERVATION_REGISTER | OPC_RESERVATION_ACQUIRE | OPC_RESERVATION_RELEASE | OPC_RESERVATION_REPORT => {
-            super::ctrlr::reservation_cmd(q, idx, nsid);
-            Exec::Done
-        }
+        OPC_RESERVATION_REGISTER | OPC_RESERVATION_ACQUIRE | OPC_RESERVATION_RELEASE | OPC_RESERVATION_REPORT => super::ctrlr::reservation_cmd(q, idx, nsid),
         _ => fail(r, SC_INVALID_OPCODE),
     }
 }
@@ -283,8 +280,10 @@ fn queue_retry(r: &mut Req, ns: &mut NsEntry, t: spdk_bdev_io_type, slba: u64, n
         (*rt).entry.cb_fn = Some(retry_cb);
         (*rt).entry.cb_arg = rt.cast();
     }
+    r.io_wait = rt.cast();
     // SAFETY: the entry lives in the leaked box until retry_cb.
     if bio::queue_io_wait(ns.channel(), unsafe { &mut (*rt).entry }).is_err() {
+        r.io_wait = std::ptr::null_mut();
         // SAFETY: not queued: ours.
         drop(unsafe { Box::from_raw(rt) });
         r.status(0, SC_INTERNAL_DEVICE_ERROR);
@@ -298,12 +297,33 @@ fn queue_retry(r: &mut Req, ns: &mut NsEntry, t: spdk_bdev_io_type, slba: u64, n
 extern "C" fn retry_cb(arg: *mut c_void) {
     // SAFETY: the box leaked by queue_retry, used once.
     let rt = unsafe { Box::from_raw(arg as *mut Retry) };
+    if rt.r.is_null() {
+        // Its request was aborted meanwhile (see `cancel_retry`).
+        return;
+    }
+    // SAFETY: as below: the request still waits for this retry.
+    unsafe { (*rt.r).io_wait = std::ptr::null_mut() };
     // SAFETY: the request waits (outstanding) on this thread; its namespace entry lives.
     let (r, ns) = unsafe { (&mut *rt.r, &mut *rt.ns) };
     if let Exec::Done = submit(r, ns, rt.t, rt.slba, rt.nlb, rt.data) {
         // SAFETY: as above.
         unsafe { TcpQpair::complete(rt.r) };
     }
+}
+
+/// Cancels the io_wait retry of request `r`, if it has one: the retry
+/// will do nothing when the bdev layer calls it. Returns whether it had one
+/// (the request then waits in the target and may be completed as aborted).
+pub fn cancel_retry(r: &mut Req) -> bool {
+    if r.io_wait.is_null() {
+        return false;
+    }
+    let rt = r.io_wait as *mut Retry;
+    // SAFETY: the retry box stays allocated until its callback, which
+    // clears `io_wait` first; both run on this thread.
+    unsafe { (*rt).r = std::ptr::null_mut() };
+    r.io_wait = std::ptr::null_mut();
+    true
 }
 
 extern "C" fn io_done(io: *mut spdk_bdev_io, success: bool, arg: *mut c_void) {

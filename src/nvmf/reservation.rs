@@ -482,6 +482,73 @@ impl Reservations {
     }
 }
 
+/// Reservation Notification Mask bit (Set Features 82h, CDW11) of a
+/// notification type: REGPRE is bit 1, RESREL bit 2, RESPRE bit 3, the
+/// same numbers as the log page types.
+pub fn mask_bit(kind: u8) -> u32 {
+    match kind {
+        1..=3 => 1 << kind,
+        _ => 0,
+    }
+}
+
+/// The mask bits a host may set (REGPRE, RESREL, RESPRE).
+pub const MASK_BITS: u32 = 0b1110;
+
+/// Unread notifications kept per controller: the one a read returns plus
+/// the 255 that "Number of Available Log Pages" can announce.
+pub const MAX_NOTICES: usize = 256;
+
+/// One controller's queue of Reservation Notification log pages (log
+/// identifier 80h). Each notice created bumps the 64-bit log page count
+/// (which never reads 0 again once it wrapped); reading the log page takes
+/// the oldest. When the queue is full, the newest notice replaces the
+/// last one kept, so the gap in the counts tells the host pages were lost.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NoticeQueue {
+    /// (log page count, type, NSID), oldest first.
+    pages: std::collections::VecDeque<(u64, u8, u32)>,
+    count: u64,
+}
+
+impl NoticeQueue {
+    /// Creates a notice of `kind` (1 registration preempted, 2 reservation
+    /// released, 3 reservation preempted) for namespace `nsid`.
+    pub fn push(&mut self, kind: u8, nsid: u32) {
+        self.count = if self.count == u64::MAX { 1 } else { self.count + 1 };
+        let page = (self.count, kind, nsid);
+        if self.pages.len() >= MAX_NOTICES {
+            if let Some(last) = self.pages.back_mut() {
+                *last = page;
+            }
+        } else {
+            self.pages.push_back(page);
+        }
+    }
+
+    /// Notices not read yet.
+    pub fn len(&self) -> usize {
+        self.pages.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.pages.is_empty()
+    }
+
+    /// Reads the log page: the oldest notice with the number of those
+    /// still queued after it, or the empty page (all zeroes) when there
+    /// is none. The notice read is gone.
+    pub fn pop(&mut self, out: &mut [u8; 64]) {
+        match self.pages.pop_front() {
+            Some((count, kind, nsid)) => {
+                let avail = self.pages.len().min(255) as u8;
+                super::logpage::reservation_notification_log(count, kind, avail, nsid, out);
+            }
+            None => out.fill(0),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -758,5 +825,54 @@ mod tests {
         assert_eq!((e1[2], get_u64(e1, 8)), (1, 0xbb));
         assert_eq!(&e1[16..32], &B);
         assert!(e1[32..].iter().all(|&b| b == 0));
+    }
+    #[test]
+    fn notice_queue_reads_oldest_first_and_counts() {
+        use crate::nvmf::logpage::resv_notification as kind;
+        let mut q = NoticeQueue::default();
+        let mut p = [0xffu8; 64];
+        q.pop(&mut p);
+        assert!(p.iter().all(|&b| b == 0), "no notice: the empty page");
+        q.push(kind::REGISTRATION_PREEMPTED, 1);
+        q.push(kind::RESERVATION_RELEASED, 2);
+        assert_eq!(q.len(), 2);
+        q.pop(&mut p);
+        assert_eq!((get_u64(&p, 0), p[8], p[9], rd_u32(&p, 12)), (1, 1, 1, 1));
+        q.pop(&mut p);
+        assert_eq!((get_u64(&p, 0), p[8], p[9], rd_u32(&p, 12)), (2, 2, 0, 2));
+        q.pop(&mut p);
+        assert!(p.iter().all(|&b| b == 0));
+        q.push(kind::RESERVATION_PREEMPTED, 7);
+        q.pop(&mut p);
+        assert_eq!((get_u64(&p, 0), p[8]), (3, 3), "the count goes on after reads");
+
+        // Full: the newest replaces the last kept; the counts show the gap.
+        for i in 0..MAX_NOTICES + 10 {
+            q.push(kind::REGISTRATION_PREEMPTED, i as u32);
+        }
+        assert_eq!(q.len(), MAX_NOTICES);
+        q.pop(&mut p);
+        assert_eq!((get_u64(&p, 0), p[9]), (4, 255), "at most 255 announced");
+        for _ in 0..MAX_NOTICES - 2 {
+            q.pop(&mut p);
+        }
+        q.pop(&mut p);
+        assert_eq!(get_u64(&p, 0), 3 + (MAX_NOTICES + 10) as u64);
+        assert_eq!(rd_u32(&p, 12), (MAX_NOTICES + 9) as u32);
+        assert!(q.is_empty());
+
+        let mut w = NoticeQueue { count: u64::MAX, ..Default::default() };
+        w.push(kind::RESERVATION_RELEASED, 1);
+        w.pop(&mut p);
+        assert_eq!(get_u64(&p, 0), 1, "the count wraps to 1, never 0");
+    }
+
+    #[test]
+    fn mask_bits_match_the_types() {
+        assert_eq!(mask_bit(1), 1 << 1);
+        assert_eq!(mask_bit(2), 1 << 2);
+        assert_eq!(mask_bit(3), 1 << 3);
+        assert_eq!(mask_bit(0), 0);
+        assert_eq!(mask_bit(1) | mask_bit(2) | mask_bit(3), MASK_BITS);
     }
 }

@@ -77,6 +77,12 @@ pub struct Req {
     pub fused_partner: Option<u16>,
     /// Accepted by Abort: complete as aborted instead of executing.
     pub aborted: bool,
+    /// While the command waits in the bdev layer's io_wait queue (the
+    /// bdev had no `bdev_io` free): its retry, which an abort cancels.
+    pub io_wait: *mut std::ffi::c_void,
+    /// The CID of a command in this slot aborted while its data was due
+    /// (R2T sent): H2CData still arriving for it is dropped, not fatal.
+    stale_h2c: Option<u16>,
 }
 
 impl Req {
@@ -191,6 +197,19 @@ const SC_SGL_DESCRIPTOR_TYPE_INVALID: u8 = 0x11;
 const SC_INVALID_SGL_OFFSET: u8 = 0x16;
 pub const SC_ABORTED_BY_REQUEST: u8 = 0x07;
 pub const SC_ABORTED_SQ_DELETION: u8 = 0x08;
+/// Command Aborted due to Preempt and Abort (generic).
+pub const SC_ABORTED_PREEMPT: u8 = 0x1e;
+
+/// What looking for a command to abort found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AbortOutcome {
+    /// No such command (never sent, or completed already).
+    NotFound,
+    /// It was waiting in the target and is now completed as aborted.
+    Aborted,
+    /// It is with a bdev or the controller: it completes on its own.
+    Busy,
+}
 
 impl TcpQpair {
     /// Takes a freshly accepted socket into group `g` (on its thread).
@@ -542,6 +561,8 @@ impl Conn {
                         idx: i as u16,
                         fused_partner: None,
                         aborted: false,
+                        io_wait: std::ptr::null_mut(),
+                        stale_h2c: None,
                     });
                 }
                 self.free = (0..depth as u16).rev().collect();
@@ -581,6 +602,11 @@ impl Conn {
         r.h2c_got = 0;
         r.fused_partner = None;
         r.aborted = false;
+        r.io_wait = std::ptr::null_mut();
+        if r.stale_h2c == Some(cmd.cid()) {
+            // The host reuses the CID: its old data is no longer told apart.
+            r.stale_h2c = None;
+        }
         if r.dir != Dir::None {
             let addr = cmd.prp1;
             let len = cmd.prp2 as u32;
@@ -673,6 +699,10 @@ impl Conn {
             return Err(fatal(FES_INVALID_HEADER_FIELD, 10, format!("H2CData with unknown TTAG {ttag}")));
         };
         if r.state != ReqState::AwaitH2C || r.cmd.cid() != cccid {
+            if r.stale_h2c == Some(cccid) {
+                // Data of a command aborted after its R2T went out: dropped.
+                return Ok(());
+            }
             return Err(fatal(FES_INVALID_HEADER_FIELD, 8, format!("H2CData for command {cccid} (TTAG {ttag}) that awaits no data")));
         }
         if datao != r.h2c_got {
@@ -807,6 +837,73 @@ impl Conn {
             g.stats.io_qpairs += 1;
             g.stats.current_io_qpairs += 1;
         }
+    }
+
+    /// Completes request `idx` with generic status `sc` if it still waits
+    /// in the target: for a data buffer, for its H2C data after an R2T, in
+    /// the bdev layer's io_wait queue, or as a held first half of a fused
+    /// pair. Returns false (and leaves it) if it is free or executing.
+    fn abort_waiting(&mut self, g: &mut PollGroup, idx: u16, sc: u8) -> bool {
+        let i = idx as usize;
+        match self.reqs[i].state {
+            ReqState::Free => false,
+            ReqState::NeedBuf | ReqState::AwaitH2C => {
+                if self.reqs[i].state == ReqState::NeedBuf {
+                    self.waiting.retain(|&w| w != idx);
+                } else {
+                    self.reqs[i].stale_h2c = Some(self.reqs[i].cmd.cid());
+                }
+                self.reqs[i].status(0, sc);
+                // Not counted outstanding before it executes: answered now.
+                self.respond(g, idx);
+                true
+            }
+            ReqState::Executing => {
+                if self.fused_first == Some(idx) {
+                    self.fused_first = None;
+                } else if !io::cancel_retry(&mut self.reqs[i]) {
+                    return false;
+                }
+                let r = &mut self.reqs[i];
+                r.status(0, sc);
+                // SAFETY: a live request of this qpair, counted outstanding, on its thread.
+                unsafe { TcpQpair::complete(r) };
+                true
+            }
+        }
+    }
+
+    /// The Abort command's search on this queue: command `cid` (never
+    /// request `exclude`, the Abort itself when it came on this queue).
+    pub fn abort_cid(&mut self, g: &mut PollGroup, cid: u16, exclude: Option<u16>) -> AbortOutcome {
+        if self.state != State::Running {
+            return AbortOutcome::NotFound;
+        }
+        let Some(i) = self.reqs.iter().position(|r| r.state != ReqState::Free && r.cmd.cid() == cid && Some(r.idx) != exclude) else {
+            return AbortOutcome::NotFound;
+        };
+        if self.abort_waiting(g, i as u16, SC_ABORTED_BY_REQUEST) {
+            AbortOutcome::Aborted
+        } else {
+            AbortOutcome::Busy
+        }
+    }
+
+    /// Preempt and Abort: completes every command of this queue for
+    /// namespace `nsid` that waits in the target with Command Aborted due
+    /// to Preempt and Abort. Returns how many.
+    pub fn abort_for_preempt(&mut self, g: &mut PollGroup, nsid: u32) -> usize {
+        if self.state != State::Running || self.qid == 0 {
+            return 0;
+        }
+        let mut n = 0;
+        for i in 0..self.reqs.len() {
+            let r = &self.reqs[i];
+            if r.state != ReqState::Free && r.cmd.nsid == nsid && r.cmd.opc() != SPDK_NVME_OPC_FABRIC && self.abort_waiting(g, i as u16, SC_ABORTED_PREEMPT) {
+                n += 1;
+            }
+        }
+        n
     }
 
     /// Whether the connection is up (not closing).
