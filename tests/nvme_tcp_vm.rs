@@ -97,7 +97,7 @@ fn exercise(c: &Ctrlr, qps: &[Box<IoQpair>], seed: u64) {
         let mut s = Slot::new();
         q.submit_raw(Cmd::new(FLUSH, 1), Payload::None, Some(on_done), s.arg()).unwrap();
         wait(q, &s);
-        assert!(!s.cpl.is_error(), "flush");
+        assert!(!s.cpl.get().is_error(), "flush");
         let mut range = [0u8; 16];
         range[4..8].copy_from_slice(&8u32.to_le_bytes());
         range[8..16].copy_from_slice(&(base + 8).to_le_bytes());
@@ -106,7 +106,7 @@ fn exercise(c: &Ctrlr, qps: &[Box<IoQpair>], seed: u64) {
         let mut s = Slot::new();
         q.submit_raw(dsm, contig(&mut range), Some(on_done), s.arg()).unwrap();
         wait(q, &s);
-        assert!(!s.cpl.is_error(), "deallocate: sct {} sc {}", s.cpl.sct(), s.cpl.sc());
+        assert!(!s.cpl.get().is_error(), "deallocate: sct {} sc {}", s.cpl.get().sct(), s.cpl.get().sc());
     }
     // Many commands in flight at once on each queue pair.
     for (qi, q) in qps.iter().enumerate() {
@@ -121,7 +121,7 @@ fn exercise(c: &Ctrlr, qps: &[Box<IoQpair>], seed: u64) {
         }
         for s in &slots {
             wait(q, s);
-            assert!(!s.cpl.is_error());
+            assert!(!s.cpl.get().is_error());
         }
         for i in 0..n {
             let mut r = vec![0u8; 8192];
@@ -238,10 +238,10 @@ fn nvme_tcp_host_against_kernel_target() {
     for s in &slots {
         wait(&qps[0], s);
     }
-    let aborted = slots.iter().filter(|s| s.cpl.is_error()).count();
+    let aborted = slots.iter().filter(|s| s.cpl.get().is_error()).count();
     println!("reset under I/O: {aborted} of 16 writes aborted");
-    for s in slots.iter().filter(|s| s.cpl.is_error()) {
-        assert_eq!((s.cpl.sct(), s.cpl.sc()), (spec::sct::GENERIC, spec::sc::ABORTED_SQ_DELETION));
+    for s in slots.iter().filter(|s| s.cpl.get().is_error()) {
+        assert_eq!((s.cpl.get().sct(), s.cpl.get().sc()), (spec::sct::GENERIC, spec::sc::ABORTED_SQ_DELETION));
     }
     write_read(&qps[0], ns, 35 << 20, 16384, 903);
 

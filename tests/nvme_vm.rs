@@ -15,10 +15,10 @@ fn io(q: &IoQpair, ns: &Namespace, opc: u8, lba: u64, n: u32, buf: *mut u8) -> C
     let mut s = Slot::new();
     let len = n as usize * ns.sector_size as usize;
     q.ns_rw(ns, opc, lba, n, Payload::Contig { buf, len }, std::ptr::null_mut(), 0, Some(on_done), s.arg()).expect("submitted");
-    while !s.done {
+    while !s.done.get() {
         q.process_completions(0).expect("poll");
     }
-    s.cpl
+    s.cpl.get()
 }
 
 /// A byte of the pattern for (controller, namespace, LBA, offset).

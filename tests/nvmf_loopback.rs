@@ -58,8 +58,8 @@ fn at_depth(q: &IoQpair, ns: &Namespace, lba0: u64, count: usize, qd: usize, see
             next += 1;
         }
         q.process_completions(0).expect("poll");
-        while done < next && slots[done].done {
-            assert!(!slots[done].cpl.is_error(), "write {done} at QD {qd} failed");
+        while done < next && slots[done].done.get() {
+            assert!(!slots[done].cpl.get().is_error(), "write {done} at QD {qd} failed");
             done += 1;
         }
         assert!(Instant::now() < deadline, "QD {qd}: timed out");
@@ -125,7 +125,7 @@ fn host_against_target_over_loopback() {
     let start_t = Instant::now();
     let deadline = start_t + Duration::from_secs(60);
     loop {
-        while next < total && !saw_error && (next - slots[..next].iter().filter(|s| s.done).count()) < 32 {
+        while next < total && !saw_error && (next - slots[..next].iter().filter(|s| s.done.get()).count()) < 32 {
             let p = contig(&mut bufs[next]);
             if q.ns_rw(ns, WRITE, lba0 + (next as u32 * per) as u64, per, p, std::ptr::null_mut(), 0, Some(on_done), slots[next].arg()).is_err() {
                 saw_error = true;
@@ -141,16 +141,16 @@ fn host_against_target_over_loopback() {
         if q.process_completions(0).is_err() {
             saw_error = true;
         }
-        if slots[..next].iter().any(|s| s.done && s.cpl.is_error()) {
+        if slots[..next].iter().any(|s| s.done.get() && s.cpl.get().is_error()) {
             saw_error = true;
         }
-        if saw_error && slots[..next].iter().all(|s| s.done) {
+        if saw_error && slots[..next].iter().all(|s| s.done.get()) {
             break;
         }
         assert!(Instant::now() < deadline, "the host never noticed the target was gone");
     }
     assert!(killed && saw_error);
-    let acked: Vec<usize> = (0..next).filter(|&i| slots[i].done && !slots[i].cpl.is_error()).collect();
+    let acked: Vec<usize> = (0..next).filter(|&i| slots[i].done.get() && !slots[i].cpl.get().is_error()).collect();
     assert!(!acked.is_empty(), "some writes completed before the kill");
     assert!(c.reset().is_err(), "a reset while the target is down fails");
     drop(tgt);

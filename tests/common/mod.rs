@@ -9,15 +9,17 @@ use rspdk::nvme::trid::{self, TransportId};
 use std::time::{Duration, Instant};
 use std::ffi::c_void;
 
-/// A command's completion, filled by [`on_done`].
+/// A command's completion, filled by [`on_done`]. Cells: the callback
+/// writes them through a pointer while the test holds shared references
+/// (plain fields let the optimiser keep `done` in a register for ever).
 pub struct Slot {
-    pub done: bool,
-    pub cpl: Cpl,
+    pub done: std::cell::Cell<bool>,
+    pub cpl: std::cell::Cell<Cpl>,
 }
 
 impl Slot {
     pub fn new() -> Slot {
-        Slot { done: false, cpl: Cpl::default() }
+        Slot { done: std::cell::Cell::new(false), cpl: std::cell::Cell::new(Cpl::default()) }
     }
 
     pub fn arg(&mut self) -> *mut c_void {
@@ -28,15 +30,15 @@ impl Slot {
 /// The completion callback for a [`Slot`] passed as the argument.
 pub extern "C" fn on_done(arg: *mut c_void, cpl: *const Cpl) {
     // SAFETY: arg is the test's Slot, alive until done.
-    let s = unsafe { &mut *(arg as *mut Slot) };
+    let s = unsafe { &*(arg as *const Slot) };
     // SAFETY: valid for the call.
-    s.cpl = unsafe { *cpl };
-    s.done = true;
+    s.cpl.set(unsafe { *cpl });
+    s.done.set(true);
 }
 
 pub fn wait(q: &IoQpair, s: &Slot) {
     let deadline = Instant::now() + Duration::from_secs(60);
-    while !s.done {
+    while !s.done.get() {
         q.process_completions(0).expect("poll");
         assert!(Instant::now() < deadline, "command timed out");
     }
@@ -46,7 +48,7 @@ pub fn io(q: &IoQpair, ns: &Namespace, opc: u8, lba: u64, n: u32, payload: Paylo
     let mut s = Slot::new();
     q.ns_rw(ns, opc, lba, n, payload, std::ptr::null_mut(), 0, Some(on_done), s.arg()).expect("submitted");
     wait(q, &s);
-    s.cpl
+    s.cpl.get()
 }
 
 pub fn contig(b: &mut [u8]) -> Payload {
