@@ -6583,6 +6583,11 @@ void spdk_bdev_io_get_buf(struct spdk_bdev_io *bdev_io, spdk_bdev_io_get_buf_cb 
 void spdk_bdev_io_get_iovec(struct spdk_bdev_io *bdev_io, struct iovec **iovp, int *iovcntp);
 
 /*
+ When the I/O was submitted, in ticks (`spdk_get_ticks`).
+ */
+uint64_t spdk_bdev_io_get_submit_tsc(struct spdk_bdev_io *bdev_io);
+
+/*
  The separate metadata buffer of a block I/O (NULL if none).
  */
 void *spdk_bdev_io_get_md_buf(struct spdk_bdev_io *bdev_io);

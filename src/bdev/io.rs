@@ -337,7 +337,108 @@ fn md_separate(bd: &spdk_bdev) -> bool {
 
 /// Validates and submits one I/O on the calling thread's channel.
 pub fn submit(desc: *mut Desc, ch: *mut spdk_io_channel, req: Request) -> Result<(), SubmitError> {
+    if submit_fast(desc, ch, &req) {
+        return Ok(());
+    }
     submit_ext(desc, ch, req, Extra::default())
+}
+
+/// Whether a read or write on `bd` needs none of the layer's detours:
+/// no bounce buffer, no splitting, no write-unit rule (the general path
+/// decides those; this only sends plain bdevs past them).
+#[inline]
+fn plain_rw(bd: &spdk_bdev) -> bool {
+    (bd.required_alignment as u32 | bd.max_rw_size | bd.max_segment_size | bd.max_num_segments) == 0
+        && bd.flags & (SPDK_BDEV_FLAG_SPLIT_ON_WRITE_UNIT | SPDK_BDEV_FLAG_SPLIT_ON_OPTIMAL_IO_BOUNDARY) == 0
+}
+
+/// The common case, straight to the module: a read or write of one buffer
+/// without metadata, valid, on a plain bdev (`plain_rw`) the module serves,
+/// on a channel that is not frozen, holds no locked range, and with neither
+/// QoS nor timeouts to apply; a bdev_io in the channel's cache. Anything
+/// else (errors included) returns false having done nothing, and goes the
+/// general way.
+#[inline]
+fn submit_fast(desc: *mut Desc, ch: *mut spdk_io_channel, req: &Request) -> bool {
+    use spdk_bdev_io_type::*;
+    let t = req.io_type;
+    let write = t == SPDK_BDEV_IO_TYPE_WRITE;
+    if !(write || t == SPDK_BDEV_IO_TYPE_READ) || !req.iovs.is_null() || req.buf.is_null() || !req.md_buf.is_null() {
+        return false;
+    }
+    // SAFETY: an open descriptor, used by its owner.
+    let d = unsafe { &*desc };
+    let b = d.bdev;
+    let bd = bdev_ref(b);
+    if (write && !d.write)
+        || req.num_blocks == 0
+        || req.offset_blocks > bd.blockcnt
+        || req.num_blocks > bd.blockcnt - req.offset_blocks
+        || !super::io_type_supported(b, t)
+        || !plain_rw(bd)
+    {
+        return false;
+    }
+    let c = chan(ch);
+    if c.frozen || !c.locked.is_empty() || super::timeout::tracking() || !super::qos::is_off(b) {
+        return false;
+    }
+    let Some(io) = c.cache.pop() else { return false };
+    let bytes = req.num_blocks * bd.blocklen as u64;
+    // SAFETY: a free element of the pool, at least size_of::<spdk_bdev_io>() bytes.
+    unsafe {
+        let bio = &mut *io;
+        bio.bdev = b;
+        bio.r#type = t as u8;
+        bio.num_retries = 0;
+        bio.iov = libc::iovec { iov_base: req.buf, iov_len: bytes as usize };
+        let blk = &mut bio.u.bdev;
+        blk.iovs = &mut bio.iov;
+        blk.iovcnt = 1;
+        blk.num_blocks = req.num_blocks;
+        blk.offset_blocks = req.offset_blocks;
+        blk.md_buf = std::ptr::null_mut();
+        blk.memory_domain = std::ptr::null_mut();
+        blk.memory_domain_ctx = std::ptr::null_mut();
+        blk.accel_sequence = std::ptr::null_mut();
+        blk.fused_iovs = std::ptr::null_mut();
+        blk.fused_iovcnt = 0;
+        blk.dif_check_flags = bd.dif_check_flags;
+        blk.nvme_cdw12 = spdk_bdev_nvme_cdw12 { raw: 0 };
+        blk.nvme_cdw13 = spdk_bdev_nvme_cdw13 { raw: 0 };
+    }
+    init_internal(c, io, desc, req.cb, req.cb_arg);
+    c.outstanding += 1;
+    if write {
+        link_write(c, io);
+    }
+    module_submit(c, bd, io);
+    true
+}
+
+/// Puts a top-level write on its channel's list of writes in flight.
+#[inline]
+fn link_write(c: &mut BdevChannel, io: *mut spdk_bdev_io) {
+    flags(io)[2] |= WRITE_COUNTED;
+    // SAFETY: linking this live I/O at the head of its channel's list.
+    unsafe {
+        let link = &mut (*io).internal.link;
+        link.tqe_next = c.writes;
+        link.tqe_prev = &mut c.writes;
+        if !c.writes.is_null() {
+            (*c.writes).internal.link.tqe_prev = &mut link.tqe_next;
+        }
+    }
+    c.writes = io;
+}
+
+/// The module's `submit_request` (a completion inside it is deferred).
+#[inline]
+fn module_submit(c: &BdevChannel, bd: &spdk_bdev, io: *mut spdk_bdev_io) {
+    flags(io)[0] |= IN_SUBMIT;
+    // SAFETY: the module's submit_request with its own channel and this I/O.
+    unsafe { ((*bd.fn_table).submit_request.expect("submit_request"))(c.module_ch, io) };
+    flags(io)[0] &= !IN_SUBMIT;
 }
 
 fn iov_bytes(iovs: *const libc::iovec, cnt: c_int) -> usize {
@@ -602,17 +703,7 @@ pub(crate) fn dispatch(io: *mut spdk_bdev_io) -> Result<(), SubmitError> {
     }
     let f = flags(io);
     if writes(t) && f[0] & (CHILD | INTERNAL) == 0 && f[2] & WRITE_COUNTED == 0 {
-        f[2] |= WRITE_COUNTED;
-        // SAFETY: linking this live I/O at the head of its channel's list.
-        unsafe {
-            let link = &mut (*io).internal.link;
-            link.tqe_next = c.writes;
-            link.tqe_prev = &mut c.writes;
-            if !c.writes.is_null() {
-                (*c.writes).internal.link.tqe_prev = &mut link.tqe_next;
-            }
-        }
-        c.writes = io;
+        link_write(c, io);
     }
     // Bounce before splitting, so children cut the aligned copy by the segment limits.
     let bd = bdev_ref(bio.bdev);
@@ -963,10 +1054,7 @@ fn send_down(io: *mut spdk_bdev_io) {
             return;
         }
     }
-    bio.internal.reserved[0] |= IN_SUBMIT;
-    // SAFETY: the module's submit_request with its own channel and this I/O.
-    unsafe { ((*bd.fn_table).submit_request.expect("submit_request"))(c.module_ch, io) };
-    bio.internal.reserved[0] &= !IN_SUBMIT;
+    module_submit(c, bd, io);
 }
 
 fn data_io(t: spdk_bdev_io_type) -> bool {
@@ -1191,6 +1279,14 @@ pub fn get_buf(io: *mut spdk_bdev_io, cb: spdk_bdev_io_get_buf_cb, len: u64) {
     wait_for_buf(chan_of(bio), io);
 }
 
+/// When `io` was submitted, in ticks (`spdk_bdev_io_get_submit_tsc`).
+#[inline]
+#[allow(clippy::not_unsafe_ptr_arg_deref)] // a live I/O, as C does
+pub fn submit_tsc(io: *const spdk_bdev_io) -> u64 {
+    // SAFETY: a live I/O its submitter or module holds.
+    unsafe { (*io).internal.submit_tsc }
+}
+
 pub(crate) fn chan_of<'a>(bio: &spdk_bdev_io) -> &'a mut BdevChannel {
     // SAFETY: set by `submit` to the channel the I/O belongs to.
     unsafe { &mut *(bio.internal.ch as *mut BdevChannel) }
@@ -1240,40 +1336,17 @@ pub(crate) fn finish(io: *mut spdk_bdev_io) {
     // SAFETY: a completed I/O of this thread's channel.
     let bio = unsafe { &mut *io };
     let fl = bio.internal.reserved[0];
-    if fl & BOUNCED != 0 {
-        unbounce(io);
-    }
-    if fl & CHILD != 0 {
-        child_done(io);
+    if fl & (BOUNCED | CHILD | INTERNAL | RESET_DOWN) != 0 && finish_layer(io, fl) {
         return;
     }
     let success = bio.internal.status == spdk_bdev_io_status::SPDK_BDEV_IO_STATUS_SUCCESS as i8;
-    if fl & INTERNAL != 0 {
-        if let Some(cb) = bio.internal.cb {
-            // SAFETY: the layer's own continuation.
-            unsafe { cb(io, success, bio.internal.caller_ctx) };
-        }
-        return;
-    }
-    if fl & RESET_DOWN != 0 {
-        // The module reset the bdev: unfreeze every channel, then call back.
-        bio.internal.reserved[0] &= !RESET_DOWN;
-        super::reset::done(io);
-        return;
-    }
     let c = chan_of(bio);
     c.outstanding -= 1;
-    if bio.r#type == spdk_bdev_io_type::SPDK_BDEV_IO_TYPE_RESET as u8 {
-        c.resets -= 1;
+    if bio.internal.reserved[2] & WRITE_COUNTED != 0 {
+        unlink_write(io);
     }
-    if bio.internal.reserved[2] & FROZEN_ABORT != 0 {
-        bio.internal.reserved[2] &= !FROZEN_ABORT;
-        c.frozen_aborts -= 1;
-    }
-    unlink_write(io);
-    if bio.internal.reserved[0] & TRACKED != 0 {
-        bio.internal.reserved[0] &= !TRACKED;
-        super::timeout::untrack(io);
+    if fl & TRACKED != 0 || bio.internal.reserved[2] & FROZEN_ABORT != 0 || bio.r#type == spdk_bdev_io_type::SPDK_BDEV_IO_TYPE_RESET as u8 {
+        finish_rare(c, io);
     }
     account(c, bio, success);
     if let Some(cb) = bio.internal.cb {
@@ -1281,6 +1354,56 @@ pub(crate) fn finish(io: *mut spdk_bdev_io) {
         unsafe { cb(io, success, bio.internal.caller_ctx) };
     }
     retry_nomem(c);
+}
+
+/// The layer's own steps of a completion: off the bounce buffer; a child
+/// folded into its parent, an internal I/O's continuation, the end of a
+/// reset the module had (true: nothing more to do for the caller).
+#[cold]
+fn finish_layer(io: *mut spdk_bdev_io, fl: u8) -> bool {
+    if fl & BOUNCED != 0 {
+        unbounce(io);
+    }
+    if fl & CHILD != 0 {
+        child_done(io);
+        return true;
+    }
+    // SAFETY: a completed I/O of this thread's channel.
+    let bio = unsafe { &mut *io };
+    if fl & INTERNAL != 0 {
+        let success = bio.internal.status == spdk_bdev_io_status::SPDK_BDEV_IO_STATUS_SUCCESS as i8;
+        if let Some(cb) = bio.internal.cb {
+            // SAFETY: the layer's own continuation.
+            unsafe { cb(io, success, bio.internal.caller_ctx) };
+        }
+        return true;
+    }
+    if fl & RESET_DOWN != 0 {
+        // The module reset the bdev: unfreeze every channel, then call back.
+        bio.internal.reserved[0] &= !RESET_DOWN;
+        super::reset::done(io);
+        return true;
+    }
+    false
+}
+
+/// The less common bookkeeping of a top-level completion: resets, I/O
+/// aborted by one, timeout tracking.
+#[cold]
+fn finish_rare(c: &mut BdevChannel, io: *mut spdk_bdev_io) {
+    // SAFETY: a completed top-level I/O of this channel.
+    let bio = unsafe { &mut *io };
+    if bio.r#type == spdk_bdev_io_type::SPDK_BDEV_IO_TYPE_RESET as u8 {
+        c.resets -= 1;
+    }
+    if bio.internal.reserved[2] & FROZEN_ABORT != 0 {
+        bio.internal.reserved[2] &= !FROZEN_ABORT;
+        c.frozen_aborts -= 1;
+    }
+    if bio.internal.reserved[0] & TRACKED != 0 {
+        bio.internal.reserved[0] &= !TRACKED;
+        super::timeout::untrack(io);
+    }
 }
 
 extern "C" fn nomem_kick(arg: *mut c_void) {
@@ -1375,6 +1498,7 @@ pub(crate) fn internal_io(c: &mut BdevChannel, of: *mut spdk_bdev_io, t: spdk_bd
 }
 
 /// Takes a write off its channel's list of writes in flight.
+#[inline]
 fn unlink_write(io: *mut spdk_bdev_io) {
     let f = flags(io);
     if f[2] & WRITE_COUNTED == 0 {

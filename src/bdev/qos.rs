@@ -112,6 +112,15 @@ pub fn of<'a>(b: *mut spdk_bdev) -> Option<&'a Qos> {
     (!p.is_null()).then(|| unsafe { &*p })
 }
 
+/// No QoS limit is set on `b` (the I/O path's quick test).
+#[inline]
+pub(crate) fn is_off(b: *mut spdk_bdev) -> bool {
+    match of(b) {
+        None => true,
+        Some(q) => !q.enabled(),
+    }
+}
+
 /// # Safety
 /// `b` must be a live bdev.
 unsafe fn qos_slot<'a>(b: *mut spdk_bdev) -> &'a std::sync::atomic::AtomicPtr<Qos> {

@@ -920,6 +920,15 @@ pub unsafe extern "C" fn spdk_bdev_io_get_iovec(bdev_io: *mut spdk_bdev_io, iovp
     })
 }
 
+/// When the I/O was submitted, in ticks (`spdk_get_ticks`).
+#[no_mangle]
+pub unsafe extern "C" fn spdk_bdev_io_get_submit_tsc(bdev_io: *mut spdk_bdev_io) -> u64 {
+    if bdev_io.is_null() {
+        return 0;
+    }
+    crate::bdev::io::submit_tsc(bdev_io)
+}
+
 /// The separate metadata buffer of a block I/O (NULL if none).
 #[no_mangle]
 pub unsafe extern "C" fn spdk_bdev_io_get_md_buf(bdev_io: *mut spdk_bdev_io) -> *mut c_void {
