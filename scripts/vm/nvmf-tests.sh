@@ -138,6 +138,44 @@ nvme connect $A -n $N2 -q $ALLOWED >/dev/null && d=$(wait_dev $N2 1) && dd if=/t
 	&& ok "the allowed host connects to $N2 and its data reads back" || bad "$N2 for the allowed host"
 nvme disconnect -n $N2 >/dev/null 2>&1
 
+# ANA: a subsystem with ANA reporting; the kernel follows its listener's
+# state through the ANA-change event and the ANA log page.
+N3=nqn.2016-06.io.spdk:cnode3
+rpc bdev_malloc_create -b Malloc3 16 512 >/dev/null && rpc nvmf_create_subsystem $N3 -a -r -s RSPDK0003 \
+	&& rpc nvmf_subsystem_add_ns $N3 Malloc3 >/dev/null && rpc nvmf_subsystem_add_listener $N3 -t tcp -a 127.0.0.1 -s 4420 -f ipv4 \
+	&& ok "$N3 with ANA reporting" || bad "$N3"
+# The ANA state the kernel shows for its path to namespace 1 of subsystem $1.
+ana_of() {
+	for c in /sys/class/nvme/nvme*; do
+		[ "$(cat "$c/subsysnqn" 2>/dev/null)" = "$1" ] || continue
+		for p in "$c"/nvme*c*n1; do
+			[ -e "$p/ana_state" ] && { cat "$p/ana_state"; return 0; }
+		done
+	done
+	return 1
+}
+wait_ana() {
+	for _ in $(seq 1 50); do
+		[ "$(ana_of $N3)" = "$1" ] && return 0
+		sleep 0.2
+	done
+	return 1
+}
+set_ana() { rpc nvmf_subsystem_listener_set_ana_state $N3 -n "$1" -t tcp -a 127.0.0.1 -s 4420 -f ipv4; }
+if nvme connect $A -n $N3 -q $ALLOWED >/dev/null && d=$(wait_dev $N3 1); then
+	wait_ana optimized && ok "ANA state optimized after connect" || bad "ANA state after connect: $(ana_of $N3)"
+	set_ana non_optimized && wait_ana non-optimized && ok "the kernel follows the listener to non-optimized" || bad "non-optimized: $(ana_of $N3)"
+	dd if=/tmp/pat of="$d" bs=1M count=8 oflag=direct status=none && dd if="$d" of=/tmp/back bs=1M count=8 iflag=direct status=none \
+		&& cmp /tmp/pat /tmp/back && ok "I/O through the non-optimized path" || bad "I/O through the non-optimized path"
+	set_ana inaccessible && wait_ana inaccessible && ok "... to inaccessible" || bad "inaccessible: $(ana_of $N3)"
+	set_ana optimized && wait_ana optimized && ok "... and back to optimized" || bad "optimized again: $(ana_of $N3)"
+	dd if="$d" of=/tmp/back bs=1M count=8 iflag=direct status=none && cmp /tmp/pat /tmp/back \
+		&& ok "the data reads back after the ANA changes" || bad "read after the ANA changes"
+else
+	bad "connect to $N3"
+fi
+nvme disconnect -n $N3 >/dev/null 2>&1
+
 # Configuration round trip.
 rpc save_config > /tmp/saved.json
 python3 - <<'PY' && ok "save_config holds the nvmf subsystem" || bad "save_config: $(cat /tmp/saved.json)"
@@ -146,8 +184,9 @@ d = json.load(open("/tmp/saved.json"))
 nv = [s for s in d["subsystems"] if s["subsystem"] == "nvmf"][0]["config"]
 methods = [c["method"] for c in nv]
 assert methods[0] == "nvmf_create_transport", methods
-assert methods.count("nvmf_create_subsystem") == 2, methods
-assert methods.count("nvmf_subsystem_add_ns") == 2, methods
+assert methods.count("nvmf_create_subsystem") == 3, methods
+assert methods.count("nvmf_subsystem_add_ns") == 3, methods
+assert [c["params"].get("ana_reporting") for c in nv if c["method"] == "nvmf_create_subsystem" and c["params"]["nqn"].endswith("cnode3")] == [True], nv
 assert any(c["method"] == "nvmf_subsystem_add_host" for c in nv)
 PY
 rpc spdk_kill_instance SIGTERM >/dev/null 2>&1
