@@ -1,6 +1,6 @@
 //! The malloc bdev: a RAM disk in DMA memory (SPDK's `bdev_malloc`).
 
-use super::{io, BdevError};
+use super::{io, pollq, BdevError};
 use crate::capi::bdev_types::*;
 use crate::capi::thread::spdk_io_channel;
 use crate::env::mem;
@@ -18,22 +18,31 @@ pub struct MallocDisk {
 
 static FN_TABLE: spdk_bdev_fn_table = super::fn_table(destruct, submit_request, io_type_supported, get_io_channel);
 
-/// The module's io_device (its channels carry nothing: I/O completes at once).
+/// The module's io_device; its channels are `pollq` queues: I/O is done and
+/// completed by the channel's poller, which prefetches the disk memory of the
+/// next I/O while it copies the current one.
 static IO_DEVICE: u8 = 0;
 
-extern "C" fn ch_create(_d: *mut c_void, _ctx: *mut c_void) -> c_int {
-    0
+extern "C" fn ch_create(_d: *mut c_void, ctx: *mut c_void) -> c_int {
+    pollq::create(ctx, "bdev_malloc", process, Some(prefetch))
 }
-extern "C" fn ch_destroy(_d: *mut c_void, _ctx: *mut c_void) {}
+extern "C" fn ch_destroy(_d: *mut c_void, ctx: *mut c_void) {
+    pollq::destroy(ctx)
+}
+
+extern "C" fn ctx_size() -> c_int {
+    pollq::CTX_SIZE as c_int
+}
 
 fn module() -> *mut spdk_bdev_module {
     static MODULE: once_cell::sync::Lazy<usize> = once_cell::sync::Lazy::new(|| {
         // SAFETY: all-zero is valid for the module struct (nullable pointers, integers).
         let mut m: spdk_bdev_module = unsafe { std::mem::zeroed() };
         m.name = c"malloc".as_ptr();
+        m.get_ctx_size = Some(ctx_size);
         let p = Box::into_raw(Box::new(m));
         super::module_add(p);
-        let _ = ioch::register(&IO_DEVICE as *const u8 as *mut c_void, ch_create, ch_destroy, 0, Some("bdev_malloc"));
+        let _ = ioch::register(&IO_DEVICE as *const u8 as *mut c_void, ch_create, ch_destroy, pollq::CHANNEL_SIZE, Some("bdev_malloc"));
         p as usize
     });
     *MODULE as *mut spdk_bdev_module
@@ -84,7 +93,41 @@ fn walk(disk: &MallocDisk, bio: &spdk_bdev_io, mode: u8) -> bool {
     true
 }
 
-extern "C" fn submit_request(_ch: *mut spdk_io_channel, io: *mut spdk_bdev_io) {
+extern "C" fn submit_request(ch: *mut spdk_io_channel, io: *mut spdk_bdev_io) {
+    pollq::push(ioch::ctx(ch.cast()), io);
+}
+
+/// Lines of a block the poller asks for ahead of its copy: a few lines
+/// start the memory access (and the hardware's streaming prefetch) for the
+/// next I/O while the current one is copied.
+const PREFETCH_LINES: usize = 4;
+
+/// Prefetches the start of the disk memory a read or write will touch.
+fn prefetch(io: *mut spdk_bdev_io) {
+    // SAFETY: an I/O of one of our bdevs, queued on our channel.
+    let bio = unsafe { &*io };
+    let t = bio.r#type as i32;
+    if t != spdk_bdev_io_type::SPDK_BDEV_IO_TYPE_READ as i32 && t != spdk_bdev_io_type::SPDK_BDEV_IO_TYPE_WRITE as i32 {
+        return;
+    }
+    // SAFETY: as in `process`.
+    let disk = unsafe { &*(bdev_ref_ctxt(bio) as *const MallocDisk) };
+    // SAFETY: block parameters were set and range-checked by the layer.
+    let off = unsafe { bio.u.bdev.offset_blocks } as usize * disk.bdev.blocklen as usize;
+    let end = disk.len.min(off + PREFETCH_LINES * 64);
+    let mut at = off;
+    while at < end {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: a prefetch is only a hint and never faults; the address is inside the disk.
+        unsafe {
+            std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(disk.buf.add(at) as *const i8)
+        };
+        at += 64;
+    }
+}
+
+/// Does one I/O and completes it.
+fn process(io: *mut spdk_bdev_io) {
     // SAFETY: the layer hands us a live I/O of one of our bdevs.
     let bio = unsafe { &*io };
     // SAFETY: bdev is the first field of MallocDisk (repr(C)), and ctxt points at the disk.

@@ -20,6 +20,7 @@ pub mod json;
 pub mod malloc;
 pub mod modules;
 pub mod null;
+pub mod pollq;
 pub mod nvme;
 pub mod delay;
 pub mod error;

@@ -1,7 +1,7 @@
 //! The null bdev: no storage; reads and writes succeed without moving data
 //! (SPDK's `bdev_null`), for measuring the framework itself.
 
-use super::{io, BdevError};
+use super::{io, pollq, BdevError};
 use crate::capi::bdev_types::*;
 use crate::capi::thread::spdk_io_channel;
 use crate::thread::io_channel as ioch;
@@ -17,70 +17,20 @@ static FN_TABLE: spdk_bdev_fn_table = super::fn_table(destruct, submit_request, 
 
 static IO_DEVICE: u8 = 0;
 
-/// A thread's channel of the null module: I/Os submitted and not yet
-/// completed, first in first out, linked through their `driver_ctx`, and
-/// the poller that completes them (as SPDK's null bdev: no completion
-/// inside `submit_request`, so none has to be deferred by a message).
-struct NullChannel {
-    head: *mut spdk_bdev_io,
-    tail: *mut spdk_bdev_io,
-    poller: *mut crate::thread::poller::Poller,
-}
-
-/// The module's part of a bdev_io: the next I/O of its channel's queue.
-#[repr(C)]
-struct NullIo {
-    next: *mut spdk_bdev_io,
-}
-
 extern "C" fn ctx_size() -> c_int {
-    std::mem::size_of::<NullIo>() as c_int
+    pollq::CTX_SIZE as c_int
 }
 
-fn next_of<'a>(io: *mut spdk_bdev_io) -> &'a mut *mut spdk_bdev_io {
-    // SAFETY: driver_ctx holds at least size_of::<NullIo>() bytes (ctx_size;
-    // the layer gives every module 256 or more), pointer-aligned after the
-    // 64-byte-multiple spdk_bdev_io; the I/O is in this module's hands.
-    unsafe { &mut (*((*io).driver_ctx.as_mut_ptr() as *mut NullIo)).next }
+fn complete(io: *mut spdk_bdev_io) {
+    io::complete(io, spdk_bdev_io_status::SPDK_BDEV_IO_STATUS_SUCCESS as i32);
 }
 
 extern "C" fn ch_create(_d: *mut c_void, ctx: *mut c_void) -> c_int {
-    let ch = ctx as *mut NullChannel;
-    let Some(poller) = crate::thread::poller::register(poll, ctx, 0, Some("bdev_null")) else {
-        return -libc::ENOMEM;
-    };
-    // SAFETY: ctx is this channel's context of size_of::<NullChannel>() bytes.
-    unsafe { ch.write(NullChannel { head: std::ptr::null_mut(), tail: std::ptr::null_mut(), poller }) };
-    0
+    pollq::create(ctx, "bdev_null", complete, None)
 }
 
 extern "C" fn ch_destroy(_d: *mut c_void, ctx: *mut c_void) {
-    // SAFETY: initialised by ch_create; the layer puts a module channel only
-    // once no I/O of its bdevs is outstanding (the queue is empty).
-    let ch = unsafe { &mut *(ctx as *mut NullChannel) };
-    crate::thread::poller::unregister(ch.poller);
-    ch.poller = std::ptr::null_mut();
-}
-
-/// Completes every I/O queued before this poll (ones submitted by their
-/// callbacks wait for the next).
-extern "C" fn poll(arg: *mut c_void) -> c_int {
-    // SAFETY: the channel that registered this poller, on its own thread.
-    let ch = unsafe { &mut *(arg as *mut NullChannel) };
-    let mut io = std::mem::replace(&mut ch.head, std::ptr::null_mut());
-    if io.is_null() {
-        return 0;
-    }
-    ch.tail = std::ptr::null_mut();
-    let mut n = 0;
-    while !io.is_null() {
-        // Read the link first: the completion may free and reuse the I/O.
-        let next = *next_of(io);
-        io::complete(io, spdk_bdev_io_status::SPDK_BDEV_IO_STATUS_SUCCESS as i32);
-        io = next;
-        n += 1;
-    }
-    n
+    pollq::destroy(ctx)
 }
 
 fn module() -> *mut spdk_bdev_module {
@@ -91,7 +41,7 @@ fn module() -> *mut spdk_bdev_module {
         m.get_ctx_size = Some(ctx_size);
         let p = Box::into_raw(Box::new(m));
         super::module_add(p);
-        let _ = ioch::register(&IO_DEVICE as *const u8 as *mut c_void, ch_create, ch_destroy, std::mem::size_of::<NullChannel>() as u32, Some("bdev_null"));
+        let _ = ioch::register(&IO_DEVICE as *const u8 as *mut c_void, ch_create, ch_destroy, pollq::CHANNEL_SIZE, Some("bdev_null"));
         p as usize
     });
     *MODULE as *mut spdk_bdev_module
@@ -114,15 +64,7 @@ extern "C" fn destruct(ctx: *mut c_void) -> c_int {
 
 /// Every I/O succeeds, from the channel's poller.
 extern "C" fn submit_request(ch: *mut spdk_io_channel, io: *mut spdk_bdev_io) {
-    // SAFETY: this module's channel, on its own thread.
-    let ch = unsafe { &mut *(ioch::ctx(ch.cast()) as *mut NullChannel) };
-    *next_of(io) = std::ptr::null_mut();
-    if ch.tail.is_null() {
-        ch.head = io;
-    } else {
-        *next_of(ch.tail) = io;
-    }
-    ch.tail = io;
+    pollq::push(ioch::ctx(ch.cast()), io);
 }
 
 pub fn create(name: &str, num_blocks: u64, block_size: u32, uuid: Option<[u8; 16]>) -> Result<*mut spdk_bdev, BdevError> {
