@@ -770,3 +770,73 @@ fn abort_of_a_command_with_the_bdev_waits_for_abort_timeout() {
     assert!(back == d, "the read's data");
     assert!(t0.elapsed() >= Duration::from_millis(2000), "the read took its 3 s");
 }
+
+/// A target whose transport takes `transport` (TCP) and serves a 4 MiB malloc
+/// bdev of 512-byte blocks as namespace 1 of NQN to any host.
+fn start_tgt_transport(transport: serde_json::Value) -> Tgt {
+    start_tgt_with(|port| serde_json::json!({"subsystems": [
+        {"subsystem": "bdev", "config": [
+            {"method": "bdev_malloc_create", "params": {"name": "M0", "num_blocks": 8192, "block_size": 512}}
+        ]},
+        {"subsystem": "nvmf", "config": [
+            {"method": "nvmf_create_transport", "params": transport},
+            {"method": "nvmf_create_subsystem", "params": {"nqn": NQN, "allow_any_host": true}},
+            {"method": "nvmf_subsystem_add_ns", "params": {"nqn": NQN, "namespace": {"bdev_name": "M0", "nsid": 1}}},
+            {"method": "nvmf_subsystem_add_listener", "params": {"nqn": NQN, "listen_address": {"trtype": "TCP", "adrfam": "IPv4", "traddr": "127.0.0.1", "trsvcid": port.to_string()}}}
+        ]}
+    ]}))
+}
+
+#[test]
+fn io_unit_size_splits_data_over_several_buffers() {
+    // 8 KiB buffers: a 128 KiB command holds 16 of them; every check of
+    // io_checks (R2T writes up to 128 KiB, reads, compare, fused
+    // compare-and-write, write zeroes, deallocate) runs on that target.
+    let t = start_tgt_transport(serde_json::json!({"trtype": "TCP", "io_unit_size": 8192, "max_io_size": 131072, "in_capsule_data_size": 4096}));
+    let (_a, mut q) = admin_and_io(t.port);
+    io_checks(&mut q);
+    // Odd sizes that end inside a buffer, sent by R2T, read back whole.
+    for (slba, n, seed) in [(100u64, 12288usize, 5u8), (300, 8704, 6), (1000, 130560, 7)] {
+        let data = pattern(n, seed);
+        assert_eq!(status(&q.exec(rw(0x01, slba, (n / 512) as u32), &data, 0).0), (0, 0), "write {n}");
+        let (c, back) = q.exec(rw(0x02, slba, (n / 512) as u32), &[], n);
+        assert_eq!(status(&c), (0, 0), "read {n}");
+        assert!(back == data, "{n} bytes at LBA {slba} read back differ");
+    }
+}
+
+#[test]
+fn io_unit_size_of_512_bytes_and_a_dsm_list_across_buffers() {
+    let t = start_tgt_transport(serde_json::json!({"trtype": "TCP", "io_unit_size": 512, "max_io_size": 8192, "in_capsule_data_size": 4096}));
+    let (_a, mut q) = admin_and_io(t.port);
+    // Everything by R2T: every byte moves through 512-byte pool buffers.
+    q.icd = 0;
+    for (slba, n, seed) in [(0u64, 512usize, 1u8), (7, 1536, 2), (40, 4096, 3), (90, 5120, 4), (8176, 8192, 5)] {
+        let data = pattern(n, seed);
+        assert_eq!(status(&q.exec(rw(0x01, slba, (n / 512) as u32), &data, 0).0), (0, 0), "write {n}");
+        let (c, back) = q.exec(rw(0x02, slba, (n / 512) as u32), &[], n);
+        assert_eq!(status(&c), (0, 0), "read {n}");
+        assert!(back == data, "{n} bytes at LBA {slba} read back differ");
+        // Compare over the same buffers: equal, then one byte off at the end.
+        assert_eq!(status(&q.exec(rw(0x05, slba, (n / 512) as u32), &data, 0).0), (0, 0), "compare {n}");
+        let mut off = data.clone();
+        off[n - 1] ^= 0xff;
+        assert_eq!(status(&q.exec(rw(0x05, slba, (n / 512) as u32), &off, 0).0), (2, 0x85), "compare {n} that differs in its last byte");
+    }
+    // Above max_io_size: refused.
+    let (c, _) = q.exec(rw(0x01, 0, 32), &pattern(16384, 9), 0);
+    assert_eq!(status(&c), (0, 0x0f), "a write above max_io_size");
+    // A deallocate list of 256 ranges (4 KiB, eight buffers): its last
+    // range beyond the namespace is found, so all eight were read.
+    let mut ranges = vec![0u8; 4096];
+    for i in 0..256 {
+        ranges[i * 16 + 4..i * 16 + 8].copy_from_slice(&1u32.to_le_bytes());
+        ranges[i * 16 + 8..i * 16 + 16].copy_from_slice(&(i as u64 * 4).to_le_bytes());
+    }
+    let mut dsm = Cmd::new(0x09, 1);
+    dsm.cdw10 = 255;
+    dsm.cdw11 = 1 << 2;
+    assert_eq!(status(&q.exec(dsm, &ranges, 0).0), (0, 0), "deallocate 256 ranges");
+    ranges[255 * 16 + 8..255 * 16 + 16].copy_from_slice(&8192u64.to_le_bytes());
+    assert_eq!(status(&q.exec(dsm, &ranges, 0).0), (0, 0x80), "the 256th range is beyond the namespace");
+}

@@ -204,6 +204,9 @@ extern "C" fn group_poll(arg: *mut c_void) -> i32 {
     i32::from(busy)
 }
 
+/// The size of one pool buffer (the transport's io_unit_size), read without the registry lock.
+static BUF_UNIT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 /// Creates the shared data buffer pool (once, with the transport).
 pub fn create_pool(num_bufs: usize, buf_size: usize, cache: usize) -> Result<(), String> {
     let mut reg = REG.lock();
@@ -213,6 +216,7 @@ pub fn create_pool(num_bufs: usize, buf_size: usize, cache: usize) -> Result<(),
     let pool = Mempool::create("nvmf_tcp_data", num_bufs, buf_size).ok_or_else(|| format!("cannot allocate {num_bufs} data buffers of {buf_size} bytes"))?;
     reg.pool = Some(pool);
     reg.buf_size = buf_size;
+    BUF_UNIT.store(buf_size, std::sync::atomic::Ordering::Relaxed);
     reg.cache = cache;
     Ok(())
 }
@@ -478,6 +482,31 @@ impl PollGroup {
     /// A data buffer of `buf_size()` bytes, from the cache or the pool.
     pub fn get_buf(&mut self) -> Option<*mut u8> {
         self.buf_cache.pop().or_else(|| pool()?.get())
+    }
+
+    /// Buffers for `len` bytes of data (as many io_unit_size buffers as it
+    /// takes), all or none: appended to `bufs`, and described by `iovs`.
+    pub fn get_bufs(&mut self, len: usize, bufs: &mut Vec<*mut u8>, iovs: &mut Vec<libc::iovec>) -> bool {
+        let unit = BUF_UNIT.load(std::sync::atomic::Ordering::Relaxed);
+        if unit == 0 {
+            return false;
+        }
+        let first = bufs.len();
+        let mut left = len;
+        while left > 0 {
+            let Some(b) = self.get_buf() else {
+                for b in bufs.drain(first..) {
+                    self.put_buf(b);
+                }
+                iovs.truncate(first);
+                return false;
+            };
+            let n = left.min(unit);
+            bufs.push(b);
+            iovs.push(libc::iovec { iov_base: b.cast(), iov_len: n });
+            left -= n;
+        }
+        true
     }
 
     pub fn put_buf(&mut self, b: *mut u8) {

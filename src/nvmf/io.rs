@@ -108,7 +108,7 @@ fn rw(r: &mut Req, ns: &mut NsEntry, op: u8) -> Exec {
     if r.dir != want_dir || u64::from(r.len) < bytes {
         return fail(r, SC_DATA_SGL_LENGTH_INVALID);
     }
-    r.iov.iov_len = bytes as usize;
+    r.set_len(bytes as usize);
     r.c2h_len = bytes as u32;
     let t = match op {
         opc::READ => spdk_bdev_io_type::SPDK_BDEV_IO_TYPE_READ,
@@ -141,10 +141,12 @@ fn dsm(r: &mut Req, ns: &mut NsEntry) -> Exec {
     if r.dir != Dir::H2C || (r.len as usize) < nr * 16 {
         return fail(r, SC_DATA_SGL_LENGTH_INVALID);
     }
+    // The range list, wherever its buffers lie (at most 4 KiB).
+    let list = r.gather(nr * 16);
     // All ranges are checked before any is deallocated.
     let mut count = 0u32;
     for i in 0..nr {
-        let (slba, nlb) = dsm_range(r.data(), i);
+        let (slba, nlb) = dsm_range(&list, i);
         if nlb == 0 {
             continue;
         }
@@ -162,9 +164,7 @@ fn dsm(r: &mut Req, ns: &mut NsEntry) -> Exec {
     let rp = r as *mut Req;
     let mut submitted = 0;
     for i in 0..nr {
-        // SAFETY: the request lives until its last range completes, which
-        // cannot happen before `sub_pending` drops to 0 below.
-        let (slba, nlb) = dsm_range(unsafe { (*rp).data() }, i);
+        let (slba, nlb) = dsm_range(&list, i);
         if nlb == 0 {
             continue;
         }
@@ -231,8 +231,8 @@ fn submit(r: &mut Req, ns: &mut NsEntry, t: spdk_bdev_io_type, slba: u64, nlb: u
     let rp = r as *mut Req;
     let req = Request {
         io_type: t,
-        iovs: if data { &mut r.iov } else { std::ptr::null_mut() },
-        iovcnt: i32::from(data),
+        iovs: if data { r.iovs.as_mut_ptr() } else { std::ptr::null_mut() },
+        iovcnt: if data { r.iovs.len() as i32 } else { 0 },
         buf: std::ptr::null_mut(),
         md_buf: std::ptr::null_mut(),
         offset_blocks: slba,
@@ -380,14 +380,14 @@ fn fused_second(q: &mut Conn, _g: &mut PollGroup, idx: u16) -> Exec {
     if (a.len as usize) < bytes || (b.len as usize) < bytes {
         return fail_both(q, SC_DATA_SGL_LENGTH_INVALID);
     }
-    a.iov.iov_len = bytes;
-    b.iov.iov_len = bytes;
+    a.set_len(bytes);
+    b.set_len(bytes);
     b.fused_partner = Some(first);
     let ch = ns.channel();
     let req = Request {
         io_type: spdk_bdev_io_type::SPDK_BDEV_IO_TYPE_COMPARE_AND_WRITE,
-        iovs: &mut a.iov,
-        iovcnt: 1,
+        iovs: a.iovs.as_mut_ptr(),
+        iovcnt: a.iovs.len() as i32,
         buf: std::ptr::null_mut(),
         md_buf: std::ptr::null_mut(),
         offset_blocks: slba,
@@ -395,7 +395,7 @@ fn fused_second(q: &mut Conn, _g: &mut PollGroup, idx: u16) -> Exec {
         cb: Some(fused_done),
         cb_arg: r2.cast(),
     };
-    let x = Extra { fused_iovs: &mut b.iov, fused_iovcnt: 1, ..Extra::default() };
+    let x = Extra { fused_iovs: b.iovs.as_mut_ptr(), fused_iovcnt: b.iovs.len() as i32, ..Extra::default() };
     match bio::submit_ext(ns.desc, ch, req, x) {
         Ok(()) => Exec::Pending,
         Err(_) => fail_both(q, SC_INTERNAL_DEVICE_ERROR),

@@ -603,8 +603,14 @@ pub struct TxOpts {
 
 /// Serializes one PDU into `out` (cleared first). `specific` is the header
 /// after the 8-byte common header; digests apply only when `digests`.
-fn emit(out: &mut Vec<u8>, opts: &TxOpts, pdu_type: u8, mut flags: u8, specific: &[u8], data: &[u8], digests: bool) {
+fn emit(out: &mut Vec<u8>, opts: &TxOpts, pdu_type: u8, flags: u8, specific: &[u8], data: &[u8], digests: bool) {
     out.clear();
+    emit_append(out, opts, pdu_type, flags, specific, data, digests);
+}
+
+/// As `emit`, after what `out` already holds.
+fn emit_append(out: &mut Vec<u8>, opts: &TxOpts, pdu_type: u8, mut flags: u8, specific: &[u8], data: &[u8], digests: bool) {
+    let base = out.len();
     let hlen = COMMON_HDR_LEN + specific.len();
     let hd = digests && opts.hdgst;
     let dd = digests && opts.ddgst && !data.is_empty();
@@ -631,11 +637,11 @@ fn emit(out: &mut Vec<u8>, opts: &TxOpts, pdu_type: u8, mut flags: u8, specific:
     out.extend_from_slice(&(plen as u32).to_le_bytes());
     out.extend_from_slice(specific);
     if hd {
-        let d = digest(out);
+        let d = digest(&out[base..]);
         out.extend_from_slice(&d.to_le_bytes());
     }
     if !data.is_empty() {
-        out.resize(pdo, 0);
+        out.resize(base + pdo, 0);
         out.extend_from_slice(data);
         if dd {
             out.extend_from_slice(&digest(data).to_le_bytes());
@@ -747,6 +753,12 @@ pub fn write_h2c_data(out: &mut Vec<u8>, opts: &TxOpts, cccid: u16, ttag: u16, d
 /// C2HData of command `cccid`; `last` sets LAST_PDU, `success` (which
 /// implies `last`) sets SUCCESS, telling the host no CapsuleResp follows.
 pub fn write_c2h_data(out: &mut Vec<u8>, opts: &TxOpts, cccid: u16, datao: u32, data: &[u8], last: bool, success: bool) {
+    out.clear();
+    append_c2h_data(out, opts, cccid, datao, data, last, success);
+}
+
+/// As `write_c2h_data`, after what `out` already holds (a send queue).
+pub fn append_c2h_data(out: &mut Vec<u8>, opts: &TxOpts, cccid: u16, datao: u32, data: &[u8], last: bool, success: bool) {
     let mut flags = 0;
     if last || success {
         flags |= SPDK_NVME_TCP_C2H_DATA_FLAGS_LAST_PDU;
@@ -755,7 +767,7 @@ pub fn write_c2h_data(out: &mut Vec<u8>, opts: &TxOpts, cccid: u16, datao: u32, 
         flags |= SPDK_NVME_TCP_C2H_DATA_FLAGS_SUCCESS;
     }
     let s = data_specific(cccid, 0, datao, data.len() as u32);
-    emit(out, opts, SPDK_NVME_TCP_PDU_TYPE_C2H_DATA, flags, &s, data, true);
+    emit_append(out, opts, SPDK_NVME_TCP_PDU_TYPE_C2H_DATA, flags, &s, data, true);
 }
 
 /// R2T asking for `r2tl` bytes at offset `r2to` of command `cccid`.

@@ -66,11 +66,18 @@ pub struct Req {
     pub len: u32,
     /// Bytes of C2H data to send (may be less than `len`, e.g. short log pages).
     pub c2h_len: u32,
+    /// The data when it is contiguous: the in-capsule slot, the admin
+    /// buffer, or the only pool buffer; null when it spans several.
     pub buf: *mut u8,
-    /// `buf` comes from the group's pool (else it is the in-capsule slot).
-    buf_pooled: bool,
+    /// Pool buffers (of the transport's io_unit_size) the request holds.
+    bufs: Vec<*mut u8>,
+    /// A heap buffer for admin-queue (and pre-Connect) data moved by
+    /// R2T or C2H: contiguous, as the admin handlers want it.
+    admin: Vec<u8>,
     h2c_got: u32,
-    pub iov: libc::iovec,
+    /// The data as the bdev sees it: one entry per buffer, `len` bytes in
+    /// all (or the transferred length, after `set_len`).
+    pub iovs: Vec<libc::iovec>,
     pub qp: *mut TcpQpair,
     pub idx: u16,
     /// On the write of a fused compare-and-write sent to the bdev: its compare.
@@ -86,12 +93,44 @@ pub struct Req {
 }
 
 impl Req {
+    /// The data, when contiguous (always for admin commands and in-capsule
+    /// data); empty when it spans several pool buffers (see `gather`).
     pub fn data(&self) -> &[u8] {
         if self.buf.is_null() {
             return &[];
         }
         // SAFETY: `buf` holds at least `len` bytes while the request is live.
         unsafe { std::slice::from_raw_parts(self.buf, self.len as usize) }
+    }
+
+    /// A copy of the first `n` bytes of the data (at most `len`), wherever it lies.
+    pub fn gather(&self, n: usize) -> Vec<u8> {
+        let mut out = Vec::with_capacity(n);
+        for v in &self.iovs {
+            let k = v.iov_len.min(n - out.len());
+            // SAFETY: each iovec describes a live buffer of the request.
+            out.extend_from_slice(unsafe { std::slice::from_raw_parts(v.iov_base as *const u8, k) });
+            if out.len() == n {
+                break;
+            }
+        }
+        out
+    }
+
+    /// Trims the iovecs to the first `bytes` bytes of the data (what a
+    /// command transfers when its buffer is larger).
+    pub fn set_len(&mut self, bytes: usize) {
+        let mut left = bytes;
+        let mut keep = 0;
+        for v in self.iovs.iter_mut() {
+            if left == 0 {
+                break;
+            }
+            v.iov_len = v.iov_len.min(left);
+            left -= v.iov_len;
+            keep += 1;
+        }
+        self.iovs.truncate(keep);
     }
 
     pub fn data_mut(&mut self) -> &mut [u8] {
@@ -503,6 +542,25 @@ impl TcpQpair {
     }
 }
 
+/// Copies `data` into the buffers `iovs` describe, from byte `off` of them on
+/// (the caller checked that it fits).
+fn scatter(iovs: &[libc::iovec], mut off: usize, mut data: &[u8]) {
+    for v in iovs {
+        if data.is_empty() {
+            break;
+        }
+        if off >= v.iov_len {
+            off -= v.iov_len;
+            continue;
+        }
+        let n = (v.iov_len - off).min(data.len());
+        // SAFETY: the iovec describes a live buffer; [off, off + n) lies inside it.
+        unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), (v.iov_base as *mut u8).add(off), n) };
+        data = &data[n..];
+        off = 0;
+    }
+}
+
 /// A connection-fatal fault found while handling a valid PDU.
 pub struct Fatal {
     pub fes: u16,
@@ -544,6 +602,7 @@ impl Conn {
                 self.state = State::Running;
                 // Requests are sized for the largest queue this transport allows.
                 let depth = self.opts.max_queue_depth.max(self.opts.max_aq_depth) as usize;
+                let bufs_per_req = self.opts.max_io_size.div_ceil(self.opts.io_unit_size.max(1)) as usize;
                 self.reqs.clear();
                 for i in 0..depth {
                     self.reqs.push(Req {
@@ -554,9 +613,10 @@ impl Conn {
                         len: 0,
                         c2h_len: 0,
                         buf: std::ptr::null_mut(),
-                        buf_pooled: false,
+                        bufs: Vec::with_capacity(bufs_per_req),
+                        admin: Vec::new(),
                         h2c_got: 0,
-                        iov: libc::iovec { iov_base: std::ptr::null_mut(), iov_len: 0 },
+                        iovs: Vec::with_capacity(bufs_per_req),
                         qp: std::ptr::null_mut(),
                         idx: i as u16,
                         fused_partner: None,
@@ -598,7 +658,7 @@ impl Conn {
         r.len = 0;
         r.c2h_len = 0;
         r.buf = std::ptr::null_mut();
-        r.buf_pooled = false;
+        r.iovs.clear();
         r.h2c_got = 0;
         r.fused_partner = None;
         r.aborted = false;
@@ -643,6 +703,7 @@ impl Conn {
                     let s = &mut self.icbuf[ic_off..ic_off + len as usize];
                     s.copy_from_slice(&data[addr as usize..addr as usize + len as usize]);
                     r.buf = s.as_mut_ptr();
+                    r.iovs.push(libc::iovec { iov_base: r.buf.cast(), iov_len: len as usize });
                 }
                 if r.buf.is_null() {
                     r.dnr();
@@ -674,12 +735,20 @@ impl Conn {
     fn retry_waiting(&mut self, g: &mut PollGroup) -> bool {
         let mut any = false;
         while let Some(&idx) = self.waiting.front() {
-            let Some(b) = g.get_buf() else { break };
+            let r = &mut self.reqs[idx as usize];
+            if self.qid == 0 {
+                // Admin commands (and Connect) get a contiguous heap buffer.
+                r.admin.clear();
+                r.admin.resize(r.len as usize, 0);
+                r.buf = r.admin.as_mut_ptr();
+                r.iovs.push(libc::iovec { iov_base: r.buf.cast(), iov_len: r.len as usize });
+            } else if !g.get_bufs(r.len as usize, &mut r.bufs, &mut r.iovs) {
+                break;
+            } else if r.bufs.len() == 1 {
+                r.buf = r.bufs[0];
+            }
             self.waiting.pop_front();
             any = true;
-            let r = &mut self.reqs[idx as usize];
-            r.buf = b;
-            r.buf_pooled = true;
             if r.dir == Dir::H2C {
                 r.state = ReqState::AwaitH2C;
                 let (cid, len) = (r.cmd.cid(), r.len);
@@ -712,8 +781,7 @@ impl Conn {
         if end > u64::from(r.len) {
             return Err(fatal(FES_DATA_TRANSFER_OUT_OF_RANGE, 16, format!("H2CData up to {end} beyond the command's {} bytes", r.len)));
         }
-        // SAFETY: the request's buffer holds `len` bytes; the range is inside.
-        unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), r.buf.add(datao as usize), data.len()) };
+        scatter(&r.iovs, datao as usize, data);
         r.h2c_got = end as u32;
         if r.h2c_got == r.len {
             r.state = ReqState::Executing;
@@ -728,7 +796,6 @@ impl Conn {
         let qp = unsafe { (me as *mut u8).sub(std::mem::offset_of!(TcpQpair, c)) as *mut TcpQpair };
         let r = &mut self.reqs[idx as usize];
         r.qp = qp;
-        r.iov = libc::iovec { iov_base: r.buf.cast(), iov_len: r.len as usize };
         // A paused subsystem holds its commands here until it resumes.
         // SAFETY: the table of this connection's subsystem on this group
         // lives until the connection closed (drop_table runs after).
@@ -785,16 +852,24 @@ impl Conn {
         if r.dir == Dir::C2H && r.ok() {
             let total = r.c2h_len.min(r.len) as usize;
             let success_flag = self.opts.c2h_success && self.sqflow_disabled && r.cpl.cdw0 == 0 && r.cpl.cdw1 == 0;
+            // One or more C2HData PDUs per buffer, in order.
             let mut off = 0;
-            while off < total {
-                let n = (total - off).min(MAX_C2H_DATA);
-                let last = off + n == total;
-                // SAFETY: the buffer holds `len` bytes and `total <= len`.
-                let chunk = unsafe { std::slice::from_raw_parts(r.buf.add(off), n) };
-                self.scratch.clear();
-                pdu::write_c2h_data(&mut self.scratch, &self.txo, r.cmd.cid(), off as u32, chunk, last, last && success_flag);
-                self.tx.extend_from_slice(&self.scratch);
-                off += n;
+            for v in &r.iovs {
+                let seg_end = (off + v.iov_len).min(total);
+                let mut at = off;
+                while at < seg_end {
+                    let n = (seg_end - at).min(MAX_C2H_DATA);
+                    let last = at + n == total;
+                    // SAFETY: the iovec describes a live buffer of the request;
+                    // [at - off, at - off + n) lies inside it.
+                    let chunk = unsafe { std::slice::from_raw_parts((v.iov_base as *const u8).add(at - off), n) };
+                    pdu::append_c2h_data(&mut self.tx, &self.txo, r.cmd.cid(), at as u32, chunk, last, last && success_flag);
+                    at += n;
+                }
+                off = seg_end;
+                if off == total {
+                    break;
+                }
             }
             skip_resp = success_flag && total > 0;
         }
@@ -813,11 +888,15 @@ impl Conn {
         if r.state == ReqState::Free {
             return;
         }
-        if r.buf_pooled && !r.buf.is_null() {
-            g.put_buf(r.buf);
+        for b in r.bufs.drain(..) {
+            g.put_buf(b);
+        }
+        if r.admin.capacity() > ADMIN_ICD as usize {
+            // Large admin transfers are rare: do not keep their memory.
+            r.admin = Vec::new();
         }
         r.buf = std::ptr::null_mut();
-        r.buf_pooled = false;
+        r.iovs.clear();
         r.state = ReqState::Free;
         self.free.push(idx);
     }

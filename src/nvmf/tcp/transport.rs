@@ -52,6 +52,10 @@ impl Default for TcpOpts {
     }
 }
 
+/// Most io_unit_size buffers one request may hold (SPDK's limit of SGL
+/// entries per request).
+pub const MAX_BUFFERS_PER_REQUEST: u32 = 16;
+
 impl TcpOpts {
     /// Checks the options as SPDK's TCP transport does at creation.
     pub fn validate(&self) -> Result<(), String> {
@@ -69,6 +73,12 @@ impl TcpOpts {
         }
         if self.io_unit_size == 0 || self.io_unit_size > self.max_io_size {
             return Err(format!("io_unit_size {} is 0 or above max_io_size {}", self.io_unit_size, self.max_io_size));
+        }
+        if self.max_io_size.div_ceil(self.io_unit_size) > MAX_BUFFERS_PER_REQUEST {
+            return Err(format!(
+                "io_unit_size {} is too small for max_io_size {}: a request may take at most {MAX_BUFFERS_PER_REQUEST} buffers",
+                self.io_unit_size, self.max_io_size
+            ));
         }
         if self.in_capsule_data_size % 16 != 0 || self.in_capsule_data_size > 131072 {
             return Err(format!("in_capsule_data_size {} is not a multiple of 16 up to 131072", self.in_capsule_data_size));
@@ -146,7 +156,7 @@ pub fn create_with(o: TcpOpts, own_groups: bool) -> Result<(), String> {
     if own_groups && group::count() == 0 {
         group::create_all(o.num_shared_buffers as usize, o.max_io_size as usize, o.buf_cache_size as usize)?;
     } else {
-        group::create_pool(o.num_shared_buffers as usize, o.max_io_size as usize, o.buf_cache_size as usize)?;
+        group::create_pool(o.num_shared_buffers as usize, o.io_unit_size as usize, o.buf_cache_size as usize)?;
         group::set_cache_size(o.buf_cache_size as usize);
     }
     let mut t = T.lock();
