@@ -41,13 +41,13 @@ fn histograms_count_completions_per_channel() {
     let d = open("hist0", true, None, std::ptr::null_mut()).unwrap();
     let ch: *mut crate::capi::thread::spdk_io_channel = ioch::get(b.cast()).unwrap().cast();
     let buf = crate::env::mem::alloc(512, 4096).unwrap();
-    let mut c = Ctx { done: 0, ok: false };
+    let c = Ctx::new();
     let mut n = 0;
-    let mut run = |ty, c: &mut Ctx| {
+    let mut run = |ty, c: &Ctx| {
         io::submit(d, ch, rq(ty, buf, 3, 1, c)).unwrap();
         n += 1;
-        poll_until(t, || c.done == n);
-        assert!(c.ok);
+        poll_until(t, || c.done.get() == n);
+        assert!(c.ok.get());
     };
     let get_total = |b| {
         let mut h = histogram::alloc_like(b).expect("enabled");
@@ -57,13 +57,13 @@ fn histograms_count_completions_per_channel() {
     };
     // Off: nothing to read.
     assert_eq!(status_of(t, |done| histogram::get(b, std::ptr::null_mut(), done).unwrap()), -libc::EFAULT);
-    run(SPDK_BDEV_IO_TYPE_WRITE, &mut c);
+    run(SPDK_BDEV_IO_TYPE_WRITE, &c);
     assert_eq!(status_of(t, |done| histogram::enable(b, Some(histogram::Opts::default()), done).unwrap()), 0);
     for _ in 0..3 {
-        run(SPDK_BDEV_IO_TYPE_WRITE, &mut c);
+        run(SPDK_BDEV_IO_TYPE_WRITE, &c);
     }
-    run(SPDK_BDEV_IO_TYPE_READ, &mut c);
-    run(SPDK_BDEV_IO_TYPE_READ, &mut c);
+    run(SPDK_BDEV_IO_TYPE_READ, &c);
+    run(SPDK_BDEV_IO_TYPE_READ, &c);
     assert_eq!(get_total(b), (0, 5), "only the I/O after enabling counts");
     // Enabled again alike: the counts stay.
     assert_eq!(status_of(t, |done| histogram::enable(b, Some(histogram::Opts::default()), done).unwrap()), 0);
@@ -71,9 +71,9 @@ fn histograms_count_completions_per_channel() {
     // Reads only, with another granularity: new, empty histograms.
     let reads = histogram::Opts { io_type: SPDK_BDEV_IO_TYPE_READ as u8, granularity: 5, ..Default::default() };
     assert_eq!(status_of(t, |done| histogram::enable(b, Some(reads), done).unwrap()), 0);
-    run(SPDK_BDEV_IO_TYPE_WRITE, &mut c);
-    run(SPDK_BDEV_IO_TYPE_READ, &mut c);
-    run(SPDK_BDEV_IO_TYPE_READ, &mut c);
+    run(SPDK_BDEV_IO_TYPE_WRITE, &c);
+    run(SPDK_BDEV_IO_TYPE_READ, &c);
+    run(SPDK_BDEV_IO_TYPE_READ, &c);
     assert_eq!(get_total(b), (0, 2));
     // The buckets hold the latencies the channel statistics saw.
     let (lo, hi) = (io::chan(ch).stat.min_latency[0], io::chan(ch).stat.max_latency[0]);
@@ -123,13 +123,13 @@ fn error_injection_pending_corrupt_and_queue_depth() {
     // SAFETY: two live 1 KiB blocks.
     let (data, back) = unsafe { (std::slice::from_raw_parts_mut(buf, 1024), std::slice::from_raw_parts_mut(rbuf, 1024)) };
     let pattern = |i: usize| (i * 7 + 1) as u8;
-    let mut c = Ctx { done: 0, ok: false };
-    let mut rc = Ctx { done: 0, ok: false };
-    let base_read = |rc: &mut Ctx| {
-        let n = rc.done + 1;
+    let c = Ctx::new();
+    let rc = Ctx::new();
+    let base_read = |rc: &Ctx| {
+        let n = rc.done.get() + 1;
         io::submit(bd, bch, rq(SPDK_BDEV_IO_TYPE_READ, rbuf, 8, 2, rc)).unwrap();
-        poll_until(t, || rc.done == n);
-        assert!(rc.ok);
+        poll_until(t, || rc.done.get() == n);
+        assert!(rc.ok.get());
     };
     let inj = |target, kind, num| error::inject("EE_eem_base", target, error::Injection::new(kind, num)).unwrap();
 
@@ -138,72 +138,72 @@ fn error_injection_pending_corrupt_and_queue_depth() {
     let mut cw = error::Injection::new(error::ErrorType::CorruptData, 1);
     (cw.corrupt_offset, cw.corrupt_value) = (600, 0xff);
     error::inject("EE_eem_base", error::Target::One(SPDK_BDEV_IO_TYPE_WRITE), cw).unwrap();
-    io::submit(d, ch, rq(SPDK_BDEV_IO_TYPE_WRITE, buf, 8, 2, &mut c)).unwrap();
-    poll_until(t, || c.done == 1);
-    assert!(c.ok);
-    base_read(&mut rc);
+    io::submit(d, ch, rq(SPDK_BDEV_IO_TYPE_WRITE, buf, 8, 2, &c)).unwrap();
+    poll_until(t, || c.done.get() == 1);
+    assert!(c.ok.get());
+    base_read(&rc);
     assert!(back.iter().enumerate().all(|(i, &x)| x == if i == 600 { pattern(i) ^ 0xff } else { pattern(i) }));
     // Once only: the next write lands intact.
     data.iter_mut().enumerate().for_each(|(i, x)| *x = pattern(i));
-    io::submit(d, ch, rq(SPDK_BDEV_IO_TYPE_WRITE, buf, 8, 2, &mut c)).unwrap();
-    poll_until(t, || c.done == 2);
-    base_read(&mut rc);
+    io::submit(d, ch, rq(SPDK_BDEV_IO_TYPE_WRITE, buf, 8, 2, &c)).unwrap();
+    poll_until(t, || c.done.get() == 2);
+    base_read(&rc);
     assert!(back.iter().enumerate().all(|(i, &x)| x == pattern(i)));
 
     // corrupt_data on a read: the reader sees the byte XORed, the disk keeps it.
     let mut cr = error::Injection::new(error::ErrorType::CorruptData, 1);
     (cr.corrupt_offset, cr.corrupt_value) = (3, 0x0f);
     error::inject("EE_eem_base", error::Target::One(SPDK_BDEV_IO_TYPE_READ), cr).unwrap();
-    io::submit(d, ch, rq(SPDK_BDEV_IO_TYPE_READ, buf, 8, 2, &mut c)).unwrap();
-    poll_until(t, || c.done == 3);
-    assert!(c.ok && data[3] == pattern(3) ^ 0x0f && data[4] == pattern(4));
+    io::submit(d, ch, rq(SPDK_BDEV_IO_TYPE_READ, buf, 8, 2, &c)).unwrap();
+    poll_until(t, || c.done.get() == 3);
+    assert!(c.ok.get() && data[3] == pattern(3) ^ 0x0f && data[4] == pattern(4));
     assert!(error::inject("EE_eem_base", error::Target::All, error::Injection::new(error::ErrorType::CorruptData, 1)).is_err(), "value 0 refused");
 
     // pending: the write waits until resumed, then lands.
     data.fill(0x5a);
     inj(error::Target::One(SPDK_BDEV_IO_TYPE_WRITE), error::ErrorType::Pending, 1);
-    io::submit(d, ch, rq(SPDK_BDEV_IO_TYPE_WRITE, buf, 8, 2, &mut c)).unwrap();
+    io::submit(d, ch, rq(SPDK_BDEV_IO_TYPE_WRITE, buf, 8, 2, &c)).unwrap();
     for _ in 0..1000 {
         // SAFETY: the test's live thread.
         unsafe { (*t).poll(0, 0) };
     }
-    assert_eq!(c.done, 3, "a pending I/O does not complete by itself");
-    base_read(&mut rc);
+    assert_eq!(c.done.get(), 3, "a pending I/O does not complete by itself");
+    base_read(&rc);
     assert!(back.iter().enumerate().all(|(i, &x)| x == pattern(i)), "and did not reach the disk");
     error::resume_pending("EE_eem_base").unwrap();
-    poll_until(t, || c.done == 4);
-    assert!(c.ok);
-    base_read(&mut rc);
+    poll_until(t, || c.done.get() == 4);
+    assert!(c.ok.get());
+    base_read(&rc);
     assert!(back.iter().all(|&x| x == 0x5a));
 
     // pending, then a reset of the error bdev: the held read is aborted.
     inj(error::Target::One(SPDK_BDEV_IO_TYPE_READ), error::ErrorType::Pending, 1);
-    io::submit(d, ch, rq(SPDK_BDEV_IO_TYPE_READ, buf, 8, 2, &mut c)).unwrap();
-    let mut reset = Ctx { done: 0, ok: false };
-    io::submit(d, ch, rq(SPDK_BDEV_IO_TYPE_RESET, std::ptr::null_mut(), 0, 0, &mut reset)).unwrap();
-    poll_until(t, || reset.done == 1 && c.done == 5);
-    assert!(reset.ok && !c.ok, "reset succeeds, the held read fails (aborted)");
+    io::submit(d, ch, rq(SPDK_BDEV_IO_TYPE_READ, buf, 8, 2, &c)).unwrap();
+    let reset = Ctx::new();
+    io::submit(d, ch, rq(SPDK_BDEV_IO_TYPE_RESET, std::ptr::null_mut(), 0, 0, &reset)).unwrap();
+    poll_until(t, || reset.done.get() == 1 && c.done.get() == 5);
+    assert!(reset.ok.get() && !c.ok.get(), "reset succeeds, the held read fails (aborted)");
 
     // queue_depth 1: an I/O sent alone passes; the second of two in flight fails.
     inj(error::Target::Clear, error::ErrorType::Failure, 0);
     let mut qd = error::Injection::new(error::ErrorType::Failure, 1);
     qd.queue_depth = 1;
     error::inject("EE_eem_base", error::Target::One(SPDK_BDEV_IO_TYPE_WRITE), qd).unwrap();
-    io::submit(d, ch, rq(SPDK_BDEV_IO_TYPE_WRITE, buf, 8, 2, &mut c)).unwrap();
-    poll_until(t, || c.done == 6);
-    assert!(c.ok, "alone: below the queue depth");
-    let mut c2 = Ctx { done: 0, ok: false };
-    io::submit(d, ch, rq(SPDK_BDEV_IO_TYPE_WRITE, buf, 8, 2, &mut c)).unwrap();
-    io::submit(d, ch, rq(SPDK_BDEV_IO_TYPE_WRITE, buf, 8, 2, &mut c2)).unwrap();
-    poll_until(t, || c.done == 7 && c2.done == 1);
-    assert!(c.ok && !c2.ok);
+    io::submit(d, ch, rq(SPDK_BDEV_IO_TYPE_WRITE, buf, 8, 2, &c)).unwrap();
+    poll_until(t, || c.done.get() == 6);
+    assert!(c.ok.get(), "alone: below the queue depth");
+    let c2 = Ctx::new();
+    io::submit(d, ch, rq(SPDK_BDEV_IO_TYPE_WRITE, buf, 8, 2, &c)).unwrap();
+    io::submit(d, ch, rq(SPDK_BDEV_IO_TYPE_WRITE, buf, 8, 2, &c2)).unwrap();
+    poll_until(t, || c.done.get() == 7 && c2.done.get() == 1);
+    assert!(c.ok.get() && !c2.ok.get());
 
     // clear disarms every type.
     inj(error::Target::All, error::ErrorType::Failure, 5);
     inj(error::Target::Clear, error::ErrorType::Failure, 0);
-    io::submit(d, ch, rq(SPDK_BDEV_IO_TYPE_WRITE, buf, 8, 2, &mut c)).unwrap();
-    poll_until(t, || c.done == 8);
-    assert!(c.ok);
+    io::submit(d, ch, rq(SPDK_BDEV_IO_TYPE_WRITE, buf, 8, 2, &c)).unwrap();
+    poll_until(t, || c.done.get() == 8);
+    assert!(c.ok.get());
 
     ioch::put(ch.cast());
     close(d);

@@ -7,6 +7,7 @@ use super::super::{aio, bdev_ref, close, config, get_by_name, open, uring, BdevE
 use super::*;
 use crate::thread::{self, Thread};
 use serde_json::json;
+use std::cell::Cell;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -156,7 +157,7 @@ impl Open {
         let ch = ioch::get(super::super::bdev_ref_ptr(d).cast()).unwrap().cast();
         Open { d, ch }
     }
-    fn submit(&self, t: spdk_bdev_io_type, iovs: &mut [libc::iovec], off: u64, n: u64, c: &mut Ctx) -> Result<(), SubmitError> {
+    fn submit(&self, t: spdk_bdev_io_type, iovs: &mut [libc::iovec], off: u64, n: u64, c: &Ctx) -> Result<(), SubmitError> {
         let req = Request {
             io_type: t,
             iovs: if iovs.is_empty() { std::ptr::null_mut() } else { iovs.as_mut_ptr() },
@@ -166,16 +167,16 @@ impl Open {
             offset_blocks: off,
             num_blocks: n,
             cb: Some(on_done),
-            cb_arg: c as *mut Ctx as *mut c_void,
+            cb_arg: c.arg(),
         };
         io::submit(self.d, self.ch, req)
     }
     /// Runs one I/O to its end; its success.
     fn run(&self, env: &Env, t: spdk_bdev_io_type, iovs: &mut [libc::iovec], off: u64, n: u64) -> bool {
-        let mut c = Ctx { done: 0, ok: false };
-        self.submit(t, iovs, off, n, &mut c).unwrap();
-        env.wait(|| c.done == 1);
-        c.ok
+        let c = Ctx::new();
+        self.submit(t, iovs, off, n, &c).unwrap();
+        env.wait(|| c.done.get() == 1);
+        c.ok.get()
     }
 }
 
@@ -298,7 +299,7 @@ fn read_write_verify(b: Backend, tag: &str) {
     assert_eq!(zeroing, super::super::io_type_supported(bd, SPDK_BDEV_IO_TYPE_UNMAP));
     if b == Backend::Uring {
         assert!(!zeroing, "uring offers no unmap");
-        assert_eq!(h.submit(SPDK_BDEV_IO_TYPE_UNMAP, &mut [], 0, 1, &mut Ctx { done: 0, ok: false }), Err(SubmitError::Unsupported));
+        assert_eq!(h.submit(SPDK_BDEV_IO_TYPE_UNMAP, &mut [], 0, 1, &Ctx::new()), Err(SubmitError::Unsupported));
     } else if zeroing {
         assert!(h.run(&env, SPDK_BDEV_IO_TYPE_WRITE_ZEROES, &mut [], 101, 100));
         assert!(h.run(&env, SPDK_BDEV_IO_TYPE_UNMAP, &mut [], 1001, 1024));
@@ -314,7 +315,7 @@ fn read_write_verify(b: Backend, tag: &str) {
         println!("{tag}: fallocate(PUNCH_HOLE) is not supported under {}: unmap not tested", std::env::temp_dir().display());
     }
     // Out of range: refused by the layer, nothing reaches the file.
-    assert_eq!(h.submit(SPDK_BDEV_IO_TYPE_READ, &mut [iov(&buf, 0, 1024)], 16383, 2, &mut Ctx { done: 0, ok: false }), Err(SubmitError::Invalid));
+    assert_eq!(h.submit(SPDK_BDEV_IO_TYPE_READ, &mut [iov(&buf, 0, 1024)], 16383, 2, &Ctx::new()), Err(SubmitError::Invalid));
     drop(h);
     env.delete(b, &name);
 }
@@ -331,7 +332,8 @@ fn queue_depth_stress(b: Backend, tag: &str, qd: usize) {
     const SLOT: usize = 4096;
     let slots = (6 * MIB) as usize / SLOT;
     let mut buf = Buf::new(qd * SLOT);
-    let mut ctxs: Vec<Ctx> = (0..qd).map(|_| Ctx { done: 1, ok: true }).collect();
+    // Each starts as a finished, successful I/O: free for the next one.
+    let ctxs: Vec<Ctx> = (0..qd).map(|_| Ctx { done: Cell::new(1), ok: Cell::new(true) }).collect();
     // The iovecs must stay valid until their I/O completes.
     let mut iovs: Vec<libc::iovec> = (0..qd).map(|k| iov(&buf, k * SLOT, SLOT)).collect();
     let mut order: Vec<usize> = (0..slots).collect();
@@ -349,10 +351,10 @@ fn queue_depth_stress(b: Backend, tag: &str, qd: usize) {
         let mut slot_of: Vec<Option<usize>> = vec![None; qd];
         let mut next = 0;
         let mut most = 0;
-        while next < slots || ctxs.iter().any(|c| c.done == 0) {
-            for (k, c) in ctxs.iter_mut().enumerate() {
-                if c.done == 1 && next < slots {
-                    assert!(c.ok, "{io_type:?} failed");
+        while next < slots || ctxs.iter().any(|c| c.done.get() == 0) {
+            for (k, c) in ctxs.iter().enumerate() {
+                if c.done.get() == 1 && next < slots {
+                    assert!(c.ok.get(), "{io_type:?} failed");
                     let slot = order[next];
                     let area = &mut buf.bytes_mut()[k * SLOT..][..SLOT];
                     if io_type == SPDK_BDEV_IO_TYPE_WRITE {
@@ -361,16 +363,17 @@ fn queue_depth_stress(b: Backend, tag: &str, qd: usize) {
                         check(prev, area);
                     }
                     slot_of[k] = Some(slot);
-                    *c = Ctx { done: 0, ok: false };
+                    c.done.set(0);
+                    c.ok.set(false);
                     h.submit(io_type, std::slice::from_mut(&mut iovs[k]), (slot * SLOT / 512) as u64, (SLOT / 512) as u64, c).unwrap();
                     next += 1;
                 }
             }
-            most = most.max(ctxs.iter().filter(|c| c.done == 0).count());
+            most = most.max(ctxs.iter().filter(|c| c.done.get() == 0).count());
             // SAFETY: the test's live thread.
             unsafe { (*env.t).poll(0, 0) };
         }
-        assert!(ctxs.iter().all(|c| c.ok));
+        assert!(ctxs.iter().all(|c| c.ok.get()));
         assert_eq!(most, qd, "the queue was kept full");
         if io_type == SPDK_BDEV_IO_TYPE_READ {
             for (k, s) in slot_of.iter().enumerate() {
@@ -395,23 +398,23 @@ fn reset_drains(b: Backend, tag: &str) {
     let h = Open::new(&name, true, None);
     let mut buf = Buf::new(64 * 4096);
     pattern(5, buf.bytes_mut());
-    let mut ctxs: Vec<Ctx> = (0..64).map(|_| Ctx { done: 0, ok: false }).collect();
+    let ctxs: Vec<Ctx> = (0..64).map(|_| Ctx::new()).collect();
     let mut iovs: Vec<libc::iovec> = (0..64).map(|k| iov(&buf, k * 4096, 4096)).collect();
-    for (k, (c, v)) in ctxs.iter_mut().zip(iovs.iter_mut()).enumerate() {
+    for (k, (c, v)) in ctxs.iter().zip(iovs.iter_mut()).enumerate() {
         h.submit(SPDK_BDEV_IO_TYPE_WRITE, std::slice::from_mut(v), k as u64 * 8, 8, c).unwrap();
     }
-    let mut r = Ctx { done: 0, ok: false };
-    h.submit(SPDK_BDEV_IO_TYPE_RESET, &mut [], 0, 0, &mut r).unwrap();
+    let r = Ctx::new();
+    h.submit(SPDK_BDEV_IO_TYPE_RESET, &mut [], 0, 0, &r).unwrap();
     let mut writes_at_reset = None;
     env.wait(|| {
-        if r.done == 1 && writes_at_reset.is_none() {
-            writes_at_reset = Some(ctxs.iter().filter(|c| c.done == 1).count());
+        if r.done.get() == 1 && writes_at_reset.is_none() {
+            writes_at_reset = Some(ctxs.iter().filter(|c| c.done.get() == 1).count());
         }
-        r.done == 1
+        r.done.get() == 1
     });
-    assert!(r.ok);
+    assert!(r.ok.get());
     assert_eq!(writes_at_reset, Some(64), "all writes finished before the reset did");
-    assert!(ctxs.iter().all(|c| c.ok));
+    assert!(ctxs.iter().all(|c| c.ok.get()));
     assert!(f.read()[..64 * 4096] == buf.bytes()[..]);
     drop(h);
     env.delete(b, &name);
@@ -463,7 +466,7 @@ fn aio_readonly_refuses_writes() {
     }
     let h = Open::new("aio_ro0", true, None);
     let buf = Buf::new(4096);
-    assert_eq!(h.submit(SPDK_BDEV_IO_TYPE_WRITE, &mut [iov(&buf, 0, 4096)], 0, 8, &mut Ctx { done: 0, ok: false }), Err(SubmitError::Unsupported));
+    assert_eq!(h.submit(SPDK_BDEV_IO_TYPE_WRITE, &mut [iov(&buf, 0, 4096)], 0, 8, &Ctx::new()), Err(SubmitError::Unsupported));
     assert!(h.run(&env, SPDK_BDEV_IO_TYPE_READ, &mut [iov(&buf, 0, 4096)], 8, 8));
     assert!(buf.bytes().iter().all(|&x| x == 0x5A));
     // Even past the layer, the module's file is not writable.

@@ -9,6 +9,7 @@ use crate::capi::thread::spdk_io_channel;
 use crate::thread::{self, Thread};
 use spdk_bdev_io_status::*;
 use spdk_bdev_io_type::*;
+use std::cell::{Cell, RefCell};
 
 /// What the test module saw of one I/O.
 #[derive(Clone, Debug, PartialEq)]
@@ -306,33 +307,44 @@ fn start(name: &str, blocks: u64, types: &[spdk_bdev_io_type], setup: impl FnOnc
     Env::new(name, b, t)
 }
 
-/// Completions seen by a test: (status, and the I/O's NVMe status).
+/// One completion: its status, and the I/O's NVMe status.
+type Completion = (i8, (u32, i32, i32));
+
+/// Completions seen by a test. In cells: [`got`] fills them through its
+/// argument pointer while the test polls holding `&Got` (plain fields may be
+/// read once in a release build).
 #[derive(Default)]
 struct Got {
-    done: Vec<(i8, (u32, i32, i32))>,
+    done: RefCell<Vec<Completion>>,
     /// A copy of the first segment a read without a buffer got.
-    data: Vec<u8>,
-    buf_aligned: bool,
+    data: RefCell<Vec<u8>>,
+    buf_aligned: Cell<bool>,
+}
+
+impl Got {
+    fn arg(&self) -> *mut c_void {
+        self as *const Got as *mut c_void
+    }
 }
 
 extern "C" fn got(io: *mut spdk_bdev_io, _ok: bool, arg: *mut c_void) {
     // SAFETY: the test's Got, alive until checked.
-    let g = unsafe { &mut *(arg as *mut Got) };
+    let g = unsafe { &*(arg as *const Got) };
     // SAFETY: a completed I/O.
     let st = unsafe { (*io).internal.status };
     if io::io_type(io) == SPDK_BDEV_IO_TYPE_READ {
         // SAFETY: block parameters of a completed read.
         let v = unsafe { *(*io).u.bdev.iovs };
-        g.buf_aligned = v.iov_base as usize % 512 == 0;
+        g.buf_aligned.set(v.iov_base as usize % 512 == 0);
         // SAFETY: its buffer, live until free_io.
-        g.data = unsafe { std::slice::from_raw_parts(v.iov_base as *const u8, v.iov_len) }.to_vec();
+        *g.data.borrow_mut() = unsafe { std::slice::from_raw_parts(v.iov_base as *const u8, v.iov_len) }.to_vec();
     }
-    g.done.push((st, io::nvme_status(io)));
+    g.done.borrow_mut().push((st, io::nvme_status(io)));
     io::free_io(io);
 }
 
 /// A request; its iovecs are copied to memory that outlives the I/O (leaked: tests only).
-fn rq(t: spdk_bdev_io_type, iovs: &mut [libc::iovec], md: *mut u8, off: u64, n: u64, g: &mut Got) -> Request {
+fn rq(t: spdk_bdev_io_type, iovs: &mut [libc::iovec], md: *mut u8, off: u64, n: u64, g: &Got) -> Request {
     let iovs: &'static mut [libc::iovec] = Box::leak(iovs.to_vec().into_boxed_slice());
     Request {
         io_type: t,
@@ -343,7 +355,7 @@ fn rq(t: spdk_bdev_io_type, iovs: &mut [libc::iovec], md: *mut u8, off: u64, n: 
         offset_blocks: off,
         num_blocks: n,
         cb: Some(got),
-        cb_arg: g as *mut Got as *mut c_void,
+        cb_arg: g.arg(),
     }
 }
 
@@ -364,18 +376,18 @@ fn metadata_and_ext_options() {
         b.md_len = 8;
         b.max_rw_size = 1;
     });
-    let mut g = Got::default();
+    let g = Got::default();
     let mut data = pattern(2 * 512, 3);
     let mut md = pattern(16, 100);
-    io::submit(e.desc, e.ch, rq(SPDK_BDEV_IO_TYPE_WRITE, &mut [iov(&mut data)], md.as_mut_ptr(), 4, 2, &mut g)).unwrap();
-    e.poll_until(|| g.done.len() == 1);
-    assert_eq!(g.done[0].0, OK);
+    io::submit(e.desc, e.ch, rq(SPDK_BDEV_IO_TYPE_WRITE, &mut [iov(&mut data)], md.as_mut_ptr(), 4, 2, &g)).unwrap();
+    e.poll_until(|| g.done.borrow().len() == 1);
+    assert_eq!(g.done.borrow()[0].0, OK);
     assert_eq!(&disk_of(e.b).md[32..48], &md[..], "metadata reached the module");
     assert_eq!(disk_of(e.b).log.len(), 2, "split in two");
     let mut back = vec![0u8; 1024];
     let mut mdb = vec![0u8; 16];
-    io::submit(e.desc, e.ch, rq(SPDK_BDEV_IO_TYPE_READ, &mut [iov(&mut back)], mdb.as_mut_ptr(), 4, 2, &mut g)).unwrap();
-    e.poll_until(|| g.done.len() == 2);
+    io::submit(e.desc, e.ch, rq(SPDK_BDEV_IO_TYPE_READ, &mut [iov(&mut back)], mdb.as_mut_ptr(), 4, 2, &g)).unwrap();
+    e.poll_until(|| g.done.borrow().len() == 2);
     assert_eq!((back, mdb), (data.clone(), md.clone()));
 
     // The C entry points: opts->size says which fields count.
@@ -386,11 +398,11 @@ fn metadata_and_ext_options() {
     o.size = std::mem::size_of::<spdk_bdev_ext_io_opts>();
     o.metadata = md2.as_mut_ptr().cast();
     let mut v = [iov(&mut data[..512])];
-    let garg = &mut g as *mut Got as *mut c_void;
+    let garg = g.arg();
     // SAFETY: live iovecs, options and callback context.
     let rc = unsafe { capi::spdk_bdev_writev_blocks_ext(e.desc.cast(), e.ch, v.as_mut_ptr(), 1, 10, 1, Some(got), garg, &mut o) };
     assert_eq!(rc, 0);
-    e.poll_until(|| g.done.len() == 3);
+    e.poll_until(|| g.done.borrow().len() == 3);
     assert_eq!(&disk_of(e.b).md[80..88], &md2[..]);
     // A caller that knows only the first three fields: its metadata is not read.
     o.size = std::mem::offset_of!(spdk_bdev_ext_io_opts, metadata);
@@ -398,7 +410,7 @@ fn metadata_and_ext_options() {
     // SAFETY: as above.
     let rc = unsafe { capi::spdk_bdev_writev_blocks_ext(e.desc.cast(), e.ch, v.as_mut_ptr(), 1, 11, 1, Some(got), garg, &mut o) };
     assert_eq!(rc, 0);
-    e.poll_until(|| g.done.len() == 4);
+    e.poll_until(|| g.done.borrow().len() == 4);
     assert_eq!(&disk_of(e.b).md[88..96], &[0u8; 8], "no metadata written");
     o.size = 0;
     // SAFETY: as above.
@@ -411,16 +423,16 @@ fn metadata_and_ext_options() {
     // NULL opts: a plain readv.
     // SAFETY: as above.
     assert_eq!(unsafe { capi::spdk_bdev_readv_blocks_ext(e.desc.cast(), e.ch, v.as_mut_ptr(), 1, 4, 1, Some(got), garg, std::ptr::null_mut()) }, 0);
-    e.poll_until(|| g.done.len() == 5);
-    assert_eq!(g.done[4].0, OK);
+    e.poll_until(|| g.done.borrow().len() == 5);
+    assert_eq!(g.done.borrow()[4].0, OK);
     e.done();
 
     // Metadata on a bdev without separate metadata is refused.
     let e = start("iot_nomd", 16, &[SPDK_BDEV_IO_TYPE_READ, SPDK_BDEV_IO_TYPE_WRITE], |_| {});
-    let mut g = Got::default();
+    let g = Got::default();
     let mut data = vec![0u8; 512];
     let mut md = [0u8; 8];
-    assert_eq!(io::submit(e.desc, e.ch, rq(SPDK_BDEV_IO_TYPE_READ, &mut [iov(&mut data)], md.as_mut_ptr(), 0, 1, &mut g)), Err(SubmitError::Invalid));
+    assert_eq!(io::submit(e.desc, e.ch, rq(SPDK_BDEV_IO_TYPE_READ, &mut [iov(&mut data)], md.as_mut_ptr(), 0, 1, &g)), Err(SubmitError::Invalid));
     e.done();
 }
 
@@ -428,20 +440,20 @@ fn metadata_and_ext_options() {
 fn compare_and_compare_and_write_emulated() {
     let e = start("iot_cmp", 64, &[SPDK_BDEV_IO_TYPE_READ, SPDK_BDEV_IO_TYPE_WRITE], |_| {});
     disk_of(e.b).data[512..2048].copy_from_slice(&pattern(1536, 9));
-    let mut g = Got::default();
+    let g = Got::default();
     let mut same = pattern(1536, 9);
     let (a, b) = same.split_at_mut(700);
     // Iovecs stay valid until their I/O completes.
     let mut v1 = [iov(a), iov(b)];
-    io::submit(e.desc, e.ch, rq(SPDK_BDEV_IO_TYPE_COMPARE, &mut v1, std::ptr::null_mut(), 1, 3, &mut g)).unwrap();
-    e.poll_until(|| g.done.len() == 1);
-    assert_eq!(g.done[0].0, OK, "equal data compares");
+    io::submit(e.desc, e.ch, rq(SPDK_BDEV_IO_TYPE_COMPARE, &mut v1, std::ptr::null_mut(), 1, 3, &g)).unwrap();
+    e.poll_until(|| g.done.borrow().len() == 1);
+    assert_eq!(g.done.borrow()[0].0, OK, "equal data compares");
     same[1000] ^= 0x40;
     let mut v2 = [iov(&mut same)];
-    io::submit(e.desc, e.ch, rq(SPDK_BDEV_IO_TYPE_COMPARE, &mut v2, std::ptr::null_mut(), 1, 3, &mut g)).unwrap();
-    e.poll_until(|| g.done.len() == 2);
-    assert_eq!(g.done[1].0, SPDK_BDEV_IO_STATUS_MISCOMPARE as i8);
-    assert_eq!(g.done[1].1, (0, 2, 0x85), "a miscompare is NVMe media error / compare failure");
+    io::submit(e.desc, e.ch, rq(SPDK_BDEV_IO_TYPE_COMPARE, &mut v2, std::ptr::null_mut(), 1, 3, &g)).unwrap();
+    e.poll_until(|| g.done.borrow().len() == 2);
+    assert_eq!(g.done.borrow()[1].0, SPDK_BDEV_IO_STATUS_MISCOMPARE as i8);
+    assert_eq!(g.done.borrow()[1].1, (0, 2, 0x85), "a miscompare is NVMe media error / compare failure");
     assert!(disk_of(e.b).log.iter().all(|s| s.t != SPDK_BDEV_IO_TYPE_COMPARE as u8), "the module only ever saw reads");
 
     // Compare-and-write: a mismatch writes nothing.
@@ -451,28 +463,28 @@ fn compare_and_compare_and_write_emulated() {
     let mut wv = [iov(&mut new)];
     let x = Extra { fused_iovs: wv.as_mut_ptr(), fused_iovcnt: 1, ..Extra::default() };
     cmp[5] ^= 1;
-    io::submit_ext(e.desc, e.ch, rq(SPDK_BDEV_IO_TYPE_COMPARE_AND_WRITE, &mut cv, std::ptr::null_mut(), 1, 2, &mut g), x).unwrap();
-    e.poll_until(|| g.done.len() == 3);
-    assert_eq!(g.done[2].0, SPDK_BDEV_IO_STATUS_MISCOMPARE as i8);
+    io::submit_ext(e.desc, e.ch, rq(SPDK_BDEV_IO_TYPE_COMPARE_AND_WRITE, &mut cv, std::ptr::null_mut(), 1, 2, &g), x).unwrap();
+    e.poll_until(|| g.done.borrow().len() == 3);
+    assert_eq!(g.done.borrow()[2].0, SPDK_BDEV_IO_STATUS_MISCOMPARE as i8);
     assert_eq!(&disk_of(e.b).data[512..1536], &pattern(1024, 9)[..]);
     // A match writes; a write to the range submitted meanwhile waits for it.
     cmp[5] ^= 1;
     disk_of(e.b).hold = true;
-    io::submit_ext(e.desc, e.ch, rq(SPDK_BDEV_IO_TYPE_COMPARE_AND_WRITE, &mut cv, std::ptr::null_mut(), 1, 2, &mut g), x).unwrap();
+    io::submit_ext(e.desc, e.ch, rq(SPDK_BDEV_IO_TYPE_COMPARE_AND_WRITE, &mut cv, std::ptr::null_mut(), 1, 2, &g), x).unwrap();
     e.poll_until(|| disk_of(e.b).held.len() == 1);
     let mut later = pattern(512, 77);
     let mut lv = [iov(&mut later)];
-    io::submit(e.desc, e.ch, rq(SPDK_BDEV_IO_TYPE_WRITE, &mut lv, std::ptr::null_mut(), 2, 1, &mut g)).unwrap();
+    io::submit(e.desc, e.ch, rq(SPDK_BDEV_IO_TYPE_WRITE, &mut lv, std::ptr::null_mut(), 2, 1, &g)).unwrap();
     let mut outside = pattern(512, 55);
     let mut ov = [iov(&mut outside)];
-    io::submit(e.desc, e.ch, rq(SPDK_BDEV_IO_TYPE_WRITE, &mut ov, std::ptr::null_mut(), 20, 1, &mut g)).unwrap();
+    io::submit(e.desc, e.ch, rq(SPDK_BDEV_IO_TYPE_WRITE, &mut ov, std::ptr::null_mut(), 20, 1, &g)).unwrap();
     e.poll(50);
     // SAFETY: I/Os the module holds.
     let held: Vec<u64> = disk_of(e.b).held.iter().map(|&io| unsafe { (*io).u.bdev.offset_blocks }).collect();
     assert_eq!(held, [1, 20], "the compare's read and the write outside the range reached the module; the one inside did not");
     release_held(e.b);
-    e.poll_until(|| g.done.len() == 6);
-    assert!(g.done[3..].iter().all(|d| d.0 == OK));
+    e.poll_until(|| g.done.borrow().len() == 6);
+    assert!(g.done.borrow()[3..].iter().all(|d| d.0 == OK));
     let d = &disk_of(e.b).data;
     assert_eq!(&d[512..1024], &pattern(1024, 200)[..512], "block 1 from the compare-and-write");
     assert_eq!(&d[1024..1536], &pattern(512, 77)[..], "block 2: the waiting write landed after it");
@@ -481,25 +493,25 @@ fn compare_and_compare_and_write_emulated() {
     let mut small = vec![0u8; 512];
     let mut w = [iov(&mut small)];
     let x = Extra { fused_iovs: w.as_mut_ptr(), fused_iovcnt: 1, ..Extra::default() };
-    assert_eq!(io::submit_ext(e.desc, e.ch, rq(SPDK_BDEV_IO_TYPE_COMPARE_AND_WRITE, &mut cv, std::ptr::null_mut(), 1, 2, &mut g), x), Err(SubmitError::Invalid));
+    assert_eq!(io::submit_ext(e.desc, e.ch, rq(SPDK_BDEV_IO_TYPE_COMPARE_AND_WRITE, &mut cv, std::ptr::null_mut(), 1, 2, &g), x), Err(SubmitError::Invalid));
 
     // A write in the range already in flight when the lock is taken: the compare waits for it.
     disk_of(e.b).hold = true;
     let mut w1 = pattern(512, 11);
-    io::submit(e.desc, e.ch, rq(SPDK_BDEV_IO_TYPE_WRITE, &mut [iov(&mut w1)], std::ptr::null_mut(), 2, 1, &mut g)).unwrap();
+    io::submit(e.desc, e.ch, rq(SPDK_BDEV_IO_TYPE_WRITE, &mut [iov(&mut w1)], std::ptr::null_mut(), 2, 1, &g)).unwrap();
     e.poll_until(|| disk_of(e.b).held.len() == 1);
     let mut cmp2 = disk_of(e.b).data[512..1536].to_vec();
     cmp2[512..].copy_from_slice(&w1);
     let mut new2 = pattern(1024, 99);
     let mut wv2 = [iov(&mut new2)];
     let x2 = Extra { fused_iovs: wv2.as_mut_ptr(), fused_iovcnt: 1, ..Extra::default() };
-    io::submit_ext(e.desc, e.ch, rq(SPDK_BDEV_IO_TYPE_COMPARE_AND_WRITE, &mut [iov(&mut cmp2)], std::ptr::null_mut(), 1, 2, &mut g), x2).unwrap();
+    io::submit_ext(e.desc, e.ch, rq(SPDK_BDEV_IO_TYPE_COMPARE_AND_WRITE, &mut [iov(&mut cmp2)], std::ptr::null_mut(), 1, 2, &g), x2).unwrap();
     e.poll(300);
     assert_eq!(disk_of(e.b).held.len(), 1, "the compare's read waits for the write in its range");
-    assert_eq!(g.done.len(), 6);
+    assert_eq!(g.done.borrow().len(), 6);
     release_held(e.b);
-    e.poll_until(|| g.done.len() == 8);
-    assert_eq!((g.done[6].0, g.done[7].0), (OK, OK), "the compare saw the finished write and matched");
+    e.poll_until(|| g.done.borrow().len() == 8);
+    assert_eq!((g.done.borrow()[6].0, g.done.borrow()[7].0), (OK, OK), "the compare saw the finished write and matched");
     assert_eq!(&disk_of(e.b).data[512..1536], &pattern(1024, 99)[..]);
     e.done();
 }
@@ -508,24 +520,24 @@ fn compare_and_compare_and_write_emulated() {
 fn nvme_passthru_and_status_mappings() {
     use super::status;
     let e = start("iot_nvme", 16, &[SPDK_BDEV_IO_TYPE_READ, SPDK_BDEV_IO_TYPE_NVME_IO, SPDK_BDEV_IO_TYPE_NVME_ADMIN], |_| {});
-    let mut g = Got::default();
-    let garg = &mut g as *mut Got as *mut c_void;
+    let g = Got::default();
+    let garg = g.arg();
     // SAFETY: all-zero is a valid command.
     let mut cmd: crate::capi::nvme_spec::spdk_nvme_cmd = unsafe { std::mem::zeroed() };
     cmd.cdw0 = 0x02;
     disk_of(e.b).nvme_reply = (0x1234, 1, 0x80);
     io::submit_passthru(e.desc, e.ch, SPDK_BDEV_IO_TYPE_NVME_IO, &cmd, io::Payload::Buf(std::ptr::null_mut()), 0, std::ptr::null_mut(), 0, Some(got), garg).unwrap();
-    e.poll_until(|| g.done.len() == 1);
-    assert_eq!(g.done[0], (SPDK_BDEV_IO_STATUS_NVME_ERROR as i8, (0x1234, 1, 0x80)));
+    e.poll_until(|| g.done.borrow().len() == 1);
+    assert_eq!(g.done.borrow()[0], (SPDK_BDEV_IO_STATUS_NVME_ERROR as i8, (0x1234, 1, 0x80)));
     cmd.cdw0 = 0x06;
     disk_of(e.b).nvme_reply = (7, 0, 0);
     io::submit_passthru(e.desc, e.ch, SPDK_BDEV_IO_TYPE_NVME_ADMIN, &cmd, io::Payload::Buf(std::ptr::null_mut()), 0, std::ptr::null_mut(), 0, Some(got), garg).unwrap();
-    e.poll_until(|| g.done.len() == 2);
-    assert_eq!(g.done[1], (OK, (7, 0, 0)));
+    e.poll_until(|| g.done.borrow().len() == 2);
+    assert_eq!(g.done.borrow()[1], (OK, (7, 0, 0)));
     disk_of(e.b).nvme_reply = (0, 0, 7);
     io::submit_passthru(e.desc, e.ch, SPDK_BDEV_IO_TYPE_NVME_IO, &cmd, io::Payload::Buf(std::ptr::null_mut()), 0, std::ptr::null_mut(), 0, Some(got), garg).unwrap();
-    e.poll_until(|| g.done.len() == 3);
-    assert_eq!(g.done[2].0, SPDK_BDEV_IO_STATUS_ABORTED as i8, "aborted by request maps to ABORTED");
+    e.poll_until(|| g.done.borrow().len() == 3);
+    assert_eq!(g.done.borrow()[2].0, SPDK_BDEV_IO_STATUS_ABORTED as i8, "aborted by request maps to ABORTED");
     assert_eq!(disk_of(e.b).opcodes, [0x02, 0x06, 0x06]);
     assert_eq!(
         io::submit_passthru(e.desc, e.ch, SPDK_BDEV_IO_TYPE_NVME_IO_MD, &cmd, io::Payload::Buf(std::ptr::null_mut()), 0, std::ptr::null_mut(), 0, Some(got), garg),
@@ -545,8 +557,8 @@ fn nvme_passthru_and_status_mappings() {
     // SAFETY: live command, iovecs, buffers and callback context.
     let rc = unsafe { crate::capi::bdev::spdk_bdev_nvme_iov_passthru_md(d2.cast(), ch2, &cmd, v.as_mut_ptr(), 2, 4096, md.as_mut_ptr().cast(), 64, Some(got), garg) };
     assert_eq!(rc, 0);
-    e.poll_until(|| g.done.len() == 4);
-    assert_eq!(g.done[3], (OK, (0, 0, 0)));
+    e.poll_until(|| g.done.borrow().len() == 4);
+    assert_eq!(g.done.borrow()[3], (OK, (0, 0, 0)));
     assert_eq!(disk_of(b2).payloads, [(2, 4096, 64)]);
     ioch::put(ch2.cast());
     close(d2);
@@ -586,24 +598,24 @@ fn nvme_passthru_and_status_mappings() {
 fn buffers_from_the_layer_and_bounce_buffers() {
     let e = start("iot_buf", 512, &[SPDK_BDEV_IO_TYPE_READ, SPDK_BDEV_IO_TYPE_WRITE, SPDK_BDEV_IO_TYPE_WRITE_ZEROES], |b| b.required_alignment = 9);
     disk_of(e.b).data[..8192].copy_from_slice(&pattern(8192, 1));
-    let mut g = Got::default();
+    let g = Got::default();
     // A read without a buffer gets one, aligned, filled.
-    io::submit(e.desc, e.ch, rq(SPDK_BDEV_IO_TYPE_READ, &mut [], std::ptr::null_mut(), 2, 4, &mut g)).unwrap();
-    e.poll_until(|| g.done.len() == 1);
-    assert_eq!(g.done[0].0, OK);
-    assert!(g.buf_aligned);
-    assert_eq!(g.data, &pattern(8192, 1)[1024..3072]);
+    io::submit(e.desc, e.ch, rq(SPDK_BDEV_IO_TYPE_READ, &mut [], std::ptr::null_mut(), 2, 4, &g)).unwrap();
+    e.poll_until(|| g.done.borrow().len() == 1);
+    assert_eq!(g.done.borrow()[0].0, OK);
+    assert!(g.buf_aligned.get());
+    assert_eq!(*g.data.borrow(), &pattern(8192, 1)[1024..3072]);
     // Misaligned caller buffers go through a bounce buffer both ways.
     let mut raw = vec![0u8; 2048 + 1];
     let mis = &mut raw[1..];
     mis.copy_from_slice(&pattern(2048, 44));
-    io::submit(e.desc, e.ch, rq(SPDK_BDEV_IO_TYPE_WRITE, &mut [iov(mis)], std::ptr::null_mut(), 100, 4, &mut g)).unwrap();
-    e.poll_until(|| g.done.len() == 2);
+    io::submit(e.desc, e.ch, rq(SPDK_BDEV_IO_TYPE_WRITE, &mut [iov(mis)], std::ptr::null_mut(), 100, 4, &g)).unwrap();
+    e.poll_until(|| g.done.borrow().len() == 2);
     assert_eq!(&disk_of(e.b).data[100 * 512..104 * 512], &pattern(2048, 44)[..]);
     let mis = &mut raw[1..];
     mis.fill(0);
-    io::submit(e.desc, e.ch, rq(SPDK_BDEV_IO_TYPE_READ, &mut [iov(mis)], std::ptr::null_mut(), 0, 4, &mut g)).unwrap();
-    e.poll_until(|| g.done.len() == 3);
+    io::submit(e.desc, e.ch, rq(SPDK_BDEV_IO_TYPE_READ, &mut [iov(mis)], std::ptr::null_mut(), 0, 4, &g)).unwrap();
+    e.poll_until(|| g.done.borrow().len() == 3);
     assert_eq!(&raw[1..], &pattern(8192, 1)[..2048]);
     assert!(disk_of(e.b).log.iter().all(|s| s.aligned), "the module saw aligned buffers only");
 
@@ -613,31 +625,31 @@ fn buffers_from_the_layer_and_bounce_buffers() {
     while let Some(b) = c.bufs.get(true) {
         taken.push(b);
     }
-    io::submit(e.desc, e.ch, rq(SPDK_BDEV_IO_TYPE_READ, &mut [], std::ptr::null_mut(), 0, 64, &mut g)).unwrap();
+    io::submit(e.desc, e.ch, rq(SPDK_BDEV_IO_TYPE_READ, &mut [], std::ptr::null_mut(), 0, 64, &g)).unwrap();
     e.poll(200);
-    assert_eq!(g.done.len(), 3, "no buffer yet");
+    assert_eq!(g.done.borrow().len(), 3, "no buffer yet");
     io::put_buf(c, taken.pop().unwrap(), super::iobuf::LARGE_BUFSIZE);
-    e.poll_until(|| g.done.len() == 4);
-    assert_eq!(g.done[3].0, OK);
-    assert_eq!(&g.data[..8192], &pattern(8192, 1)[..]);
+    e.poll_until(|| g.done.borrow().len() == 4);
+    assert_eq!(g.done.borrow()[3].0, OK);
+    assert_eq!(&g.data.borrow()[..8192], &pattern(8192, 1)[..]);
     // A module asking for a buffer with spdk_bdev_io_get_buf waits for one too.
     disk_of(e.b).zeroes_via_buf = true;
     let mut taken2 = Vec::new();
     while let Some(b) = c.bufs.get(true) {
         taken2.push(b);
     }
-    io::submit(e.desc, e.ch, rq(SPDK_BDEV_IO_TYPE_WRITE_ZEROES, &mut [], std::ptr::null_mut(), 0, 64, &mut g)).unwrap();
+    io::submit(e.desc, e.ch, rq(SPDK_BDEV_IO_TYPE_WRITE_ZEROES, &mut [], std::ptr::null_mut(), 0, 64, &g)).unwrap();
     e.poll(200);
-    assert_eq!(g.done.len(), 4, "no buffer yet");
+    assert_eq!(g.done.borrow().len(), 4, "no buffer yet");
     io::put_buf(c, taken2.pop().unwrap(), super::iobuf::LARGE_BUFSIZE);
-    e.poll_until(|| g.done.len() == 5);
-    assert_eq!(g.done[4].0, OK);
+    e.poll_until(|| g.done.borrow().len() == 5);
+    assert_eq!(g.done.borrow()[4].0, OK);
     assert!(disk_of(e.b).data[..64 * 512].iter().all(|&x| x == 0), "zeroed through the layer's buffer");
     for b in taken.into_iter().chain(taken2) {
         c.bufs.put(true, b);
     }
     // Larger than a large buffer: refused.
-    assert_eq!(io::submit(e.desc, e.ch, rq(SPDK_BDEV_IO_TYPE_READ, &mut [], std::ptr::null_mut(), 0, 300, &mut g)), Err(SubmitError::Invalid));
+    assert_eq!(io::submit(e.desc, e.ch, rq(SPDK_BDEV_IO_TYPE_READ, &mut [], std::ptr::null_mut(), 0, 300, &g)), Err(SubmitError::Invalid));
     e.done();
 }
 
@@ -653,31 +665,31 @@ fn splitting_on_segments_write_units_unmap_and_write_zeroes() {
         b.max_unmap_segments = 2;
         b.max_write_zeroes = 3;
     });
-    let mut g = Got::default();
+    let g = Got::default();
     let mut data = pattern(8 * 512, 5);
-    io::submit(e.desc, e.ch, rq(SPDK_BDEV_IO_TYPE_WRITE, &mut [iov(&mut data)], std::ptr::null_mut(), 8, 8, &mut g)).unwrap();
-    e.poll_until(|| g.done.len() == 1);
-    assert_eq!(g.done[0].0, OK);
+    io::submit(e.desc, e.ch, rq(SPDK_BDEV_IO_TYPE_WRITE, &mut [iov(&mut data)], std::ptr::null_mut(), 8, 8, &g)).unwrap();
+    e.poll_until(|| g.done.borrow().len() == 1);
+    assert_eq!(g.done.borrow()[0].0, OK);
     let log: Vec<(u64, u64, Vec<usize>)> = disk_of(e.b).log.drain(..).map(|s| (s.offset, s.num, s.segs)).collect();
     assert_eq!(log, [(8, 4, vec![1024, 1024]), (12, 4, vec![1024, 1024])]);
     assert_eq!(&disk_of(e.b).data[8 * 512..16 * 512], &data[..]);
     // Reads: segments of 768 bytes leave partial blocks, carried to the next child.
     let mut back = vec![0u8; 8 * 512];
     let mut v: Vec<libc::iovec> = back.chunks_mut(768).map(iov).collect();
-    io::submit(e.desc, e.ch, rq(SPDK_BDEV_IO_TYPE_READ, &mut v, std::ptr::null_mut(), 8, 8, &mut g)).unwrap();
-    e.poll_until(|| g.done.len() == 2);
-    assert_eq!(g.done[1].0, OK);
+    io::submit(e.desc, e.ch, rq(SPDK_BDEV_IO_TYPE_READ, &mut v, std::ptr::null_mut(), 8, 8, &g)).unwrap();
+    e.poll_until(|| g.done.borrow().len() == 2);
+    assert_eq!(g.done.borrow()[1].0, OK);
     assert_eq!(back, data);
     let log = std::mem::take(&mut disk_of(e.b).log);
     assert!(log.iter().all(|s| s.segs.len() <= 2 && s.segs.iter().all(|&l| l <= 1024) && s.segs.iter().sum::<usize>() == s.num as usize * 512), "{log:?}");
     assert_eq!(log.iter().map(|s| s.num).sum::<u64>(), 8);
     // Writes not in whole write units are refused.
-    assert_eq!(io::submit(e.desc, e.ch, rq(SPDK_BDEV_IO_TYPE_WRITE, &mut [iov(&mut data)], std::ptr::null_mut(), 2, 8, &mut g)), Err(SubmitError::Invalid));
-    assert_eq!(io::submit(e.desc, e.ch, rq(SPDK_BDEV_IO_TYPE_WRITE, &mut [iov(&mut data[..1536])], std::ptr::null_mut(), 0, 3, &mut g)), Err(SubmitError::Invalid));
+    assert_eq!(io::submit(e.desc, e.ch, rq(SPDK_BDEV_IO_TYPE_WRITE, &mut [iov(&mut data)], std::ptr::null_mut(), 2, 8, &g)), Err(SubmitError::Invalid));
+    assert_eq!(io::submit(e.desc, e.ch, rq(SPDK_BDEV_IO_TYPE_WRITE, &mut [iov(&mut data[..1536])], std::ptr::null_mut(), 0, 3, &g)), Err(SubmitError::Invalid));
     // Unmap: at most max_unmap * max_unmap_segments blocks each; write zeroes: max_write_zeroes.
-    io::submit(e.desc, e.ch, rq(SPDK_BDEV_IO_TYPE_UNMAP, &mut [], std::ptr::null_mut(), 0, 20, &mut g)).unwrap();
-    io::submit(e.desc, e.ch, rq(SPDK_BDEV_IO_TYPE_WRITE_ZEROES, &mut [], std::ptr::null_mut(), 30, 7, &mut g)).unwrap();
-    e.poll_until(|| g.done.len() == 4);
+    io::submit(e.desc, e.ch, rq(SPDK_BDEV_IO_TYPE_UNMAP, &mut [], std::ptr::null_mut(), 0, 20, &g)).unwrap();
+    io::submit(e.desc, e.ch, rq(SPDK_BDEV_IO_TYPE_WRITE_ZEROES, &mut [], std::ptr::null_mut(), 30, 7, &g)).unwrap();
+    e.poll_until(|| g.done.borrow().len() == 4);
     let log: Vec<(u8, u64, u64)> = disk_of(e.b).log.drain(..).map(|s| (s.t, s.offset, s.num)).collect();
     let (u, z) = (SPDK_BDEV_IO_TYPE_UNMAP as u8, SPDK_BDEV_IO_TYPE_WRITE_ZEROES as u8);
     assert_eq!(log, [(u, 0, 8), (u, 8, 8), (u, 16, 4), (z, 30, 3), (z, 33, 3), (z, 36, 1)]);
@@ -690,42 +702,42 @@ fn reset_freezes_drains_then_resets() {
     let e = start("iot_reset", 64, &[SPDK_BDEV_IO_TYPE_READ, SPDK_BDEV_IO_TYPE_WRITE, SPDK_BDEV_IO_TYPE_RESET], |b| {
         b.reset_io_drain_timeout = SPDK_BDEV_RESET_IO_DRAIN_RECOMMENDED_VALUE;
     });
-    let mut g = Got::default();
+    let g = Got::default();
     let mut data = pattern(512, 8);
     disk_of(e.b).hold = true;
     let mut wv = [iov(&mut data)];
-    io::submit(e.desc, e.ch, rq(SPDK_BDEV_IO_TYPE_WRITE, &mut wv, std::ptr::null_mut(), 3, 1, &mut g)).unwrap();
+    io::submit(e.desc, e.ch, rq(SPDK_BDEV_IO_TYPE_WRITE, &mut wv, std::ptr::null_mut(), 3, 1, &g)).unwrap();
     e.poll_until(|| disk_of(e.b).held.len() == 1);
-    io::submit(e.desc, e.ch, rq(SPDK_BDEV_IO_TYPE_RESET, &mut [], std::ptr::null_mut(), 0, 0, &mut g)).unwrap();
-    io::submit(e.desc, e.ch, rq(SPDK_BDEV_IO_TYPE_RESET, &mut [], std::ptr::null_mut(), 0, 0, &mut g)).unwrap();
+    io::submit(e.desc, e.ch, rq(SPDK_BDEV_IO_TYPE_RESET, &mut [], std::ptr::null_mut(), 0, 0, &g)).unwrap();
+    io::submit(e.desc, e.ch, rq(SPDK_BDEV_IO_TYPE_RESET, &mut [], std::ptr::null_mut(), 0, 0, &g)).unwrap();
     e.poll(100);
     let mut back = vec![0u8; 512];
     let mut rv = [iov(&mut back)];
-    io::submit(e.desc, e.ch, rq(SPDK_BDEV_IO_TYPE_READ, &mut rv, std::ptr::null_mut(), 3, 1, &mut g)).unwrap();
-    e.poll_until(|| !g.done.is_empty());
-    assert_eq!(g.done[0].0, SPDK_BDEV_IO_STATUS_ABORTED as i8, "new I/O during a reset is aborted");
+    io::submit(e.desc, e.ch, rq(SPDK_BDEV_IO_TYPE_READ, &mut rv, std::ptr::null_mut(), 3, 1, &g)).unwrap();
+    e.poll_until(|| !g.done.borrow().is_empty());
+    assert_eq!(g.done.borrow()[0].0, SPDK_BDEV_IO_STATUS_ABORTED as i8, "new I/O during a reset is aborted");
     e.poll(200);
     assert_eq!(disk_of(e.b).resets, 0, "the reset waits for the write in flight");
-    assert_eq!(g.done.len(), 1);
+    assert_eq!(g.done.borrow().len(), 1);
     release_held(e.b);
-    e.poll_until(|| g.done.len() == 4);
-    assert_eq!(g.done[1].0, OK, "the write drained");
-    assert_eq!((g.done[2].0, g.done[3].0), (OK, OK), "both resets complete");
+    e.poll_until(|| g.done.borrow().len() == 4);
+    assert_eq!(g.done.borrow()[1].0, OK, "the write drained");
+    assert_eq!((g.done.borrow()[2].0, g.done.borrow()[3].0), (OK, OK), "both resets complete");
     assert_eq!(disk_of(e.b).resets, 1, "one reset reached the module; the second waited for it");
-    io::submit(e.desc, e.ch, rq(SPDK_BDEV_IO_TYPE_READ, &mut rv, std::ptr::null_mut(), 3, 1, &mut g)).unwrap();
-    e.poll_until(|| g.done.len() == 5);
-    assert_eq!(g.done[4].0, OK);
+    io::submit(e.desc, e.ch, rq(SPDK_BDEV_IO_TYPE_READ, &mut rv, std::ptr::null_mut(), 3, 1, &g)).unwrap();
+    e.poll_until(|| g.done.borrow().len() == 5);
+    assert_eq!(g.done.borrow()[4].0, OK);
     assert_eq!(&back, &pattern(512, 8), "unfrozen");
 
     // I/O the module refused for lack of memory, waiting for a retry, is aborted by a reset.
     disk_of(e.b).nomem = true;
     let mut w2 = pattern(512, 21);
-    io::submit(e.desc, e.ch, rq(SPDK_BDEV_IO_TYPE_WRITE, &mut [iov(&mut w2)], std::ptr::null_mut(), 5, 1, &mut g)).unwrap();
+    io::submit(e.desc, e.ch, rq(SPDK_BDEV_IO_TYPE_WRITE, &mut [iov(&mut w2)], std::ptr::null_mut(), 5, 1, &g)).unwrap();
     e.poll(100);
-    assert_eq!(g.done.len(), 5, "retried, not completed");
-    io::submit(e.desc, e.ch, rq(SPDK_BDEV_IO_TYPE_RESET, &mut [], std::ptr::null_mut(), 0, 0, &mut g)).unwrap();
-    e.poll_until(|| g.done.len() == 7);
-    assert_eq!((g.done[5].0, g.done[6].0), (SPDK_BDEV_IO_STATUS_ABORTED as i8, OK));
+    assert_eq!(g.done.borrow().len(), 5, "retried, not completed");
+    io::submit(e.desc, e.ch, rq(SPDK_BDEV_IO_TYPE_RESET, &mut [], std::ptr::null_mut(), 0, 0, &g)).unwrap();
+    e.poll_until(|| g.done.borrow().len() == 7);
+    assert_eq!((g.done.borrow()[5].0, g.done.borrow()[6].0), (SPDK_BDEV_IO_STATUS_ABORTED as i8, OK));
     assert_eq!(disk_of(e.b).resets, 2);
     assert_eq!(&disk_of(e.b).data[5 * 512..6 * 512], &[0u8; 512], "the aborted write never landed");
     disk_of(e.b).nomem = false;

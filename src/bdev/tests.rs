@@ -3,18 +3,33 @@
 use super::io::{self, Request, SubmitError};
 use super::*;
 use crate::thread::{self, Thread};
+use std::cell::Cell;
 use std::sync::atomic::{AtomicU32, Ordering};
 
+/// Completions of a test's I/O, counted by [`on_done`]. Cells: the callback
+/// writes them through a pointer while the test holds shared references
+/// (plain fields let the optimiser keep `done` in a register for ever).
 pub(super) struct Ctx {
-    pub(super) done: u32,
-    pub(super) ok: bool,
+    pub(super) done: Cell<u32>,
+    pub(super) ok: Cell<bool>,
+}
+
+impl Ctx {
+    pub(super) fn new() -> Ctx {
+        Ctx { done: Cell::new(0), ok: Cell::new(false) }
+    }
+
+    /// The callback argument for this Ctx.
+    pub(super) fn arg(&self) -> *mut c_void {
+        self as *const Ctx as *mut c_void
+    }
 }
 
 pub(super) extern "C" fn on_done(io: *mut spdk_bdev_io, success: bool, arg: *mut c_void) {
     // SAFETY: arg is the test's Ctx, alive until checked.
-    let c = unsafe { &mut *(arg as *mut Ctx) };
-    c.done += 1;
-    c.ok = success;
+    let c = unsafe { &*(arg as *const Ctx) };
+    c.done.set(c.done.get() + 1);
+    c.ok.set(success);
     io::free_io(io);
 }
 
@@ -29,7 +44,7 @@ pub(super) fn poll_until(t: *mut Thread, mut cond: impl FnMut() -> bool) {
     panic!("condition not reached");
 }
 
-pub(super) fn rq(t: spdk_bdev_io_type, buf: *mut u8, off: u64, n: u64, ctx: &mut Ctx) -> Request {
+pub(super) fn rq(t: spdk_bdev_io_type, buf: *mut u8, off: u64, n: u64, ctx: &Ctx) -> Request {
     Request {
         io_type: t,
         iovs: std::ptr::null_mut(),
@@ -39,7 +54,7 @@ pub(super) fn rq(t: spdk_bdev_io_type, buf: *mut u8, off: u64, n: u64, ctx: &mut
         offset_blocks: off,
         num_blocks: n,
         cb: Some(on_done),
-        cb_arg: ctx as *mut Ctx as *mut c_void,
+        cb_arg: ctx.arg(),
     }
 }
 
@@ -85,37 +100,37 @@ fn malloc_and_null_through_the_layer() {
     for (i, x) in data.iter_mut().enumerate() {
         *x = (i * 7 + 1) as u8;
     }
-    let mut c = Ctx { done: 0, ok: false };
-    io::submit(rw, ch, rq(SPDK_BDEV_IO_TYPE_WRITE, buf, 16, 8, &mut c)).unwrap();
-    assert_eq!(c.done, 0, "a completion inside submit_request is deferred");
-    poll_until(t, || c.done == 1);
-    assert!(c.ok);
+    let c = Ctx::new();
+    io::submit(rw, ch, rq(SPDK_BDEV_IO_TYPE_WRITE, buf, 16, 8, &c)).unwrap();
+    assert_eq!(c.done.get(), 0, "a completion inside submit_request is deferred");
+    poll_until(t, || c.done.get() == 1);
+    assert!(c.ok.get());
     data.fill(0);
-    io::submit(rw, ch, rq(SPDK_BDEV_IO_TYPE_READ, buf, 16, 8, &mut c)).unwrap();
-    poll_until(t, || c.done == 2);
-    assert!(c.ok && data.iter().enumerate().all(|(i, &x)| x == (i * 7 + 1) as u8));
+    io::submit(rw, ch, rq(SPDK_BDEV_IO_TYPE_READ, buf, 16, 8, &c)).unwrap();
+    poll_until(t, || c.done.get() == 2);
+    assert!(c.ok.get() && data.iter().enumerate().all(|(i, &x)| x == (i * 7 + 1) as u8));
     // Compare: equal, then different.
-    io::submit(rw, ch, rq(SPDK_BDEV_IO_TYPE_COMPARE, buf, 16, 8, &mut c)).unwrap();
-    poll_until(t, || c.done == 3);
-    assert!(c.ok);
+    io::submit(rw, ch, rq(SPDK_BDEV_IO_TYPE_COMPARE, buf, 16, 8, &c)).unwrap();
+    poll_until(t, || c.done.get() == 3);
+    assert!(c.ok.get());
     data[3] ^= 1;
-    io::submit(rw, ch, rq(SPDK_BDEV_IO_TYPE_COMPARE, buf, 16, 8, &mut c)).unwrap();
-    poll_until(t, || c.done == 4);
-    assert!(!c.ok, "miscompare fails the I/O");
+    io::submit(rw, ch, rq(SPDK_BDEV_IO_TYPE_COMPARE, buf, 16, 8, &c)).unwrap();
+    poll_until(t, || c.done.get() == 4);
+    assert!(!c.ok.get(), "miscompare fails the I/O");
     // Write zeroes then read zeros.
-    io::submit(rw, ch, rq(SPDK_BDEV_IO_TYPE_WRITE_ZEROES, std::ptr::null_mut(), 16, 8, &mut c)).unwrap();
-    poll_until(t, || c.done == 5);
-    io::submit(rw, ch, rq(SPDK_BDEV_IO_TYPE_READ, buf, 16, 8, &mut c)).unwrap();
-    poll_until(t, || c.done == 6);
+    io::submit(rw, ch, rq(SPDK_BDEV_IO_TYPE_WRITE_ZEROES, std::ptr::null_mut(), 16, 8, &c)).unwrap();
+    poll_until(t, || c.done.get() == 5);
+    io::submit(rw, ch, rq(SPDK_BDEV_IO_TYPE_READ, buf, 16, 8, &c)).unwrap();
+    poll_until(t, || c.done.get() == 6);
     assert!(data.iter().all(|&x| x == 0));
 
     // Bad input: SPDK's errors, nothing submitted.
-    assert_eq!(io::submit(rw, ch, rq(SPDK_BDEV_IO_TYPE_READ, buf, 250, 8, &mut c)), Err(SubmitError::Invalid));
-    assert_eq!(io::submit(rw, ch, rq(SPDK_BDEV_IO_TYPE_READ, buf, u64::MAX, 2, &mut c)), Err(SubmitError::Invalid));
-    assert_eq!(io::submit(rw, ch, rq(SPDK_BDEV_IO_TYPE_READ, buf, 0, 0, &mut c)), Err(SubmitError::Invalid));
-    assert_eq!(io::submit(rw, ch, rq(SPDK_BDEV_IO_TYPE_WRITE, std::ptr::null_mut(), 0, 1, &mut c)), Err(SubmitError::Invalid));
-    assert_eq!(io::submit(ro, ch, rq(SPDK_BDEV_IO_TYPE_WRITE, buf, 0, 1, &mut c)), Err(SubmitError::ReadOnly));
-    assert_eq!(c.done, 6);
+    assert_eq!(io::submit(rw, ch, rq(SPDK_BDEV_IO_TYPE_READ, buf, 250, 8, &c)), Err(SubmitError::Invalid));
+    assert_eq!(io::submit(rw, ch, rq(SPDK_BDEV_IO_TYPE_READ, buf, u64::MAX, 2, &c)), Err(SubmitError::Invalid));
+    assert_eq!(io::submit(rw, ch, rq(SPDK_BDEV_IO_TYPE_READ, buf, 0, 0, &c)), Err(SubmitError::Invalid));
+    assert_eq!(io::submit(rw, ch, rq(SPDK_BDEV_IO_TYPE_WRITE, std::ptr::null_mut(), 0, 1, &c)), Err(SubmitError::Invalid));
+    assert_eq!(io::submit(ro, ch, rq(SPDK_BDEV_IO_TYPE_WRITE, buf, 0, 1, &c)), Err(SubmitError::ReadOnly));
+    assert_eq!(c.done.get(), 6);
     assert_eq!(io::chan(ch).stat.num_write_ops, 1);
     assert_eq!(io::chan(ch).stat.num_read_ops, 2);
     assert_eq!(io::chan(ch).stat.bytes_read, 2 * 8 * 512);
@@ -123,10 +138,10 @@ fn malloc_and_null_through_the_layer() {
     // The null bdev: no zero-copy; reads succeed.
     let nd = open("n0", false, None, std::ptr::null_mut()).unwrap();
     let nch = ioch::get(n.cast()).unwrap().cast();
-    assert_eq!(io::submit(nd, nch, rq(SPDK_BDEV_IO_TYPE_ZCOPY, buf, 0, 1, &mut c)), Err(SubmitError::Unsupported));
-    io::submit(nd, nch, rq(SPDK_BDEV_IO_TYPE_READ, buf, (1 << 20) - 1, 1, &mut c)).unwrap();
-    poll_until(t, || c.done == 7);
-    assert!(c.ok);
+    assert_eq!(io::submit(nd, nch, rq(SPDK_BDEV_IO_TYPE_ZCOPY, buf, 0, 1, &c)), Err(SubmitError::Unsupported));
+    io::submit(nd, nch, rq(SPDK_BDEV_IO_TYPE_READ, buf, (1 << 20) - 1, 1, &c)).unwrap();
+    poll_until(t, || c.done.get() == 7);
+    assert!(c.ok.get());
     ioch::put(nch.cast());
     close(nd);
     null::delete("n0", Some(on_unregistered), std::ptr::null_mut()).unwrap();
@@ -187,30 +202,30 @@ fn split_parts_forward_to_their_base() {
     for (i, x) in data.iter_mut().enumerate() {
         *x = (i * 13 + 5) as u8;
     }
-    let mut c = Ctx { done: 0, ok: false };
-    io::submit(pd, pch, rq(SPDK_BDEV_IO_TYPE_WRITE, buf, 10, 8, &mut c)).unwrap();
-    poll_until(t, || c.done == 1);
-    assert!(c.ok);
+    let c = Ctx::new();
+    io::submit(pd, pch, rq(SPDK_BDEV_IO_TYPE_WRITE, buf, 10, 8, &c)).unwrap();
+    poll_until(t, || c.done.get() == 1);
+    assert!(c.ok.get());
     data.fill(0);
     // Part 2 starts at block 512 of the base.
-    io::submit(ro, bch, rq(SPDK_BDEV_IO_TYPE_READ, buf, 512 + 10, 8, &mut c)).unwrap();
-    poll_until(t, || c.done == 2);
-    assert!(c.ok && data.iter().enumerate().all(|(i, &x)| x == (i * 13 + 5) as u8));
+    io::submit(ro, bch, rq(SPDK_BDEV_IO_TYPE_READ, buf, 512 + 10, 8, &c)).unwrap();
+    poll_until(t, || c.done.get() == 2);
+    assert!(c.ok.get() && data.iter().enumerate().all(|(i, &x)| x == (i * 13 + 5) as u8));
     // Compare through the part: equal, then a miscompare.
-    io::submit(pd, pch, rq(SPDK_BDEV_IO_TYPE_COMPARE, buf, 10, 8, &mut c)).unwrap();
-    poll_until(t, || c.done == 3);
-    assert!(c.ok);
-    io::submit(pd, pch, rq(SPDK_BDEV_IO_TYPE_COMPARE, buf, 11, 8, &mut c)).unwrap();
-    poll_until(t, || c.done == 4);
-    assert!(!c.ok);
+    io::submit(pd, pch, rq(SPDK_BDEV_IO_TYPE_COMPARE, buf, 10, 8, &c)).unwrap();
+    poll_until(t, || c.done.get() == 3);
+    assert!(c.ok.get());
+    io::submit(pd, pch, rq(SPDK_BDEV_IO_TYPE_COMPARE, buf, 11, 8, &c)).unwrap();
+    poll_until(t, || c.done.get() == 4);
+    assert!(!c.ok.get());
     // The part's end is its own, not the base's.
-    assert_eq!(io::submit(pd, pch, rq(SPDK_BDEV_IO_TYPE_READ, buf, 250, 8, &mut c)), Err(SubmitError::Invalid));
-    io::submit(pd, pch, rq(SPDK_BDEV_IO_TYPE_READ, buf, 248, 8, &mut c)).unwrap();
-    poll_until(t, || c.done == 5);
-    assert!(c.ok);
-    io::submit(pd, pch, rq(SPDK_BDEV_IO_TYPE_RESET, std::ptr::null_mut(), 0, 0, &mut c)).unwrap();
-    poll_until(t, || c.done == 6);
-    assert!(c.ok);
+    assert_eq!(io::submit(pd, pch, rq(SPDK_BDEV_IO_TYPE_READ, buf, 250, 8, &c)), Err(SubmitError::Invalid));
+    io::submit(pd, pch, rq(SPDK_BDEV_IO_TYPE_READ, buf, 248, 8, &c)).unwrap();
+    poll_until(t, || c.done.get() == 5);
+    assert!(c.ok.get());
+    io::submit(pd, pch, rq(SPDK_BDEV_IO_TYPE_RESET, std::ptr::null_mut(), 0, 0, &c)).unwrap();
+    poll_until(t, || c.done.get() == 6);
+    assert!(c.ok.get());
     ioch::put(pch.cast());
     close(pd);
     ioch::put(bch.cast());
@@ -247,7 +262,7 @@ fn passthru_and_error_injection() {
     let buf = crate::env::mem::alloc(4 * 512, 4096).unwrap();
     // SAFETY: buf is a live 2 KiB block.
     let data = unsafe { std::slice::from_raw_parts_mut(buf, 4 * 512) };
-    let mut c = Ctx { done: 0, ok: false };
+    let c = Ctx::new();
 
     // Passthru: same blocks under a new name; the base is claimed meanwhile.
     let base = malloc::create("pt_base", 128, 512, None).unwrap();
@@ -260,15 +275,15 @@ fn passthru_and_error_injection() {
     let pd = open("pt0", true, None, std::ptr::null_mut()).unwrap();
     let pch = ioch::get(pt.cast()).unwrap().cast();
     data.iter_mut().enumerate().for_each(|(i, x)| *x = (i * 3 + 7) as u8);
-    io::submit(pd, pch, rq(SPDK_BDEV_IO_TYPE_WRITE, buf, 100, 4, &mut c)).unwrap();
-    poll_until(t, || c.done == 1);
-    assert!(c.ok);
+    io::submit(pd, pch, rq(SPDK_BDEV_IO_TYPE_WRITE, buf, 100, 4, &c)).unwrap();
+    poll_until(t, || c.done.get() == 1);
+    assert!(c.ok.get());
     data.fill(0);
     let ro = open("pt_base", false, None, std::ptr::null_mut()).unwrap();
     let bch = ioch::get(base.cast()).unwrap().cast();
-    io::submit(ro, bch, rq(SPDK_BDEV_IO_TYPE_READ, buf, 100, 4, &mut c)).unwrap();
-    poll_until(t, || c.done == 2);
-    assert!(c.ok && data.iter().enumerate().all(|(i, &x)| x == (i * 3 + 7) as u8));
+    io::submit(ro, bch, rq(SPDK_BDEV_IO_TYPE_READ, buf, 100, 4, &c)).unwrap();
+    poll_until(t, || c.done.get() == 2);
+    assert!(c.ok.get() && data.iter().enumerate().all(|(i, &x)| x == (i * 3 + 7) as u8));
     ioch::put(bch.cast());
     close(ro);
     ioch::put(pch.cast());
@@ -284,30 +299,30 @@ fn passthru_and_error_injection() {
     let ee = get_by_name("EE_ee_base").unwrap();
     let ed = open("EE_ee_base", true, None, std::ptr::null_mut()).unwrap();
     let ech = ioch::get(ee.cast()).unwrap().cast();
-    c.done = 0;
+    c.done.set(0);
     let mut n = 0;
-    let mut run = |ty, c: &mut Ctx| {
+    let mut run = |ty, c: &Ctx| {
         io::submit(ed, ech, rq(ty, buf, 8, 4, c)).unwrap();
         n += 1;
-        poll_until(t, || c.done == n);
-        c.ok
+        poll_until(t, || c.done.get() == n);
+        c.ok.get()
     };
-    assert!(run(SPDK_BDEV_IO_TYPE_WRITE, &mut c));
+    assert!(run(SPDK_BDEV_IO_TYPE_WRITE, &c));
     error::inject("EE_ee_base", error::Target::One(SPDK_BDEV_IO_TYPE_WRITE), error::Injection::new(error::ErrorType::Failure, 2)).unwrap();
-    assert!(run(SPDK_BDEV_IO_TYPE_READ, &mut c), "reads are not armed");
-    assert!(!run(SPDK_BDEV_IO_TYPE_WRITE, &mut c));
-    assert!(!run(SPDK_BDEV_IO_TYPE_WRITE, &mut c));
-    assert!(run(SPDK_BDEV_IO_TYPE_WRITE, &mut c), "two failures, then through again");
+    assert!(run(SPDK_BDEV_IO_TYPE_READ, &c), "reads are not armed");
+    assert!(!run(SPDK_BDEV_IO_TYPE_WRITE, &c));
+    assert!(!run(SPDK_BDEV_IO_TYPE_WRITE, &c));
+    assert!(run(SPDK_BDEV_IO_TYPE_WRITE, &c), "two failures, then through again");
     // NOMEM with nothing else in flight: the layer retries until it passes.
     error::inject("EE_ee_base", error::Target::One(SPDK_BDEV_IO_TYPE_READ), error::Injection::new(error::ErrorType::NoMem, 3)).unwrap();
-    assert!(run(SPDK_BDEV_IO_TYPE_READ, &mut c));
+    assert!(run(SPDK_BDEV_IO_TYPE_READ, &c));
     error::inject("EE_ee_base", error::Target::All, error::Injection::new(error::ErrorType::Failure, 1)).unwrap();
-    assert!(!run(SPDK_BDEV_IO_TYPE_READ, &mut c));
-    assert!(!run(SPDK_BDEV_IO_TYPE_WRITE, &mut c));
-    assert!(run(SPDK_BDEV_IO_TYPE_READ, &mut c));
+    assert!(!run(SPDK_BDEV_IO_TYPE_READ, &c));
+    assert!(!run(SPDK_BDEV_IO_TYPE_WRITE, &c));
+    assert!(run(SPDK_BDEV_IO_TYPE_READ, &c));
     error::inject("EE_ee_base", error::Target::One(SPDK_BDEV_IO_TYPE_WRITE), error::Injection::new(error::ErrorType::Failure, 5)).unwrap();
     error::inject("EE_ee_base", error::Target::One(SPDK_BDEV_IO_TYPE_WRITE), error::Injection::new(error::ErrorType::Failure, 0)).unwrap();
-    assert!(run(SPDK_BDEV_IO_TYPE_WRITE, &mut c), "num 0 disarms");
+    assert!(run(SPDK_BDEV_IO_TYPE_WRITE, &c), "num 0 disarms");
     assert!(matches!(error::inject("ee_base", error::Target::All, error::Injection::new(error::ErrorType::Failure, 1)), Err(BdevError::NotFound(_))));
     assert!(error::ErrorType::parse("nvme_failure").unwrap_err().to_string().contains("not supported"));
     assert!(error::parse_io_type("frob").is_err());
@@ -340,29 +355,29 @@ fn delay_bdev_holds_completions() {
     let d = open("dl0", true, None, std::ptr::null_mut()).unwrap();
     let ch = ioch::get(b.cast()).unwrap().cast();
     let buf = crate::env::mem::alloc(512, 4096).unwrap();
-    let mut c = Ctx { done: 0, ok: false };
+    let c = Ctx::new();
     let wait = |c: &Ctx, n: u32| {
         let start = crate::env::cpu::ticks();
-        while c.done < n {
+        while c.done.get() < n {
             assert!(crate::env::cpu::ticks() - start < 10 * crate::env::cpu::TICKS_HZ, "I/O never completed");
             // SAFETY: the test's live thread.
             unsafe { (*t).poll(0, 0) };
         }
         crate::env::cpu::ticks() - start
     };
-    io::submit(d, ch, rq(SPDK_BDEV_IO_TYPE_WRITE, buf, 0, 1, &mut c)).unwrap();
+    io::submit(d, ch, rq(SPDK_BDEV_IO_TYPE_WRITE, buf, 0, 1, &c)).unwrap();
     wait(&c, 1);
-    assert!(c.ok);
-    io::submit(d, ch, rq(SPDK_BDEV_IO_TYPE_READ, buf, 0, 1, &mut c)).unwrap();
+    assert!(c.ok.get());
+    io::submit(d, ch, rq(SPDK_BDEV_IO_TYPE_READ, buf, 0, 1, &c)).unwrap();
     let took = wait(&c, 2);
-    assert!(c.ok);
+    assert!(c.ok.get());
     assert!(took >= 3_000_000, "a read with 3 ms of latency completed after {took} ns");
     assert!(delay::update_latency("dl0", "avg_read", 5000).unwrap_err().to_string().contains("below"));
     assert!(delay::update_latency("dl0", "median", 1).is_err());
     assert!(matches!(delay::update_latency("dl_base", "avg_read", 1), Err(BdevError::NotFound(_))));
     delay::update_latency("dl0", "p99_read", 8000).unwrap();
     delay::update_latency("dl0", "avg_read", 8000).unwrap();
-    io::submit(d, ch, rq(SPDK_BDEV_IO_TYPE_READ, buf, 0, 1, &mut c)).unwrap();
+    io::submit(d, ch, rq(SPDK_BDEV_IO_TYPE_READ, buf, 0, 1, &c)).unwrap();
     let took = wait(&c, 3);
     assert!(took >= 8_000_000, "after the update, a read completed after {took} ns");
     ioch::put(ch.cast());
@@ -403,28 +418,28 @@ fn timeouts_fire_on_a_delay_bdev() {
     let ch = ioch::get(b.cast()).unwrap().cast();
     assert!(timeout::set(d, 1, Some(on_timeout), 0x7e57 as *mut c_void).is_ok());
     let buf = crate::env::mem::alloc(4096, 4096).unwrap();
-    let (mut rd, mut wr) = (Ctx { done: 0, ok: false }, Ctx { done: 0, ok: false });
-    io::submit(d, ch, rq(SPDK_BDEV_IO_TYPE_WRITE, buf, 0, 8, &mut wr)).unwrap();
-    io::submit(d, ch, rq(SPDK_BDEV_IO_TYPE_READ, buf, 0, 8, &mut rd)).unwrap();
+    let (rd, wr) = (Ctx::new(), Ctx::new());
+    io::submit(d, ch, rq(SPDK_BDEV_IO_TYPE_WRITE, buf, 0, 8, &wr)).unwrap();
+    io::submit(d, ch, rq(SPDK_BDEV_IO_TYPE_READ, buf, 0, 8, &rd)).unwrap();
     let start = std::time::Instant::now();
-    while rd.done == 0 && start.elapsed() < std::time::Duration::from_secs(5) {
+    while rd.done.get() == 0 && start.elapsed() < std::time::Duration::from_secs(5) {
         // SAFETY: the test's live thread.
         unsafe { (*t).poll(0, 0) };
     }
-    assert_eq!((wr.done, wr.ok), (1, true), "the fast write finished and never timed out");
-    assert_eq!((rd.done, rd.ok), (1, true), "the slow read still completes");
+    assert_eq!((wr.done.get(), wr.ok.get()), (1, true), "the fast write finished and never timed out");
+    assert_eq!((rd.done.get(), rd.ok.get()), (1, true), "the slow read still completes");
     assert_eq!(TIMED_OUT.load(Ordering::SeqCst), 1, "the read was reported once, after 1 s");
     assert_ne!(TIMED_OUT_IO.load(Ordering::SeqCst), 0);
     // Completed I/O is no longer reported; clearing the timeout stops the checks.
     let before = TIMED_OUT.load(Ordering::SeqCst);
     assert!(timeout::set(d, 0, None, std::ptr::null_mut()).is_ok());
-    io::submit(d, ch, rq(SPDK_BDEV_IO_TYPE_READ, buf, 0, 8, &mut rd)).unwrap();
+    io::submit(d, ch, rq(SPDK_BDEV_IO_TYPE_READ, buf, 0, 8, &rd)).unwrap();
     let start = std::time::Instant::now();
-    while rd.done == 1 && start.elapsed() < std::time::Duration::from_secs(5) {
+    while rd.done.get() == 1 && start.elapsed() < std::time::Duration::from_secs(5) {
         // SAFETY: as above.
         unsafe { (*t).poll(0, 0) };
     }
-    assert_eq!(rd.done, 2);
+    assert_eq!(rd.done.get(), 2);
     assert_eq!(TIMED_OUT.load(Ordering::SeqCst), before, "no reports without a timeout");
     ioch::put(ch.cast());
     close(d);

@@ -7,18 +7,28 @@ use crate::bdev::config::{self, MethodError};
 use crate::bdev::{self as layer, error, malloc};
 use crate::thread::{self, Thread};
 use serde_json::json;
+use std::cell::Cell;
 
+/// I/O completed and failed, counted by [`on_done`] through its argument
+/// pointer while the test waits holding `&Done`: in Cells, so that a release
+/// build reads them again on every poll.
 struct Done {
-    n: u32,
-    failed: u32,
+    n: Cell<u32>,
+    failed: Cell<u32>,
+}
+
+impl Done {
+    fn new() -> Done {
+        Done { n: Cell::new(0), failed: Cell::new(0) }
+    }
 }
 
 extern "C" fn on_done(io: *mut spdk_bdev_io, success: bool, arg: *mut c_void) {
     // SAFETY: arg is the test's Done, alive until checked.
-    let d = unsafe { &mut *(arg as *mut Done) };
-    d.n += 1;
+    let d = unsafe { &*(arg as *const Done) };
+    d.n.set(d.n.get() + 1);
     if !success {
-        d.failed += 1;
+        d.failed.set(d.failed.get() + 1);
     }
     io::free_io(io);
 }
@@ -57,7 +67,7 @@ impl Open {
         Open { desc, ch, blocklen: layer::bdev_ref(b).blocklen as u64, blocks: layer::bdev_ref(b).blockcnt }
     }
 
-    fn submit(&self, t: spdk_bdev_io_type, iovs: &mut [libc::iovec], off: u64, n: u64, d: &mut Done) {
+    fn submit(&self, t: spdk_bdev_io_type, iovs: &mut [libc::iovec], off: u64, n: u64, d: &Done) {
         let req = Request {
             io_type: t,
             iovs: if iovs.is_empty() { std::ptr::null_mut() } else { iovs.as_mut_ptr() },
@@ -67,19 +77,19 @@ impl Open {
             offset_blocks: off,
             num_blocks: n,
             cb: Some(on_done),
-            cb_arg: d as *mut Done as *mut c_void,
+            cb_arg: d as *const Done as *mut c_void,
         };
         io::submit(self.desc, self.ch, req).unwrap_or_else(|e| panic!("submit {t:?} {off}+{n}: {e:?}"));
     }
 
     /// One I/O, waited for; whether it succeeded.
     fn run(&self, th: *mut Thread, t: spdk_bdev_io_type, buf: &mut [u8], off: u64, n: u64) -> bool {
-        let mut d = Done { n: 0, failed: 0 };
+        let d = Done::new();
         let mut iov = [libc::iovec { iov_base: buf.as_mut_ptr().cast(), iov_len: buf.len() }];
         let iovs: &mut [libc::iovec] = if buf.is_empty() { &mut [] } else { &mut iov };
-        self.submit(t, iovs, off, n, &mut d);
-        poll_until(th, || d.n == 1);
-        d.failed == 0
+        self.submit(t, iovs, off, n, &d);
+        poll_until(th, || d.n.get() == 1);
+        d.failed.get() == 0
     }
 
     fn read(&self, th: *mut Thread, off: u64, n: u64) -> Vec<u8> {
@@ -199,10 +209,10 @@ fn exercise(t: *mut Thread, name: &str, members: &[&str], map: &dyn Fn(usize, u6
     let mut a = pattern(off, n1, bl, 200);
     let mut b = pattern(off + n1, n2, bl, 200);
     let mut iov = [libc::iovec { iov_base: a.as_mut_ptr().cast(), iov_len: a.len() }, libc::iovec { iov_base: b.as_mut_ptr().cast(), iov_len: b.len() }];
-    let mut d = Done { n: 0, failed: 0 };
-    raid.submit(SPDK_BDEV_IO_TYPE_WRITE, &mut iov, off, n1 + n2, &mut d);
-    poll_until(t, || d.n == 1);
-    assert_eq!(d.failed, 0);
+    let d = Done::new();
+    raid.submit(SPDK_BDEV_IO_TYPE_WRITE, &mut iov, off, n1 + n2, &d);
+    poll_until(t, || d.n.get() == 1);
+    assert_eq!(d.failed.get(), 0);
     let at = (off * bl) as usize;
     model[at..at + a.len()].copy_from_slice(&a);
     model[at + a.len()..at + a.len() + b.len()].copy_from_slice(&b);
@@ -390,7 +400,7 @@ fn write_during_rebuild(t: *mut Thread, raid: &Open, model: &mut [u8], r: usize,
         let Some((_, at)) = rebuild::progress(raid_ref(r).meta.lock().rebuild) else { break };
         // Buffers and iovecs must outlive their I/O.
         let mut bufs: Vec<(Vec<u8>, Box<[libc::iovec; 1]>)> = Vec::new();
-        let mut d = Done { n: 0, failed: 0 };
+        let d = Done::new();
         let slice = (window + 32) / 8;
         let base = at.saturating_sub(16).min(raid.blocks - 8 * slice);
         for k in 0..8 {
@@ -403,11 +413,11 @@ fn write_during_rebuild(t: *mut Thread, raid: &Open, model: &mut [u8], r: usize,
             gen = gen.wrapping_add(1);
             model[(off * bl) as usize..((off + n) * bl) as usize].copy_from_slice(&data);
             let mut iov = Box::new([libc::iovec { iov_base: data.as_mut_ptr().cast(), iov_len: data.len() }]);
-            raid.submit(spdk_bdev_io_type::SPDK_BDEV_IO_TYPE_WRITE, &mut iov[..], off, n, &mut d);
+            raid.submit(spdk_bdev_io_type::SPDK_BDEV_IO_TYPE_WRITE, &mut iov[..], off, n, &d);
             bufs.push((data, iov));
         }
-        poll_until(t, || d.n == 8);
-        assert_eq!(d.failed, 0, "writes during the rebuild succeed");
+        poll_until(t, || d.n.get() == 8);
+        assert_eq!(d.failed.get(), 0, "writes during the rebuild succeed");
     }
     in_window
 }
