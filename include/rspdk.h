@@ -6256,6 +6256,15 @@ int spdk_bdev_reset(struct spdk_bdev_desc *desc_,
                     spdk_bdev_io_completion_cb cb,
                     void *cb_arg);
 
+/*
+ Aborts the I/Os submitted on `ch` with callback argument `bio_cb_arg`.
+ */
+int spdk_bdev_abort(struct spdk_bdev_desc *desc_,
+                    struct spdk_io_channel *ch,
+                    void *bio_cb_arg,
+                    spdk_bdev_io_completion_cb cb,
+                    void *cb_arg);
+
 void spdk_bdev_free_io(struct spdk_bdev_io *bdev_io);
 
 /*

@@ -721,9 +721,35 @@ fn abort_command() {
     assert_eq!((status(&by(acid)), by(acid).cdw0 & 1), ((0, 0), 0), "the Abort: aborted");
 }
 
+/// Waits for command `cid`'s completion on `q` (C2H data into `back`,
+/// when given); other commands' completions are counted into `others`.
+fn wait_for(q: &mut Host, cid: u16, mut back: Option<&mut Vec<u8>>, others: &mut usize) -> Cpl {
+    loop {
+        match q.recv().expect("the command completes") {
+            Rx::C2H { cccid, datao, data, success } => {
+                if cccid == cid {
+                    if let Some(b) = back.as_deref_mut() {
+                        b[datao as usize..datao as usize + data.len()].copy_from_slice(&data);
+                    }
+                }
+                if success {
+                    if cccid == cid {
+                        return Cpl { cid, ..Default::default() };
+                    }
+                    *others += 1;
+                }
+            }
+            Rx::Resp(c) if c.cid == cid => return c,
+            Rx::Resp(_) => *others += 1,
+            o => panic!("unexpected {o:?}"),
+        }
+    }
+}
+
 #[test]
-fn abort_of_a_command_with_the_bdev_waits_for_abort_timeout() {
-    // Reads take 3 s (a delay bdev); the transport's abort timeout is 1 s.
+fn abort_of_a_command_with_the_bdev_is_passed_to_the_bdev() {
+    // Reads take 3 s (a delay bdev, which can abort what it holds); the
+    // transport's abort timeout is 1 s.
     let t = start_tgt_with(|port| serde_json::json!({"subsystems": [
         {"subsystem": "bdev", "config": [
             {"method": "bdev_malloc_create", "params": {"name": "M0", "num_blocks": 8192, "block_size": 512}},
@@ -746,29 +772,57 @@ fn abort_of_a_command_with_the_bdev_waits_for_abort_timeout() {
     let mut ab = Cmd::new(0x08, 0);
     ab.cdw10 = 1 | (u32::from(rcid) << 16);
     let (c, _) = a.exec(ab, &[], 0);
+    assert_eq!((status(&c), c.cdw0 & 1), ((0, 0), 0), "the read the delay bdev holds is aborted");
+    assert!(t0.elapsed() < Duration::from_millis(900), "at once, not after the abort timeout: {:?}", t0.elapsed());
+    let mut others = 0;
+    let c = wait_for(&mut q, rcid, None, &mut others);
+    assert_eq!(status(&c), (0, 0x07), "the read completes with Command Abort Requested");
+    assert!(t0.elapsed() < Duration::from_millis(2000), "before its 3 s: {:?}", t0.elapsed());
+    // The queue goes on: a read that is not aborted takes its 3 s and returns the data.
+    let t1 = Instant::now();
+    let (c, back) = q.exec(rw(0x02, 0, 8), &[], 4096);
+    assert_eq!(status(&c), (0, 0));
+    assert!(back == d, "the data");
+    assert!(t1.elapsed() >= Duration::from_millis(2500), "the delay still applies: {:?}", t1.elapsed());
+    // An Abort for a command id nobody uses: not aborted.
+    ab.cdw10 = 1 | (0xfff0u32 << 16);
+    let (c, _) = a.exec(ab, &[], 0);
+    assert_eq!((status(&c), c.cdw0 & 1), ((0, 0), 1));
+}
+
+#[test]
+fn abort_of_a_command_the_bdev_cannot_abort_waits_for_abort_timeout() {
+    // A null bdev (its module cannot abort) limited by QoS to 1 MiB/s: 24
+    // reads of 128 KiB wait their turn in the bdev layer for seconds.
+    let t = start_tgt_with(|port| serde_json::json!({"subsystems": [
+        {"subsystem": "bdev", "config": [
+            {"method": "bdev_null_create", "params": {"name": "N0", "num_blocks": 16384, "block_size": 512}},
+            {"method": "bdev_set_qos_limit", "params": {"name": "N0", "rw_mbytes_per_sec": 1}}
+        ]},
+        {"subsystem": "nvmf", "config": [
+            {"method": "nvmf_create_transport", "params": {"trtype": "TCP", "abort_timeout_sec": 1}},
+            {"method": "nvmf_create_subsystem", "params": {"nqn": NQN, "allow_any_host": true}},
+            {"method": "nvmf_subsystem_add_ns", "params": {"nqn": NQN, "namespace": {"bdev_name": "N0", "nsid": 1}}},
+            {"method": "nvmf_subsystem_add_listener", "params": {"nqn": NQN, "listen_address": {"trtype": "TCP", "adrfam": "IPv4", "traddr": "127.0.0.1", "trsvcid": port.to_string()}}}
+        ]}
+    ]}));
+    let (mut a, mut q) = admin_and_io(t.port);
+    q.s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let cids: Vec<u16> = (0..24u64).map(|i| q.send_only(rw(0x02, i * 256, 256), 131072)).collect();
+    let last = *cids.last().unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let t0 = Instant::now();
+    let mut ab = Cmd::new(0x08, 0);
+    ab.cdw10 = 1 | (u32::from(last) << 16);
+    let (c, _) = a.exec(ab, &[], 0);
     let waited = t0.elapsed();
-    assert_eq!((status(&c), c.cdw0 & 1), ((0, 0), 1), "a read with the bdev is not aborted");
-    assert!(waited >= Duration::from_millis(900) && waited < Duration::from_millis(2500), "the Abort waited the 1 s abort timeout, not the read: {waited:?}");
-    // The read completes normally afterwards.
-    let mut back = vec![0u8; 4096];
-    loop {
-        match q.recv().expect("the read completes") {
-            Rx::C2H { cccid, datao, data, success } => {
-                assert_eq!(cccid, rcid);
-                back[datao as usize..datao as usize + data.len()].copy_from_slice(&data);
-                if success {
-                    break;
-                }
-            }
-            Rx::Resp(c) => {
-                assert_eq!((c.cid, status(&c)), (rcid, (0, 0)));
-                break;
-            }
-            o => panic!("unexpected {o:?}"),
-        }
-    }
-    assert!(back == d, "the read's data");
-    assert!(t0.elapsed() >= Duration::from_millis(2000), "the read took its 3 s");
+    assert_eq!((status(&c), c.cdw0 & 1), ((0, 0), 1), "a read with a bdev that cannot abort is not aborted");
+    assert!(waited >= Duration::from_millis(900) && waited < Duration::from_millis(2500), "the Abort waited the 1 s abort timeout: {waited:?}");
+    // Every read completes normally, the last one too.
+    let mut others = 0;
+    let c = wait_for(&mut q, last, None, &mut others);
+    assert_eq!(status(&c), (0, 0), "the last read");
+    assert_eq!(others, cids.len() - 1, "the other reads completed before it");
 }
 
 /// A target whose transport takes `transport` (TCP) and serves a 4 MiB malloc

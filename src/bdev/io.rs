@@ -125,6 +125,9 @@ pub struct BdevChannel {
     buf_poller: *mut crate::thread::poller::Poller,
     /// Latency histogram while enabled (`histogram.rs`).
     pub(crate) histogram: Option<super::histogram::ChannelHistogram>,
+    /// The bdev takes ABORT I/Os: top-level I/Os are kept on `submitted`
+    /// so `spdk_bdev_abort` can find them by their callback argument.
+    pub(crate) abortable: bool,
 }
 
 const CACHE_SIZE: usize = super::DEFAULT_IO_CACHE_SIZE as usize;
@@ -160,6 +163,7 @@ pub extern "C" fn channel_create(io_device: *mut c_void, ctx: *mut c_void) -> c_
         buf_wait: VecDeque::new(),
         buf_poller: std::ptr::null_mut(),
         histogram: super::histogram::channel_new(b),
+        abortable: super::io_type_supported(b, spdk_bdev_io_type::SPDK_BDEV_IO_TYPE_ABORT),
     };
     // SAFETY: ctx is this channel's zeroed context of size_of::<BdevChannel>() bytes.
     unsafe { (ctx as *mut BdevChannel).write(ch) };
@@ -236,7 +240,7 @@ pub(crate) fn writes(t: spdk_bdev_io_type) -> bool {
 
 /// Our flags in `internal.reserved[0]`: the module is inside `submit_request`;
 /// the I/O is a child of a split one (its `caller_ctx` is the parent).
-const IN_SUBMIT: u8 = 1;
+pub(crate) const IN_SUBMIT: u8 = 1;
 const CHILD: u8 = 2;
 /// On its channel's `submitted` list (timeouts).
 const TRACKED: u8 = 4;
@@ -263,7 +267,7 @@ const WAIT_GETBUF: u8 = 1;
 const WAIT_START: u8 = 2;
 const WAIT_BOUNCE: u8 = 3;
 
-fn flags(io: *mut spdk_bdev_io) -> &'static mut [u8; 5] {
+pub(crate) fn flags(io: *mut spdk_bdev_io) -> &'static mut [u8; 5] {
     // SAFETY: a live bdev_io owned by this thread; `reserved` is the layer's.
     unsafe { &mut (*io).internal.reserved }
 }
@@ -380,7 +384,7 @@ fn submit_fast(desc: *mut Desc, ch: *mut spdk_io_channel, req: &Request) -> bool
         return false;
     }
     let c = chan(ch);
-    if c.frozen || !c.locked.is_empty() || super::timeout::tracking() || !super::qos::is_off(b) {
+    if c.frozen || c.abortable || !c.locked.is_empty() || super::timeout::tracking() || !super::qos::is_off(b) {
         return false;
     }
     let Some(io) = c.cache.pop() else { return false };
@@ -434,7 +438,7 @@ fn link_write(c: &mut BdevChannel, io: *mut spdk_bdev_io) {
 
 /// The module's `submit_request` (a completion inside it is deferred).
 #[inline]
-fn module_submit(c: &BdevChannel, bd: &spdk_bdev, io: *mut spdk_bdev_io) {
+pub(crate) fn module_submit(c: &BdevChannel, bd: &spdk_bdev, io: *mut spdk_bdev_io) {
     flags(io)[0] |= IN_SUBMIT;
     // SAFETY: the module's submit_request with its own channel and this I/O.
     unsafe { ((*bd.fn_table).submit_request.expect("submit_request"))(c.module_ch, io) };
@@ -533,7 +537,7 @@ pub fn submit_ext(desc: *mut Desc, ch: *mut spdk_io_channel, req: Request, x: Ex
 }
 
 /// Sets the layer's fields of a fresh top-level I/O.
-fn init_internal(c: &mut BdevChannel, io: *mut spdk_bdev_io, desc: *mut Desc, cb: spdk_bdev_io_completion_cb, arg: *mut c_void) {
+pub(crate) fn init_internal(c: &mut BdevChannel, io: *mut spdk_bdev_io, desc: *mut Desc, cb: spdk_bdev_io_completion_cb, arg: *mut c_void) {
     // SAFETY: a fresh bdev_io of this channel.
     let int = unsafe { &mut (*io).internal };
     int.ch = c as *mut BdevChannel as *mut spdk_bdev_channel;
@@ -549,7 +553,7 @@ fn init_internal(c: &mut BdevChannel, io: *mut spdk_bdev_io, desc: *mut Desc, cb
 }
 
 /// A free bdev_io: from the channel's cache, else the shared pool.
-fn get_io(c: &mut BdevChannel) -> Option<*mut spdk_bdev_io> {
+pub(crate) fn get_io(c: &mut BdevChannel) -> Option<*mut spdk_bdev_io> {
     c.cache.pop().or_else(|| {
         let pool = pool_ptr();
         // SAFETY: the pool lives while bdevs are registered.
@@ -562,7 +566,7 @@ fn get_io(c: &mut BdevChannel) -> Option<*mut spdk_bdev_io> {
 fn launch(c: &mut BdevChannel, io: *mut spdk_bdev_io, bytes: u64) -> Result<(), SubmitError> {
     let t = io_type(io);
     c.outstanding += 1;
-    if super::timeout::tracking() {
+    if c.abortable || super::timeout::tracking() {
         super::timeout::track(c, io);
         flags(io)[0] |= TRACKED;
     }
@@ -753,6 +757,18 @@ extern "C" fn qos_poll(arg: *mut c_void) -> c_int {
         sent += 1;
     }
     sent
+}
+
+/// Takes `io` off whichever of this channel's waiting queues holds it (QoS,
+/// locked range, module out of memory, data buffer); false if none does.
+pub(crate) fn take_queued(c: &mut BdevChannel, io: *mut spdk_bdev_io) -> bool {
+    for q in [&mut c.qos_queue, &mut c.locked_wait, &mut c.nomem, &mut c.buf_wait] {
+        if let Some(i) = q.iter().position(|&x| x == io) {
+            q.remove(i);
+            return true;
+        }
+    }
+    false
 }
 
 /// Aborts every I/O this channel holds back (QoS, locked ranges, module

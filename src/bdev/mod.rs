@@ -9,6 +9,7 @@
 //! Threading follows the thread library: a channel and the I/O submitted on
 //! it belong to one thread; completions run there.
 
+pub mod abort;
 pub mod aio;
 pub mod config;
 pub mod file;

@@ -188,8 +188,13 @@ extern "C" fn get_io_channel(ctx: *mut c_void) -> *mut spdk_io_channel {
 }
 
 extern "C" fn io_type_supported(ctx: *mut c_void, t: spdk_bdev_io_type) -> bool {
+    let part = part_of(ctx);
+    if t == spdk_bdev_io_type::SPDK_BDEV_IO_TYPE_ABORT && part.hook.is_some() {
+        // I/Os a hook holds (delayed or held back) can be aborted here.
+        return true;
+    }
     // SAFETY: the base outlives its parts.
-    let base = unsafe { &*part_of(ctx).base };
+    let base = unsafe { &*part.base };
     super::io_type_supported(base.bdev, t)
 }
 
@@ -268,6 +273,10 @@ fn forward(io: *mut spdk_bdev_io) {
     // SAFETY: an I/O the layer handed to this module.
     let (part, t) = unsafe { (part_of((*(*io).bdev).ctxt), (*io).r#type) };
     let t = spdk_bdev_io_type::from_raw(t as i32).unwrap_or(spdk_bdev_io_type::SPDK_BDEV_IO_TYPE_INVALID);
+    if t == spdk_bdev_io_type::SPDK_BDEV_IO_TYPE_ABORT {
+        abort(part, io);
+        return;
+    }
     // SAFETY: this module's context of the I/O.
     unsafe { (*io_ctx(io)).corrupt_value = 0 };
     let action = part.hook.as_ref().map_or(Action::Forward, |h| h.intercept(t, part_channel(io).inflight));
@@ -291,6 +300,36 @@ fn forward(io: *mut spdk_bdev_io) {
             }
         }
     }
+}
+
+/// An ABORT I/O: its target, if this channel holds it (delayed after the
+/// base finished, or held back by a hook), completes as aborted; one at the
+/// base is aborted there (with the base's own abort, when it has one).
+fn abort(part: &Part, io: *mut spdk_bdev_io) {
+    use spdk_bdev_io_status::*;
+    // SAFETY: an ABORT I/O of this part: `u.abort` names the I/O to abort.
+    let target = unsafe { (*io).u.abort.bio_to_abort };
+    let pc = part_channel(io);
+    let held = pc.held.iter().position(|h| h.1 == target).map(|i| pc.held.remove(i));
+    let found = held.is_some() || pc.pending.iter().position(|&p| p == target).map(|i| pc.pending.remove(i)).is_some();
+    if found {
+        // Called back from a message: never inside the aborter's own call.
+        io::complete_later(target, SPDK_BDEV_IO_STATUS_ABORTED);
+        io::complete(io, SPDK_BDEV_IO_STATUS_SUCCESS as i32);
+        return;
+    }
+    // SAFETY: the base outlives its parts.
+    let base = unsafe { &*part.base };
+    // At the base, the target's I/O there carries it as its callback argument.
+    if super::abort::abort(base.desc, pc.base_ch, target.cast(), Some(base_abort_done), io.cast()).is_err() {
+        io::complete(io, SPDK_BDEV_IO_STATUS_FAILED as i32);
+    }
+}
+
+extern "C" fn base_abort_done(bio: *mut spdk_bdev_io, success: bool, arg: *mut c_void) {
+    io::free_io(bio);
+    let st = if success { spdk_bdev_io_status::SPDK_BDEV_IO_STATUS_SUCCESS } else { spdk_bdev_io_status::SPDK_BDEV_IO_STATUS_FAILED };
+    io::complete(arg as *mut spdk_bdev_io, st as i32);
 }
 
 extern "C" fn abort_held(i: *mut ioch::ChannelIter) {

@@ -218,6 +218,17 @@ pub extern "C" fn spdk_bdev_reset(desc_: *mut spdk_bdev_desc, ch: *mut spdk_io_c
     guard(-libc::EFAULT, || submit(desc_, ch, req(SPDK_BDEV_IO_TYPE_RESET, std::ptr::null_mut(), std::ptr::null_mut(), 0, std::ptr::null_mut(), 0, 0, cb, cb_arg)))
 }
 
+/// Aborts the I/Os submitted on `ch` with callback argument `bio_cb_arg`.
+#[no_mangle]
+pub extern "C" fn spdk_bdev_abort(desc_: *mut spdk_bdev_desc, ch: *mut spdk_io_channel, bio_cb_arg: *mut c_void, cb: spdk_bdev_io_completion_cb, cb_arg: *mut c_void) -> c_int {
+    guard(-libc::EFAULT, || {
+        if desc(desc_).is_none() || ch.is_null() {
+            return -libc::EINVAL;
+        }
+        bdev::abort::abort(desc_.cast(), ch, bio_cb_arg, cb, cb_arg).map_or_else(|e| e, |_| 0)
+    })
+}
+
 #[no_mangle]
 pub extern "C" fn spdk_bdev_free_io(bdev_io: *mut spdk_bdev_io) {
     guard((), || {

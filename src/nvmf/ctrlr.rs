@@ -669,9 +669,12 @@ fn resv_mask_feature(s: &Subsystem, c: &Ctrlr, cmd: &crate::nvme::spec::Cmd, set
 /// looked for on its queue's thread. One still waiting in the target
 /// (data buffer, H2C data, bdev io_wait, held fused half, or a held AER)
 /// completes with Command Abort Requested and the Abort answers 0 in bit 0
-/// of dword 0; one with a bdev is looked for again until the transport's
-/// abort_timeout_sec passes, and the Abort then answers 1 (not aborted),
-/// as it does for a command that is not there or completed normally.
+/// of dword 0. One with a bdev is aborted there when the bdev can
+/// (`spdk_bdev_abort`: it then completes with Command Abort Requested and
+/// the Abort answers 0); otherwise, or if that fails, it is looked for again
+/// until the transport's abort_timeout_sec passes, and the Abort then
+/// answers 1 (not aborted), as it does for a command that is not there or
+/// completed normally.
 fn abort_cmd(q: &mut Conn, idx: u16, c: &Arc<Ctrlr>) -> Exec {
     let timeout_ms = u64::from(q.opts.abort_timeout_sec) * 1000;
     let r = &mut q.reqs[idx as usize];
@@ -690,6 +693,7 @@ fn abort_cmd(q: &mut Conn, idx: u16, c: &Arc<Ctrlr>) -> Exec {
         cid,
         exclude: if sqid == 0 { Some(idx) } else { None },
         deadline_ms: now_ms() + timeout_ms,
+        bdev_tried: false,
         abort_req: r as *mut Req as usize,
         origin: crate::thread::current() as usize,
     };
@@ -709,6 +713,8 @@ struct AbortJob {
     /// The Abort's own request, when it came on that queue.
     exclude: Option<u16>,
     deadline_ms: u64,
+    /// The bdev was asked to abort the command already.
+    bdev_tried: bool,
     /// The Abort's request, and its thread.
     abort_req: usize,
     origin: usize,
@@ -727,6 +733,7 @@ impl AbortJob {
             None => AbortOutcome::NotFound,
         };
         match outcome {
+            AbortOutcome::Busy if !self.bdev_tried => self.try_bdev(),
             AbortOutcome::Busy if now_ms() < self.deadline_ms => {
                 // With a bdev: look again shortly, until the timeout.
                 group::defer(Box::new(move || self.search()));
@@ -734,6 +741,26 @@ impl AbortJob {
             AbortOutcome::Aborted => self.answer(0),
             _ => self.answer(1),
         }
+    }
+
+    /// The command is with a bdev: asks the bdev to abort it, or goes on
+    /// looking for it until the timeout when it cannot.
+    fn try_bdev(mut self) {
+        self.bdev_tried = true;
+        let qp = group_here().and_then(|g| {
+            // SAFETY: this thread's group.
+            unsafe { (*g).qpairs.get(&self.qpair).copied() }
+        });
+        let Some(qp) = qp else { return self.answer(1) };
+        let cid = self.cid;
+        let job = Box::into_raw(Box::new(self));
+        // SAFETY: a live qpair of this thread's group.
+        if unsafe { (*qp).c.abort_in_bdev(cid, Some(bdev_abort_done), job.cast()) } {
+            return;
+        }
+        // SAFETY: not handed over: still ours.
+        let job = unsafe { Box::from_raw(job) };
+        group::defer(Box::new(move || job.search()));
     }
 
     /// # Safety
@@ -776,6 +803,19 @@ impl AbortJob {
         };
         // SAFETY: group threads live until the transport goes.
         let _ = crate::thread::send_fn(unsafe { &*(origin as *mut crate::thread::Thread) }, done);
+    }
+}
+
+/// The bdev's answer to an Abort's `spdk_bdev_abort`: aborted (the command
+/// completes as aborted on its own), or looked for again until the timeout.
+extern "C" fn bdev_abort_done(io: *mut crate::capi::bdev_types::spdk_bdev_io, success: bool, arg: *mut std::ffi::c_void) {
+    crate::bdev::io::free_io(io);
+    // SAFETY: the job `try_bdev` handed over, given back once.
+    let job = unsafe { Box::from_raw(arg as *mut AbortJob) };
+    if success {
+        job.answer(0);
+    } else {
+        group::defer(Box::new(move || job.search()));
     }
 }
 

@@ -968,6 +968,26 @@ impl Conn {
         }
     }
 
+    /// The Abort command's second step for command `cid` of this I/O queue
+    /// while a bdev has it: asks the bdev layer to abort it
+    /// (`spdk_bdev_abort`); `cb(abort_io, success, arg)` follows. False
+    /// when it is not with a bdev here or the bdev cannot abort.
+    pub fn abort_in_bdev(&mut self, cid: u16, cb: crate::capi::bdev_types::spdk_bdev_io_completion_cb, arg: *mut std::ffi::c_void) -> bool {
+        if self.state != State::Running || self.qid == 0 || self.ns.is_null() {
+            return false;
+        }
+        let Some(r) = self.reqs.iter_mut().find(|r| r.state == ReqState::Executing && r.cmd.cid() == cid && r.cmd.opc() != SPDK_NVME_OPC_FABRIC) else {
+            return false;
+        };
+        let rp = r as *mut Req;
+        // SAFETY: the table of this connection's subsystem on this group
+        // lives while the connection runs.
+        let Some(ns) = (unsafe { &mut *self.ns }).get(r.cmd.nsid) else { return false };
+        let ch = ns.channel();
+        // The request is the callback argument of its bdev I/Os.
+        !ch.is_null() && crate::bdev::abort::abort(ns.desc, ch, rp.cast(), cb, arg).is_ok()
+    }
+
     /// Preempt and Abort: completes every command of this queue for
     /// namespace `nsid` that waits in the target with Command Aborted due
     /// to Preempt and Abort. Returns how many.
