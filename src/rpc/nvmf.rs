@@ -2,7 +2,9 @@
 //! namespaces and hosts (`nvmf_create_subsystem`, `nvmf_delete_subsystem`,
 //! `nvmf_subsystem_add_ns`/`remove_ns`, `nvmf_subsystem_add_host`/
 //! `remove_host`/`allow_any_host`, `nvmf_get_subsystems`), the TCP
-//! transport and listeners, controllers, qpairs and statistics.
+//! transport and listeners, controllers, qpairs and statistics, and the
+//! discovery referrals (`nvmf_discovery_add_referral`/`remove_referral`/
+//! `get_referrals`).
 
 use super::{register_fn, Params, Responder, RUNTIME};
 use crate::nvmf::subsystem::{self as ss, AnaState, ListenAddr, Namespace, Subsystem, SubsystemOpts, Subtype};
