@@ -8,7 +8,11 @@
  *   driver from a plain pthread of the same process: refused while the
  *   subsystem is inactive and for a host not on its list; data written and
  *   read back; a read held while the subsystem is paused and completed
- *   after resume; then stop, destroy and teardown.
+ *   after resume; then stop, destroy and teardown. Before all that the host
+ *   reads the discovery log and finds the target's discovery referrals
+ *   (added and removed through the C API, the generation counter moving),
+ *   and the listener's ANA state is set through the C API and seen in the
+ *   ANA log page once connected.
  */
 #include "spdk/stdinc.h"
 #include "spdk/env.h"
@@ -22,6 +26,8 @@
 #define NQN "nqn.2016-06.io.spdk:ctest"
 #define HOST1 "nqn.2014-08.org.nvmexpress:uuid:11111111-2222-3333-4444-555555555555"
 #define HOST2 "nqn.2014-08.org.nvmexpress:uuid:66666666-7777-8888-9999-000000000000"
+#define FAR_NQN "nqn.2016-06.io.spdk:far"
+#define REF_ADDR "192.0.2.20"
 
 static char g_port[16];
 static struct spdk_nvmf_tgt *g_tgt;
@@ -107,6 +113,120 @@ connect_as(const char *hostnqn)
 	return spdk_nvme_connect(&trid, &opts, sizeof(opts));
 }
 
+/* Reads the discovery log as HOST1 sees it into `log` (`len` bytes). */
+static bool
+read_discovery(struct spdk_nvmf_discovery_log_page *log, uint32_t len)
+{
+	struct spdk_nvme_transport_id trid;
+	struct spdk_nvme_ctrlr_opts opts;
+	struct spdk_nvme_ctrlr *c;
+	struct io io = {0};
+	uint64_t end;
+
+	make_trid(&trid, SPDK_NVMF_DISCOVERY_NQN);
+	spdk_nvme_ctrlr_get_default_ctrlr_opts(&opts, sizeof(opts));
+	snprintf(opts.hostnqn, sizeof(opts.hostnqn), "%s", HOST1);
+	c = spdk_nvme_connect(&trid, &opts, sizeof(opts));
+	if (!CHECK(c != NULL)) {
+		return false;
+	}
+	CHECK_EQ_I(spdk_nvme_ctrlr_cmd_get_log_page(c, SPDK_NVME_LOG_DISCOVERY, 0, log, len, 0, io_done, &io), 0);
+	end = spdk_get_ticks() + 10 * spdk_get_ticks_hz();
+	while (!io.done && spdk_get_ticks() < end) {
+		spdk_nvme_ctrlr_process_admin_completions(c);
+	}
+	spdk_nvme_detach(c);
+	return CHECK(io.done && !io.error);
+}
+
+/* The referral record to REF_ADDR:`svc` in `log`, if listed. */
+static const struct spdk_nvmf_discovery_log_page_entry *
+find_referral(const struct spdk_nvmf_discovery_log_page *log, const char *svc)
+{
+	uint64_t i;
+
+	for (i = 0; i < log->numrec && i < 7; i++) {
+		const struct spdk_nvmf_discovery_log_page_entry *e = &log->entries[i];
+
+		if (memcmp(e->traddr, REF_ADDR, strlen(REF_ADDR)) == 0 && e->traddr[strlen(REF_ADDR)] == ' ' &&
+		    memcmp(e->trsvcid, svc, strlen(svc)) == 0 && e->trsvcid[strlen(svc)] == ' ') {
+			return e;
+		}
+	}
+	return NULL;
+}
+
+/* Discovery referrals as the host sees them, before and after the target changes them (stage 11). */
+static void
+check_referrals(void)
+{
+	struct spdk_nvmf_discovery_log_page *log;
+	const struct spdk_nvmf_discovery_log_page_entry *e;
+	uint32_t len = 8 * 1024;
+	uint64_t genctr;
+
+	log = spdk_zmalloc(len, 4096, NULL, SPDK_ENV_NUMA_ID_ANY, SPDK_MALLOC_DMA);
+	if (!CHECK(log != NULL) || !read_discovery(log, len)) {
+		spdk_free(log);
+		return;
+	}
+	genctr = log->genctr;
+	e = find_referral(log, "8009");
+	if (CHECK(e != NULL)) {
+		CHECK_EQ_U(e->subtype, SPDK_NVMF_SUBTYPE_DISCOVERY);
+		CHECK_EQ_U(e->trtype, SPDK_NVMF_TRTYPE_TCP);
+		CHECK_EQ_U(e->adrfam, SPDK_NVMF_ADRFAM_IPV4);
+		CHECK_EQ_U(e->cntlid, 0xffff);
+		CHECK_STREQ((const char *)e->subnqn, SPDK_NVMF_DISCOVERY_NQN);
+	}
+	CHECK(find_referral(log, "8010") == NULL);
+
+	set_stage(11);
+	wait_stage(12);
+	memset(log, 0, len);
+	if (read_discovery(log, len)) {
+		CHECK(log->genctr != genctr);
+		CHECK(find_referral(log, "8009") == NULL);
+		e = find_referral(log, "8010");
+		if (CHECK(e != NULL)) {
+			CHECK_EQ_U(e->subtype, SPDK_NVMF_SUBTYPE_NVME);
+			CHECK_STREQ((const char *)e->subnqn, FAR_NQN);
+		}
+	}
+	spdk_free(log);
+}
+
+/* The ANA state of group 1 in the ANA log page. Read last, after the
+ * pause: processing admin completions lets the driver send an Asynchronous
+ * Event Request, which stays with the target (and a pause waits for it). */
+static int
+ana_state_of_group1(struct spdk_nvme_ctrlr *c)
+{
+	uint8_t *page;
+	struct io io = {0};
+	uint64_t end;
+	int st = -1;
+
+	page = spdk_zmalloc(4096, 4096, NULL, SPDK_ENV_NUMA_ID_ANY, SPDK_MALLOC_DMA);
+	if (!CHECK(page != NULL)) {
+		return -1;
+	}
+	CHECK(spdk_nvme_ctrlr_get_data(c)->cmic.ana_reporting);
+	CHECK_EQ_I(spdk_nvme_ctrlr_cmd_get_log_page(c, SPDK_NVME_LOG_ASYMMETRIC_NAMESPACE_ACCESS, 0, page, 4096, 0,
+			io_done, &io), 0);
+	end = spdk_get_ticks() + 10 * spdk_get_ticks_hz();
+	while (!io.done && spdk_get_ticks() < end) {
+		spdk_nvme_ctrlr_process_admin_completions(c);
+	}
+	/* Header: change count (8), number of groups (2), reserved (6); then the group descriptors. */
+	if (CHECK(io.done && !io.error) && CHECK(page[8] >= 1)) {
+		CHECK_EQ_U(page[16], 1);
+		st = page[32] & 0xf;
+	}
+	spdk_free(page);
+	return st;
+}
+
 static void *
 host_main(void *arg)
 {
@@ -119,6 +239,11 @@ host_main(void *arg)
 	char *w, *r;
 
 	(void)arg;
+	/* 10: discovery referrals, before and after the target changes them. */
+	wait_stage(10);
+	check_referrals();
+	set_stage(1);
+
 	/* 1: the subsystem is inactive: the controller is busy, no connection. */
 	wait_stage(1);
 	c = connect_as(HOST1);
@@ -175,6 +300,8 @@ host_main(void *arg)
 	CHECK(wait_io(qp, &io, 30) && !io.error);
 	CHECK(memcmp(w, r, len) == 0);
 	wait_stage(7);
+	/* The listener's ANA state set through the C API while inactive. */
+	CHECK_EQ_I(ana_state_of_group1(c), SPDK_NVME_ANA_NON_OPTIMIZED_STATE);
 
 	spdk_nvme_ctrlr_free_io_qpair(qp);
 	spdk_nvme_detach(c);
@@ -236,6 +363,98 @@ get_stat1(void *ctx)
 	g_step = 51;
 }
 
+static void
+make_referral(struct spdk_nvmf_referral_opts *ro, const char *svc, const char *subnqn)
+{
+	char s[256];
+
+	memset(ro, 0, sizeof(*ro));
+	ro->size = sizeof(*ro);
+	snprintf(s, sizeof(s), "trtype:TCP adrfam:IPv4 traddr:%s trsvcid:%s%s%s", REF_ADDR, svc,
+		 subnqn ? " subnqn:" : "", subnqn ? subnqn : "");
+	CHECK_EQ_I(spdk_nvme_transport_id_parse(&ro->trid, s), 0);
+}
+
+/* Discovery referrals through the C API (the host reads the first one at stage 10). */
+static void
+setup_referrals(void)
+{
+	struct spdk_nvmf_referral_opts ro;
+
+	CHECK_EQ_I(spdk_nvmf_tgt_add_referral(g_tgt, NULL), -EINVAL);
+	make_referral(&ro, "8009", NULL);
+	CHECK_EQ_I(spdk_nvmf_tgt_add_referral(g_tgt, &ro), 0);
+	/* The same one again changes nothing (as SPDK). */
+	CHECK_EQ_I(spdk_nvmf_tgt_add_referral(g_tgt, &ro), 0);
+	make_referral(&ro, "8010", NULL);
+	ro.secure_channel = true;
+	CHECK_EQ_I(spdk_nvmf_tgt_add_referral(g_tgt, &ro), -EOPNOTSUPP);
+	make_referral(&ro, "8010", "not-an-nqn");
+	CHECK_EQ_I(spdk_nvmf_tgt_add_referral(g_tgt, &ro), -EINVAL);
+	make_referral(&ro, "8010", NULL);
+	CHECK_EQ_I(spdk_nvmf_tgt_remove_referral(g_tgt, &ro), -ENOENT);
+	/* A caller built with a shorter struct: the fields past its size are not read. */
+	make_referral(&ro, "8011", NULL);
+	ro.size = offsetof(struct spdk_nvmf_referral_opts, secure_channel);
+	ro.secure_channel = true;
+	CHECK_EQ_I(spdk_nvmf_tgt_add_referral(g_tgt, &ro), 0);
+	CHECK_EQ_I(spdk_nvmf_tgt_remove_referral(g_tgt, &ro), 0);
+	CHECK_EQ_I(spdk_nvmf_tgt_remove_referral(g_tgt, &ro), -ENOENT);
+}
+
+static int g_ana_rc[5];
+static int g_ana_done;
+
+static void
+ana_set(void *ctx, int status)
+{
+	g_ana_rc[(intptr_t)ctx] = status;
+	__atomic_add_fetch(&g_ana_done, 1, __ATOMIC_ACQ_REL);
+}
+
+/* Stage 11 (the subsystem still inactive): the target changes its referrals and the listener's ANA state. */
+static void
+change_referrals_and_ana(void)
+{
+	struct spdk_nvmf_referral_opts ro;
+	struct spdk_nvme_transport_id trid;
+
+	make_referral(&ro, "8009", SPDK_NVMF_DISCOVERY_NQN);
+	CHECK_EQ_I(spdk_nvmf_tgt_remove_referral(g_tgt, &ro), 0);
+	make_referral(&ro, "8010", FAR_NQN);
+	CHECK_EQ_I(spdk_nvmf_tgt_add_referral(g_tgt, &ro), 0);
+
+	make_trid(&trid, NULL);
+	spdk_nvmf_subsystem_set_ana_state(g_sub, &trid, SPDK_NVME_ANA_INACCESSIBLE_STATE, 0, ana_set, (void *)0);
+	CHECK_EQ_I(spdk_nvmf_subsystem_set_ana_reporting(g_sub, true), 0);
+	spdk_nvmf_subsystem_set_ana_state(g_sub, &trid, SPDK_NVME_ANA_PERSISTENT_LOSS_STATE, 0, ana_set, (void *)1);
+	spdk_nvmf_subsystem_set_ana_state(g_sub, &trid, SPDK_NVME_ANA_NON_OPTIMIZED_STATE, 9, ana_set, (void *)2);
+	snprintf(trid.trsvcid, sizeof(trid.trsvcid), "1");
+	spdk_nvmf_subsystem_set_ana_state(g_sub, &trid, SPDK_NVME_ANA_NON_OPTIMIZED_STATE, 1, ana_set, (void *)3);
+	make_trid(&trid, NULL);
+	spdk_nvmf_subsystem_set_ana_state(g_sub, &trid, SPDK_NVME_ANA_NON_OPTIMIZED_STATE, 1, ana_set, (void *)4);
+	/* Callbacks come later, never within the call. */
+	CHECK_EQ_I(__atomic_load_n(&g_ana_done, __ATOMIC_ACQUIRE), 0);
+}
+
+static void
+check_ana(void)
+{
+	struct spdk_nvme_transport_id trid;
+	enum spdk_nvme_ana_state st = SPDK_NVME_ANA_OPTIMIZED_STATE;
+
+	CHECK_EQ_I(g_ana_rc[0], -EINVAL);
+	CHECK_EQ_I(g_ana_rc[1], -ENOTSUP);
+	CHECK_EQ_I(g_ana_rc[2], -EINVAL);
+	CHECK_EQ_I(g_ana_rc[3], -EINVAL);
+	CHECK_EQ_I(g_ana_rc[4], 0);
+	make_trid(&trid, NULL);
+	CHECK_EQ_I(spdk_nvmf_subsystem_get_ana_state(g_sub, &trid, 1, &st), 0);
+	CHECK(st == SPDK_NVME_ANA_NON_OPTIMIZED_STATE);
+	CHECK_EQ_I(spdk_nvmf_subsystem_get_ana_state(g_sub, &trid, 0, &st), -EINVAL);
+	CHECK_EQ_I(spdk_nvmf_subsystem_get_ana_state(g_sub, &trid, 9, &st), -EINVAL);
+}
+
 /* Drives the target through the stages the host thread waits for. */
 static int
 driver(void *ctx)
@@ -245,6 +464,16 @@ driver(void *ctx)
 
 	(void)ctx;
 	switch (stage()) {
+	case 11:
+		change_referrals_and_ana();
+		set_stage(110);
+		break;
+	case 110:
+		if (__atomic_load_n(&g_ana_done, __ATOMIC_ACQUIRE) == 5) {
+			check_ana();
+			set_stage(12);
+		}
+		break;
 	case 2:
 		CHECK_EQ_I(spdk_nvmf_subsystem_start(g_sub, state_changed, (void *)3), 0);
 		CHECK_EQ_I(spdk_nvmf_subsystem_start(g_sub, state_changed, (void *)3), -EBUSY);
@@ -341,7 +570,7 @@ listener_added(void *ctx, int status)
 	/* The subsystem is set up, still inactive: the host may try. */
 	g_driver = SPDK_POLLER_REGISTER(driver, NULL, 1000);
 	CHECK_EQ_I(pthread_create(&g_host, NULL, host_main, NULL), 0);
-	set_stage(1);
+	set_stage(10);
 }
 
 static void
@@ -450,6 +679,7 @@ transport_added(void *ctx, int status)
 	trid.trtype = SPDK_NVME_TRANSPORT_RDMA;
 	snprintf(trid.trstring, sizeof(trid.trstring), "RDMA");
 	CHECK_EQ_I(spdk_nvmf_tgt_listen_ext(g_tgt, &trid, &lo), -EINVAL);
+	setup_referrals();
 	setup_subsystem();
 }
 

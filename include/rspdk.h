@@ -3553,6 +3553,9 @@ struct spdk_nvmf_poll_group_stat {
 
 typedef void (spdk_nvmf_tgt_destroy_done_fn)(void *ctx, int status);
 
+/* Defined in nvmf_referral.h (src/capi/raw_late/): it holds a transport ID. */
+struct spdk_nvmf_referral_opts;
+
 
 
 /*
@@ -7618,6 +7621,18 @@ struct spdk_nvmf_tgt *spdk_nvmf_get_first_tgt(void);
 struct spdk_nvmf_tgt *spdk_nvmf_get_next_tgt(struct spdk_nvmf_tgt *_prev);
 
 /*
+ Add a discovery referral: the discovery log lists it (and its generation counter moves).
+ */
+int spdk_nvmf_tgt_add_referral(struct spdk_nvmf_tgt *tgt,
+                               const struct spdk_nvmf_referral_opts *opts);
+
+/*
+ Remove a discovery referral (-ENOENT if there is none with that transport ID).
+ */
+int spdk_nvmf_tgt_remove_referral(struct spdk_nvmf_tgt *tgt,
+                                  const struct spdk_nvmf_referral_opts *opts);
+
+/*
  Default listen options.
  */
 void spdk_nvmf_listen_opts_init(struct spdk_nvmf_listen_opts *opts, size_t opts_size);
@@ -7807,6 +7822,27 @@ int spdk_nvmf_subsystem_set_ana_reporting(struct spdk_nvmf_subsystem *subsystem,
                                           bool ana_reporting);
 
 bool spdk_nvmf_subsystem_get_ana_reporting(struct spdk_nvmf_subsystem *subsystem);
+
+/*
+ Set the ANA state a listener reports. rspdk keeps one state per
+ listener, so every ANA group (`anagrpid` 0, or any valid group) takes
+ it. Hosts get an ANA change notice; `cb_fn` gets the status once every
+ poll group has passed the change.
+ */
+void spdk_nvmf_subsystem_set_ana_state(struct spdk_nvmf_subsystem *subsystem,
+                                       const struct spdk_nvme_transport_id *trid,
+                                       enum spdk_nvme_ana_state ana_state,
+                                       uint32_t anagrpid,
+                                       spdk_nvmf_tgt_subsystem_listen_done_fn cb_fn,
+                                       void *cb_arg);
+
+/*
+ The ANA state a listener reports for ANA group `anagrpid` (1 up to the largest NSID).
+ */
+int spdk_nvmf_subsystem_get_ana_state(struct spdk_nvmf_subsystem *subsystem,
+                                      const struct spdk_nvme_transport_id *trid,
+                                      uint32_t anagrpid,
+                                      enum spdk_nvme_ana_state *ana_state);
 
 void spdk_nvmf_ns_opts_get_defaults(struct spdk_nvmf_ns_opts *opts, size_t opts_size);
 
@@ -8838,6 +8874,19 @@ spdk_histogram_data_free(struct spdk_histogram_data *h)
 #ifdef __cplusplus
 }
 #endif
+
+
+/* ---- nvmf_referral.h (hand-written C, src/capi/raw_late/) ---- */
+/* spdk/nvmf.h: a discovery referral (spdk_nvmf_tgt_add_referral). Not packed. */
+struct spdk_nvmf_referral_opts {
+	/* sizeof(struct spdk_nvmf_referral_opts) as the caller was built with */
+	size_t size;
+	/* where the referral points; an empty subnqn means the discovery NQN */
+	struct spdk_nvme_transport_id trid;
+	/* the referred service wants a secure channel (TLS: refused by rspdk) */
+	bool secure_channel;
+};
+SPDK_STATIC_ASSERT(sizeof(struct spdk_nvmf_referral_opts) == 576, "Incorrect size");
 
 
 /* ---- sock.h (hand-written C, src/capi/raw_late/) ---- */

@@ -894,3 +894,81 @@ fn io_unit_size_of_512_bytes_and_a_dsm_list_across_buffers() {
     ranges[255 * 16 + 8..255 * 16 + 16].copy_from_slice(&8192u64.to_le_bytes());
     assert_eq!(status(&q.exec(dsm, &ranges, 0).0), (0, 0x80), "the 256th range is beyond the namespace");
 }
+
+/// One JSON-RPC call to the target's socket; the response's result or error.
+fn rpc(t: &Tgt, method: &str, params: serde_json::Value) -> Result<serde_json::Value, serde_json::Value> {
+    let mut s = std::os::unix::net::UnixStream::connect(t.dir.join("rpc.sock")).expect("the RPC socket");
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let req = serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
+    s.write_all(req.to_string().as_bytes()).unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = s.read(&mut buf).expect("an RPC response");
+        assert!(n > 0, "the RPC connection closed without a response");
+        got.extend_from_slice(&buf[..n]);
+        if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&got) {
+            return match v.get("error") {
+                Some(e) => Err(e.clone()),
+                None => Ok(v["result"].clone()),
+            };
+        }
+    }
+}
+
+/// The discovery log as `HOST` sees it: generation counter and entries.
+fn discovery_log(port: u16) -> (u64, Vec<rspdk::nvme::fabrics::DiscoveryEntry>) {
+    let (mut d, _) = Host::admin(port, DISCOVERY, HOST, false);
+    let mut glp = Cmd::new(0x02, 0);
+    glp.cdw10 = 0x70 | ((8192 / 4 - 1) << 16);
+    let (c, page) = d.exec(glp, &[], 8192);
+    assert_eq!(status(&c), (0, 0));
+    let (genctr, numrec) = rspdk::nvme::fabrics::discovery_header(&page).expect("a discovery log header");
+    let entries = page[1024..].chunks(1024).take(numrec as usize).filter_map(rspdk::nvme::fabrics::discovery_entry).collect();
+    (genctr, entries)
+}
+
+#[test]
+fn discovery_referrals() {
+    let far = "nqn.2016-06.io.spdk:far";
+    let addr = |svc: &str| serde_json::json!({"trtype": "TCP", "adrfam": "IPv4", "traddr": "192.0.2.10", "trsvcid": svc});
+    // One referral comes from the JSON config.
+    let t = start_tgt_with(|port| serde_json::json!({"subsystems": [
+        {"subsystem": "nvmf", "config": [
+            {"method": "nvmf_create_transport", "params": {"trtype": "TCP"}},
+            {"method": "nvmf_discovery_add_referral", "params": {"address": addr("8009")}},
+            {"method": "nvmf_subsystem_add_listener", "params": {"nqn": DISCOVERY, "listen_address": {"trtype": "TCP", "adrfam": "IPv4", "traddr": "127.0.0.1", "trsvcid": port.to_string()}}}
+        ]}
+    ]}));
+    let (g0, es) = discovery_log(t.port);
+    let refs: Vec<_> = es.iter().filter(|e| e.traddr == "192.0.2.10").collect();
+    assert_eq!(refs.len(), 1, "{es:?}");
+    let r = refs[0];
+    assert_eq!((r.trtype, r.adrfam, r.subtype, r.trsvcid.as_str(), r.subnqn.as_str()), (3, 1, 1, "8009", DISCOVERY), "a referral to another discovery service");
+    assert_eq!(r.cntlid, 0xffff);
+    assert!(es.iter().any(|e| e.subtype == 3 && e.traddr == "127.0.0.1"), "the current discovery subsystem is listed too: {es:?}");
+
+    // A referral added at run time: the generation counter moves.
+    rpc(&t, "nvmf_discovery_add_referral", serde_json::json!({"address": addr("4420"), "subnqn": far})).expect("add");
+    let (g1, es) = discovery_log(t.port);
+    assert_ne!(g1, g0, "GENCTR changes with a new referral");
+    let r = es.iter().find(|e| e.subnqn == far).expect("the referral to an NVM subsystem");
+    assert_eq!((r.subtype, r.trsvcid.as_str()), (2, "4420"));
+    let listed = rpc(&t, "nvmf_discovery_get_referrals", serde_json::json!({})).unwrap();
+    assert_eq!(listed.as_array().map(Vec::len), Some(2), "{listed}");
+    assert_eq!(listed[0]["subnqn"], far);
+    assert_eq!(listed[0]["address"]["trsvcid"], "4420");
+    assert_eq!(listed[1]["secure_channel"], false);
+
+    // TLS is refused, and so is removing what is not there.
+    assert!(rpc(&t, "nvmf_discovery_add_referral", serde_json::json!({"address": addr("4421"), "secure_channel": true})).is_err());
+    assert!(rpc(&t, "nvmf_discovery_remove_referral", serde_json::json!({"address": addr("4421")})).is_err());
+    assert!(rpc(&t, "nvmf_discovery_add_referral", serde_json::json!({"address": {"trtype": "TCP"}})).is_err());
+    assert_eq!(discovery_log(t.port).0, g1, "failed calls change nothing");
+
+    rpc(&t, "nvmf_discovery_remove_referral", serde_json::json!({"address": addr("8009")})).expect("remove");
+    let (g2, es) = discovery_log(t.port);
+    assert_ne!(g2, g1, "GENCTR changes when a referral goes");
+    assert!(!es.iter().any(|e| e.subtype == 1), "{es:?}");
+    assert_eq!(es.iter().filter(|e| e.traddr == "192.0.2.10").count(), 1);
+}

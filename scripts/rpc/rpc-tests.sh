@@ -176,6 +176,25 @@ rpc bdev_get_histogram Re | jget "d['granularity'] == 5 and d['min_range'] > 0 a
 	&& ok "bdev_get_histogram counts the rebuild's writes" || bad "histogram of rebuild writes"
 rpc bdev_raid_delete Raid1 && rpc bdev_malloc_delete Rc && rpc bdev_malloc_delete Rd && rpc bdev_malloc_delete Re && ok "bdev_raid_delete" || bad bdev_raid_delete
 
+# Discovery referrals (they join the save_config round trips below).
+far=nqn.2016-06.io.spdk:far
+rpc nvmf_discovery_add_referral -t tcp -a 192.0.2.30 -s 8009 && ok "nvmf_discovery_add_referral" || bad nvmf_discovery_add_referral
+rpc nvmf_discovery_add_referral -t tcp -f ipv4 -a 192.0.2.30 -s 4420 -n "$far" && ok "nvmf_discovery_add_referral to a subsystem" || bad "nvmf_discovery_add_referral -n"
+rpc nvmf_discovery_add_referral -t tcp -a 192.0.2.30 -s 8009 && ok "nvmf_discovery_add_referral of an existing referral succeeds (as SPDK)" || bad "repeated add"
+rpc nvmf_discovery_get_referrals | jget "[(r['address']['trtype'], r['address']['adrfam'], r['address']['traddr'], r['address']['trsvcid'], r['subnqn'], r['secure_channel']) for r in d] == [('TCP', 'IPv4', '192.0.2.30', '4420', '$far', False), ('TCP', 'IPv4', '192.0.2.30', '8009', 'nqn.2014-08.org.nvmexpress.discovery', False)]" | grep -q True \
+	&& ok "nvmf_discovery_get_referrals" || { rpc nvmf_discovery_get_referrals; bad nvmf_discovery_get_referrals; }
+expect_err "nvmf_discovery_add_referral with a secure channel" "TLS" nvmf_discovery_add_referral -t tcp -a 192.0.2.30 -s 8010 -k
+expect_err "nvmf_discovery_add_referral without trsvcid" "trsvcid" nvmf_discovery_add_referral -t tcp -a 192.0.2.30
+expect_err "nvmf_discovery_add_referral with a bad subnqn" "not valid" nvmf_discovery_add_referral -t tcp -a 192.0.2.30 -s 8010 -n bogus
+expect_err "nvmf_discovery_add_referral on another target" "tgt_name" nvmf_discovery_add_referral -t tcp -a 192.0.2.30 -s 8010 -p other
+expect_err "nvmf_discovery_remove_referral of a missing referral" "no referral" nvmf_discovery_remove_referral -t tcp -a 192.0.2.30 -s 8011
+expect_err "nvmf_discovery_remove_referral with another subnqn" "no referral" nvmf_discovery_remove_referral -t tcp -a 192.0.2.30 -s 4420
+rpc nvmf_discovery_add_referral -t tcp -a 192.0.2.31 -s 8009 && rpc nvmf_discovery_remove_referral -t tcp -a 192.0.2.31 -s 8009 \
+	&& rpc nvmf_discovery_get_referrals | jget 'len(d) == 2 and all(r["address"]["traddr"] == "192.0.2.30" for r in d)' | grep -q True \
+	&& ok "nvmf_discovery_remove_referral" || bad nvmf_discovery_remove_referral
+rpc framework_get_config nvmf | jget '[x["params"]["address"]["trsvcid"] for x in d if x["method"] == "nvmf_discovery_add_referral"] == ["8009", "4420"]' | grep -q True \
+	&& ok "framework_get_config nvmf lists the referrals, oldest first" || { rpc framework_get_config nvmf; bad "referrals in framework_get_config"; }
+
 # save_config, then a restart with --json on it: the same configuration.
 rpc save_config >"$work/saved1.json"
 "$PY" -c 'import json,sys; c=json.load(open(sys.argv[1])); m=[x["method"] for s in c["subsystems"] if s["subsystem"]=="bdev" for x in s["config"]]; print(m)' "$work/saved1.json" \
@@ -185,6 +204,7 @@ stop
 start --json "$work/saved1.json"
 rpc save_config >"$work/saved2.json"
 cmp -s "$work/saved1.json" "$work/saved2.json" && ok "restart with --json on the saved config: save_config is equal" || { diff "$work/saved1.json" "$work/saved2.json"; bad "round trip via --json"; }
+rpc nvmf_discovery_get_referrals | jget '[r["address"]["trsvcid"] for r in d] == ["4420", "8009"]' | grep -q True && ok "the referrals are back after the restart" || bad "referrals after --json"
 stop
 # load_config into a --wait-for-rpc instance.
 start --wait-for-rpc

@@ -15,7 +15,7 @@ use super::nvme_types::{spdk_nvme_transport_id, spdk_nvme_transport_type, spdk_n
 use super::util::spdk_uuid;
 use super::{cstr, guard, SendPtr};
 use crate::nvmf::group::{self, PollGroup};
-use crate::nvmf::subsystem::{AnaState, ListenAddr, Namespace, State, Subsystem, SubsystemOpts, Subtype, DISCOVERY_NQN};
+use crate::nvmf::subsystem::{AnaState, ListenAddr, Namespace, Referral, State, Subsystem, SubsystemOpts, Subtype, DISCOVERY_NQN};
 use crate::nvmf::tcp::transport::{self as tcp, TcpOpts};
 use crate::nvmf::tgt as ntgt;
 use parking_lot::Mutex;
@@ -123,6 +123,20 @@ pub struct spdk_nvmf_listener_opts {
     pub ana_state: u32,
 }
 const _: () = assert!(std::mem::size_of::<spdk_nvmf_listener_opts>() == 16);
+
+/// `struct spdk_nvmf_referral_opts` (defined in C, src/capi/raw_late/nvmf_referral.h).
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct spdk_nvmf_referral_opts {
+    pub size: usize,
+    pub trid: spdk_nvme_transport_id,
+    pub secure_channel: bool,
+}
+const _: () = assert!(std::mem::size_of::<spdk_nvmf_referral_opts>() == 576);
+const _: () = assert!(std::mem::offset_of!(spdk_nvmf_referral_opts, secure_channel) == 572);
+
+/// `enum spdk_nvme_ana_state` as C passes it (1 optimized, 2 non-optimized, 3 inaccessible, ...).
+pub type spdk_nvme_ana_state_raw = u32;
 
 /// `struct spdk_nvmf_poll_group_stat` (defined in C).
 #[repr(C)]
@@ -416,6 +430,67 @@ pub extern "C" fn spdk_nvmf_get_first_tgt() -> *mut spdk_nvmf_tgt {
 #[no_mangle]
 pub extern "C" fn spdk_nvmf_get_next_tgt(_prev: *mut spdk_nvmf_tgt) -> *mut spdk_nvmf_tgt {
     std::ptr::null_mut()
+}
+
+/// The referral a caller's options describe (their first `size` bytes count).
+///
+/// # Safety
+/// `opts` is NULL or points to the caller's options, at least `size` bytes as its first field says.
+unsafe fn referral_of(opts: *const spdk_nvmf_referral_opts) -> Option<Referral> {
+    if opts.is_null() {
+        return None;
+    }
+    // SAFETY: per the contract; size is the first field.
+    let size = unsafe { std::ptr::addr_of!((*opts).size).read() };
+    // SAFETY: plain data; all zeros is "nothing given".
+    let zero: spdk_nvmf_referral_opts = unsafe { std::mem::zeroed() };
+    // SAFETY: per the contract.
+    let o = unsafe { merge(zero, opts, size) };
+    let t = &o.trid;
+    let trtype = match t.trtype.0 {
+        1 => "RDMA".to_string(),
+        3 => "TCP".to_string(),
+        _ => read_str(&t.trstring),
+    };
+    let adrfam = if t.adrfam.0 == 2 { "IPv6" } else { "IPv4" };
+    let addr = ListenAddr { trtype, adrfam: adrfam.into(), traddr: read_str(&t.traddr), trsvcid: read_str(&t.trsvcid) };
+    Some(Referral { addr, subnqn: read_str(&t.subnqn), secure_channel: o.secure_channel })
+}
+
+/// Add a discovery referral: the discovery log lists it (and its generation counter moves).
+#[no_mangle]
+pub unsafe extern "C" fn spdk_nvmf_tgt_add_referral(tgt: *mut spdk_nvmf_tgt, opts: *const spdk_nvmf_referral_opts) -> c_int {
+    guard(-libc::EINVAL, || {
+        // SAFETY: the caller's options.
+        let (true, Some(r)) = (tgt == tgt_ptr(), unsafe { referral_of(opts) }) else { return -libc::EINVAL };
+        if r.secure_channel {
+            log_err("spdk_nvmf_tgt_add_referral", "secure channels (TLS) are not supported");
+            return -libc::EOPNOTSUPP;
+        }
+        match ntgt::add_referral(r) {
+            Ok(_) => 0,
+            Err(e) => {
+                log_err("spdk_nvmf_tgt_add_referral", &e);
+                -e.errno()
+            }
+        }
+    })
+}
+
+/// Remove a discovery referral (-ENOENT if there is none with that transport ID).
+#[no_mangle]
+pub unsafe extern "C" fn spdk_nvmf_tgt_remove_referral(tgt: *mut spdk_nvmf_tgt, opts: *const spdk_nvmf_referral_opts) -> c_int {
+    guard(-libc::EINVAL, || {
+        // SAFETY: the caller's options.
+        let (true, Some(r)) = (tgt == tgt_ptr(), unsafe { referral_of(opts) }) else { return -libc::EINVAL };
+        match ntgt::remove_referral(&r.addr, &r.subnqn) {
+            Ok(()) => 0,
+            Err(e) => {
+                log_err("spdk_nvmf_tgt_remove_referral", &e);
+                -e.errno()
+            }
+        }
+    })
 }
 
 /// Default listen options.
@@ -1228,6 +1303,104 @@ pub unsafe extern "C" fn spdk_nvmf_subsystem_get_ana_reporting(subsystem: *mut s
     guard(false, || unsafe { sub_of(subsystem) }.is_some_and(|(_, s)| s.ana_reporting))
 }
 
+/// The listener of `trid` on an ANA-reporting subsystem, and the subsystem's
+/// state, after SPDK's checks (an ANA group ID up to the largest NSID).
+///
+/// # Safety
+/// `subsystem` is NULL or a handle from this module; `trid` NULL or the caller's.
+unsafe fn ana_listener(what: &str, subsystem: *mut spdk_nvmf_subsystem, trid: *const spdk_nvme_transport_id, anagrpid: u32) -> Result<(Subsystem, ListenAddr), c_int> {
+    // SAFETY: per the contract.
+    let (Some((_, s)), Some(t)) = (unsafe { sub_of(subsystem) }, unsafe { trid.as_ref() }) else { return Err(-libc::EINVAL) };
+    let fail = |why: String| {
+        log_err(what, why);
+        Err(-libc::EINVAL)
+    };
+    if !s.ana_reporting {
+        return fail(format!("{} reports no ANA (spdk_nvmf_subsystem_set_ana_reporting)", s.nqn));
+    }
+    if anagrpid > max_nsid(&s) {
+        return fail(format!("ANA group {anagrpid} is above the largest NSID of {}", s.nqn));
+    }
+    let addr = match listen_addr(t) {
+        Ok(a) if s.listeners.iter().any(|l| l.addr == a) => a,
+        Ok(a) => return fail(format!("{} has no listener {}:{}", s.nqn, a.traddr, a.trsvcid)),
+        Err(e) => return fail(e),
+    };
+    Ok((s, addr))
+}
+
+/// Set the ANA state a listener reports. rspdk keeps one state per
+/// listener, so every ANA group (`anagrpid` 0, or any valid group) takes
+/// it. Hosts get an ANA change notice; `cb_fn` gets the status once every
+/// poll group has passed the change.
+#[no_mangle]
+pub unsafe extern "C" fn spdk_nvmf_subsystem_set_ana_state(
+    subsystem: *mut spdk_nvmf_subsystem,
+    trid: *const spdk_nvme_transport_id,
+    ana_state: spdk_nvme_ana_state_raw,
+    anagrpid: u32,
+    cb_fn: spdk_nvmf_tgt_subsystem_listen_done_fn,
+    cb_arg: *mut c_void,
+) {
+    const W: &str = "spdk_nvmf_subsystem_set_ana_state";
+    guard((), || {
+        let a = SendPtr(cb_arg);
+        let finish = move |rc: c_int| {
+            if let Some(f) = cb_fn {
+                // SAFETY: the caller's callback and argument.
+                later(move || { let a = a; unsafe { f(a.0, rc) } });
+            }
+        };
+        // SAFETY: a handle from this module; the caller's transport ID.
+        let (s, addr) = match unsafe { ana_listener(W, subsystem, trid, anagrpid) } {
+            Ok(x) => x,
+            Err(rc) => return finish(rc),
+        };
+        // Optimized, non-optimized and inaccessible; not persistent loss or change.
+        let state = match ana_state {
+            1..=3 => ana_of(ana_state).unwrap_or(AnaState::Optimized),
+            _ => {
+                log_err(W, format!("ANA state {ana_state} is not supported"));
+                return finish(-libc::ENOTSUP);
+            }
+        };
+        if let Err(e) = ntgt::set_ana_state(&s.nqn, &addr, state) {
+            log_err(W, &e);
+            return finish(-e.errno());
+        }
+        group::for_each(|_| {}, move || finish(0));
+    })
+}
+
+/// The ANA state a listener reports for ANA group `anagrpid` (1 up to the largest NSID).
+#[no_mangle]
+pub unsafe extern "C" fn spdk_nvmf_subsystem_get_ana_state(
+    subsystem: *mut spdk_nvmf_subsystem,
+    trid: *const spdk_nvme_transport_id,
+    anagrpid: u32,
+    ana_state: *mut spdk_nvme_ana_state_raw,
+) -> c_int {
+    guard(-libc::EINVAL, || {
+        if anagrpid == 0 || ana_state.is_null() {
+            return -libc::EINVAL;
+        }
+        // SAFETY: a handle from this module; the caller's transport ID.
+        let (s, addr) = match unsafe { ana_listener("spdk_nvmf_subsystem_get_ana_state", subsystem, trid, anagrpid) } {
+            Ok(x) => x,
+            Err(rc) => return rc,
+        };
+        let st = s.listeners.iter().find(|l| l.addr == addr).map_or(AnaState::Optimized, |l| l.ana_state);
+        let v = match st {
+            AnaState::Optimized => 1,
+            AnaState::NonOptimized => 2,
+            AnaState::Inaccessible => 3,
+        };
+        // SAFETY: the caller's output.
+        unsafe { ana_state.write(v) };
+        0
+    })
+}
+
 // ---------------------------------------------------------------- namespaces
 
 fn ns_defaults(size: usize) -> spdk_nvmf_ns_opts {
@@ -1440,13 +1613,16 @@ pub unsafe extern "C" fn spdk_nvmf_subsystem_is_discovery(subsystem: *mut spdk_n
 pub unsafe extern "C" fn spdk_nvmf_subsystem_get_max_nsid(subsystem: *mut spdk_nvmf_subsystem) -> u32 {
     guard(0, || {
         // SAFETY: a handle from this module.
-        let Some((_, s)) = (unsafe { sub_of(subsystem) }) else { return 0 };
-        if s.max_namespaces != 0 {
-            s.max_namespaces
-        } else {
-            s.namespaces.keys().next_back().copied().unwrap_or(0)
-        }
+        unsafe { sub_of(subsystem) }.map_or(0, |(_, s)| max_nsid(&s))
     })
+}
+
+fn max_nsid(s: &Subsystem) -> u32 {
+    if s.max_namespaces != 0 {
+        s.max_namespaces
+    } else {
+        s.namespaces.keys().next_back().copied().unwrap_or(0)
+    }
 }
 
 #[no_mangle]

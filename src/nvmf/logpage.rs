@@ -6,7 +6,7 @@
 
 use super::spec::{
     SPDK_NVMF_ADRFAM_FC, SPDK_NVMF_ADRFAM_IB, SPDK_NVMF_ADRFAM_INTRA_HOST, SPDK_NVMF_ADRFAM_IPV4, SPDK_NVMF_ADRFAM_IPV6,
-    SPDK_NVMF_MIN_ADMIN_MAX_SQ_SIZE, SPDK_NVMF_SUBTYPE_DISCOVERY_CURRENT, SPDK_NVMF_SUBTYPE_NVME,
+    SPDK_NVMF_MIN_ADMIN_MAX_SQ_SIZE, SPDK_NVMF_SUBTYPE_DISCOVERY, SPDK_NVMF_SUBTYPE_DISCOVERY_CURRENT, SPDK_NVMF_SUBTYPE_NVME,
     SPDK_NVMF_TREQ_SECURE_CHANNEL_NOT_REQUIRED, SPDK_NVMF_TRTYPE_FC, SPDK_NVMF_TRTYPE_INTRA_HOST, SPDK_NVMF_TRTYPE_RDMA,
     SPDK_NVMF_TRTYPE_TCP, SPDK_NVME_TCP_SECURITY_NONE,
 };
@@ -162,6 +162,17 @@ pub fn discovery_log_asqsz(genctr: u64, entries: &[DiscoveryEntry], asqsz: u16, 
         r[TREQ] = SPDK_NVMF_TREQ_SECURE_CHANNEL_NOT_REQUIRED;
         put_u16(r, PORTID, e.portid);
         put_u16(r, CNTLID, CNTLID_DYNAMIC);
+        put_padded(r, TRSVCID, TRSVCID_LEN, &e.addr.trsvcid, b' ');
+        put_padded(r, TRADDR, TRADDR_LEN, &e.addr.traddr, b' ');
+        put_padded(r, SUBNQN, SUBNQN_LEN - 1, &e.subnqn, 0);
+        if e.referral {
+            // A pointer elsewhere: its queue size and security are not ours to tell.
+            r[SUBTYPE] = match e.subtype {
+                Subtype::Discovery => SPDK_NVMF_SUBTYPE_DISCOVERY,
+                Subtype::Nvme => SPDK_NVMF_SUBTYPE_NVME,
+            };
+            continue;
+        }
         put_u16(r, ASQSZ, asqsz);
         match e.subtype {
             Subtype::Discovery => {
@@ -170,9 +181,6 @@ pub fn discovery_log_asqsz(genctr: u64, entries: &[DiscoveryEntry], asqsz: u16, 
             }
             Subtype::Nvme => r[SUBTYPE] = SPDK_NVMF_SUBTYPE_NVME,
         }
-        put_padded(r, TRSVCID, TRSVCID_LEN, &e.addr.trsvcid, b' ');
-        put_padded(r, TRADDR, TRADDR_LEN, &e.addr.traddr, b' ');
-        put_padded(r, SUBNQN, SUBNQN_LEN - 1, &e.subnqn, 0);
         if trtype == SPDK_NVMF_TRTYPE_TCP {
             r[TSAS] = SPDK_NVME_TCP_SECURITY_NONE;
         }
@@ -446,6 +454,7 @@ mod tests {
             subtype,
             addr: ListenAddr { trtype: "TCP".into(), adrfam: "IPv4".into(), traddr: "10.0.0.1".into(), trsvcid: port.into() },
             portid,
+            referral: false,
         }
     }
 
@@ -484,6 +493,14 @@ mod tests {
         assert_eq!((out[1024], out[1025]), (1, 2));
         discovery_log(0, &[], &mut out);
         assert_eq!(out.len(), 1024);
+        let mut referral = entry(crate::nvmf::subsystem::DISCOVERY_NQN, Subtype::Discovery, "8010", 0);
+        referral.referral = true;
+        discovery_log(7, &[referral], &mut out);
+        let r = &out[1024..];
+        assert_eq!((r[0], r[1], r[2], r[3]), (3, 1, 1, 2), "SUBTYPE 1: another discovery service");
+        assert_eq!((rd_u16(r, 6), rd_u16(r, 8), rd_u16(r, 10)), (0xffff, 0, 0));
+        assert_eq!(&r[32..36], b"8010");
+        assert_eq!(&r[256..256 + 36], crate::nvmf::subsystem::DISCOVERY_NQN.as_bytes());
     }
 
     #[test]

@@ -210,10 +210,22 @@ impl Subsystem {
     }
 }
 
+/// A discovery referral: another discovery service (or an NVM subsystem)
+/// the discovery log points hosts to (`nvmf_discovery_add_referral`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Referral {
+    pub addr: ListenAddr,
+    /// The well-known discovery NQN unless the referral names a subsystem.
+    pub subnqn: String,
+    pub secure_channel: bool,
+}
+
 /// Every subsystem of one target, the discovery subsystem first.
 #[derive(Debug)]
 pub struct Subsystems {
     list: Vec<Subsystem>,
+    /// Discovery referrals, the newest first (as SPDK lists them).
+    referrals: Vec<Referral>,
     /// Monotonic change counter of the discovery log (its GENCTR).
     pub genctr: u64,
 }
@@ -241,7 +253,7 @@ impl Subsystems {
             min_cntlid: MIN_CNTLID,
             max_cntlid: MAX_CNTLID,
         };
-        Subsystems { list: vec![discovery], genctr: 0 }
+        Subsystems { list: vec![discovery], referrals: Vec::new(), genctr: 0 }
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &Subsystem> {
@@ -460,10 +472,67 @@ impl Subsystems {
                 continue;
             }
             for (i, l) in s.listeners.iter().enumerate() {
-                out.push(DiscoveryEntry { subnqn: s.nqn.clone(), subtype: s.subtype.clone(), addr: l.addr.clone(), portid: i as u16 });
+                out.push(DiscoveryEntry { subnqn: s.nqn.clone(), subtype: s.subtype.clone(), addr: l.addr.clone(), portid: i as u16, referral: false });
             }
         }
+        for r in &self.referrals {
+            let subtype = if r.subnqn == DISCOVERY_NQN { Subtype::Discovery } else { Subtype::Nvme };
+            out.push(DiscoveryEntry { subnqn: r.subnqn.clone(), subtype, addr: r.addr.clone(), portid: 0, referral: true });
+        }
         out
+    }
+
+    /// The discovery referrals, the newest first.
+    pub fn referrals(&self) -> &[Referral] {
+        &self.referrals
+    }
+
+    /// `spdk_nvmf_tgt_add_referral`: an empty `subnqn` means the discovery
+    /// NQN. Adding a referral that exists already changes nothing (SPDK's
+    /// rule); returns whether it was new.
+    pub fn add_referral(&mut self, mut r: Referral) -> Result<bool> {
+        if r.subnqn.is_empty() {
+            r.subnqn = DISCOVERY_NQN.to_string();
+        }
+        check_nqn(&r.subnqn)?;
+        if r.secure_channel {
+            return Err(Error::Invalid("secure channels (TLS) are not supported by this build".into()));
+        }
+        let a = &mut r.addr;
+        match a.trtype.to_ascii_uppercase().as_str() {
+            t @ ("TCP" | "RDMA") => a.trtype = t.to_string(),
+            t => return Err(Error::Invalid(format!("referral transport type '{t}' is not TCP or RDMA"))),
+        }
+        if a.traddr.is_empty() || a.traddr.len() > 256 || a.trsvcid.is_empty() || a.trsvcid.len() > 32 {
+            return Err(Error::Invalid("a referral needs traddr (at most 256 bytes) and trsvcid (at most 32 bytes)".into()));
+        }
+        if self.find_referral(&r.addr, &r.subnqn).is_some() {
+            return Ok(false);
+        }
+        self.referrals.insert(0, r);
+        self.changed();
+        Ok(true)
+    }
+
+    /// `spdk_nvmf_tgt_remove_referral` (an empty `subnqn` means the discovery NQN).
+    pub fn remove_referral(&mut self, addr: &ListenAddr, subnqn: &str) -> Result<Referral> {
+        let nqn = if subnqn.is_empty() { DISCOVERY_NQN } else { subnqn };
+        let i = self.find_referral(addr, nqn).ok_or_else(|| Error::NotFound(format!("no referral to {} {}:{} ({nqn})", addr.trtype, addr.traddr, addr.trsvcid)))?;
+        let r = self.referrals.remove(i);
+        self.changed();
+        Ok(r)
+    }
+
+    /// Transport IDs compare as SPDK's do: type, address and service ID without case, NQN exactly.
+    fn find_referral(&self, a: &ListenAddr, subnqn: &str) -> Option<usize> {
+        self.referrals.iter().position(|r| {
+            let b = &r.addr;
+            b.trtype.eq_ignore_ascii_case(&a.trtype)
+                && b.adrfam.eq_ignore_ascii_case(&a.adrfam)
+                && b.traddr.eq_ignore_ascii_case(&a.traddr)
+                && b.trsvcid.eq_ignore_ascii_case(&a.trsvcid)
+                && r.subnqn == subnqn
+        })
     }
 }
 
@@ -474,6 +543,8 @@ pub struct DiscoveryEntry {
     pub subtype: Subtype,
     pub addr: ListenAddr,
     pub portid: u16,
+    /// A referral's record (not one of this target's subsystems).
+    pub referral: bool,
 }
 
 #[cfg(test)]
@@ -568,6 +639,37 @@ mod tests {
         s.remove_listener(a, &tcp("4420")).unwrap();
         assert!(s.anyone_listens(&tcp("4420")), "b still listens there");
         assert!(s.set_ana_state(b, &tcp("4420"), AnaState::Inaccessible).is_err(), "no ana_reporting");
+    }
+
+    #[test]
+    fn referrals_in_the_discovery_log() {
+        let mut s = Subsystems::new();
+        s.add_listener(DISCOVERY_NQN, tcp("8009"), AnaState::Optimized).unwrap();
+        let g0 = s.genctr;
+        let r = |port: &str, nqn: &str| Referral { addr: tcp(port), subnqn: nqn.into(), secure_channel: false };
+        assert_eq!(s.add_referral(r("4430", "")), Ok(true));
+        assert!(s.genctr > g0);
+        let g1 = s.genctr;
+        assert_eq!(s.add_referral(r("4430", DISCOVERY_NQN)), Ok(false), "the same referral again changes nothing");
+        assert_eq!(s.genctr, g1);
+        assert_eq!(s.add_referral(r("4431", "nqn.2016-06.io.spdk:far")), Ok(true));
+        assert!(s.add_referral(r("4432", "bogus")).is_err());
+        assert!(s.add_referral(Referral { secure_channel: true, ..r("4432", "") }).is_err());
+        let mut fc = r("4432", "");
+        fc.addr.trtype = "FC".into();
+        assert!(s.add_referral(fc).is_err());
+        let e = s.discovery_entries("nqn.2016-06.io.spdk:host1");
+        let seen: Vec<_> = e.iter().map(|e| (e.referral, e.subtype.clone(), e.addr.trsvcid.as_str(), e.subnqn.as_str())).collect();
+        assert_eq!(seen, vec![
+            (false, Subtype::Discovery, "8009", DISCOVERY_NQN),
+            (true, Subtype::Nvme, "4431", "nqn.2016-06.io.spdk:far"),
+            (true, Subtype::Discovery, "4430", DISCOVERY_NQN),
+        ]);
+        assert!(matches!(s.remove_referral(&tcp("4430"), "nqn.2016-06.io.spdk:far"), Err(Error::NotFound(_))));
+        let g2 = s.genctr;
+        assert_eq!(s.remove_referral(&tcp("4430"), "").unwrap().subnqn, DISCOVERY_NQN);
+        assert!(s.genctr > g2);
+        assert_eq!(s.referrals().len(), 1);
     }
 
     #[test]

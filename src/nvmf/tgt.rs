@@ -2,7 +2,7 @@
 //! its namespaces hold. Control runs on the app thread (RPC, JSON config);
 //! a namespace whose bdev goes away is removed.
 
-use super::subsystem::{AnaState, Error, ListenAddr, Namespace, Result, State, Subsystem, SubsystemOpts, Subsystems};
+use super::subsystem::{AnaState, Error, ListenAddr, Namespace, Referral, Result, State, Subsystem, SubsystemOpts, Subsystems};
 use crate::bdev;
 use crate::capi::bdev_types::{spdk_bdev, spdk_bdev_event_type};
 use parking_lot::Mutex;
@@ -162,6 +162,22 @@ pub fn discovery_entries(host: &str) -> Vec<super::subsystem::DiscoveryEntry> {
 /// The discovery log's generation counter.
 pub fn genctr() -> u64 {
     with(|t| t.subs.genctr)
+}
+
+/// `nvmf_discovery_add_referral`: true if the referral is new (the
+/// discovery log's generation counter moved).
+pub fn add_referral(r: Referral) -> Result<bool> {
+    with(|t| t.subs.add_referral(r))
+}
+
+/// `nvmf_discovery_remove_referral`.
+pub fn remove_referral(addr: &ListenAddr, subnqn: &str) -> Result<()> {
+    with(|t| t.subs.remove_referral(addr, subnqn)).map(|_| ())
+}
+
+/// The discovery referrals, the newest first.
+pub fn referrals() -> Vec<Referral> {
+    with(|t| t.subs.referrals().to_vec())
 }
 
 /// `nvmf_subsystem_add_listener`: the transport listens, the subsystem lists it.

@@ -2,7 +2,9 @@
 //! namespaces and hosts (`nvmf_create_subsystem`, `nvmf_delete_subsystem`,
 //! `nvmf_subsystem_add_ns`/`remove_ns`, `nvmf_subsystem_add_host`/
 //! `remove_host`/`allow_any_host`, `nvmf_get_subsystems`), the TCP
-//! transport and listeners, controllers, qpairs and statistics.
+//! transport and listeners, controllers, qpairs and statistics, and the
+//! discovery referrals (`nvmf_discovery_add_referral`/`remove_referral`/
+//! `get_referrals`).
 
 use super::{register_fn, Params, Responder, RUNTIME};
 use crate::nvmf::subsystem::{self as ss, AnaState, ListenAddr, Namespace, Subsystem, SubsystemOpts, Subtype};
@@ -29,6 +31,9 @@ pub(super) fn register() {
     register_fn("nvmf_subsystem_get_controllers", RUNTIME, nvmf_subsystem_get_controllers);
     register_fn("nvmf_subsystem_get_qpairs", RUNTIME, nvmf_subsystem_get_qpairs);
     register_fn("nvmf_get_stats", RUNTIME, nvmf_get_stats);
+    register_fn("nvmf_discovery_add_referral", RUNTIME, nvmf_discovery_add_referral);
+    register_fn("nvmf_discovery_remove_referral", RUNTIME, nvmf_discovery_remove_referral);
+    register_fn("nvmf_discovery_get_referrals", RUNTIME, nvmf_discovery_get_referrals);
 }
 
 fn answer(method: &str, r: Responder, res: ss::Result<()>) {
@@ -349,8 +354,8 @@ fn nvmf_get_transports(p: Value, r: Responder) {
     r.ok(Value::Array(list))
 }
 
-fn listen_addr(m: &'static str, v: Option<&Value>) -> Result<ListenAddr, String> {
-    let Some(v) = v else { return Err(format!("{m}: missing required parameter 'listen_address'")) };
+fn listen_addr(m: &'static str, key: &str, v: Option<&Value>) -> Result<ListenAddr, String> {
+    let Some(v) = v else { return Err(format!("{m}: missing required parameter '{key}'")) };
     let a = Params::new(m, v, &["trtype", "adrfam", "traddr", "trsvcid", "trsvcid_str"])?;
     let trtype = a.req_str("trtype")?.to_string();
     let traddr = a.req_str("traddr")?.to_string();
@@ -375,7 +380,7 @@ fn listener_method(m: &'static str, p: Value, r: Responder) {
                 return Err(format!("{m}: sock_impl '{i}' is not in this build (posix is)"));
             }
         }
-        let a = listen_addr(m, p.get("listen_address"))?;
+        let a = listen_addr(m, "listen_address", p.get("listen_address"))?;
         let ana = match p.str("ana_state")? {
             Some(s) => Some(AnaState::parse(s).map_err(|e| format!("{m}: {e}"))?),
             None => None,
@@ -396,6 +401,44 @@ fn listener_method(m: &'static str, p: Value, r: Responder) {
         }
         Err(e) => r.invalid(e),
     }
+}
+
+/// The address and subsystem NQN of a referral method (`keys`: what it takes).
+fn referral_params(m: &'static str, p: &Value, keys: &[&str]) -> Result<(ListenAddr, String, bool), String> {
+    let p = Params::new(m, p, keys)?;
+    check_tgt(&p)?;
+    let secure = p.bool("secure_channel")?.unwrap_or(false);
+    let a = listen_addr(m, "address", p.get("address"))?;
+    Ok((a, p.str("subnqn")?.unwrap_or_default().to_string(), secure))
+}
+
+fn nvmf_discovery_add_referral(p: Value, r: Responder) {
+    const M: &str = "nvmf_discovery_add_referral";
+    match referral_params(M, &p, &["tgt_name", "address", "subnqn", "secure_channel"]) {
+        Ok((_, _, true)) => r.invalid(format!("{M}: secure_channel: secure channels (TLS) are not supported by this build")),
+        Ok((addr, subnqn, secure_channel)) => answer(M, r, tgt::add_referral(ss::Referral { addr, subnqn, secure_channel }).map(|_| ())),
+        Err(e) => r.invalid(e),
+    }
+}
+
+fn nvmf_discovery_remove_referral(p: Value, r: Responder) {
+    const M: &str = "nvmf_discovery_remove_referral";
+    match referral_params(M, &p, &["tgt_name", "address", "subnqn"]) {
+        Ok((addr, subnqn, _)) => answer(M, r, tgt::remove_referral(&addr, &subnqn)),
+        Err(e) => r.invalid(e),
+    }
+}
+
+fn referral_json(x: &ss::Referral) -> Value {
+    json!({"address": addr_json(&x.addr), "secure_channel": x.secure_channel, "subnqn": x.subnqn})
+}
+
+fn nvmf_discovery_get_referrals(p: Value, r: Responder) {
+    const M: &str = "nvmf_discovery_get_referrals";
+    if let Err(e) = Params::new(M, &p, &["tgt_name"]).and_then(|p| check_tgt(&p)) {
+        return r.invalid(e);
+    }
+    r.ok(Value::Array(tgt::referrals().iter().map(referral_json).collect()))
 }
 
 fn nqn_param(m: &'static str, p: &Value) -> Result<String, String> {
@@ -524,6 +567,10 @@ pub fn config() -> Value {
     for t in transport::list_json() {
         out.push(json!({"method": "nvmf_create_transport", "params": t}));
     }
+    // The oldest first: each add goes to the front, so a restore keeps the order.
+    for x in tgt::referrals().iter().rev() {
+        out.push(json!({"method": "nvmf_discovery_add_referral", "params": referral_json(x)}));
+    }
     for s in tgt::subsystems() {
         if s.subtype != Subtype::Nvme {
             continue;
@@ -568,6 +615,7 @@ pub fn config_call(method: &str, params: &Value) -> Result<Option<String>, Strin
         "nvmf_subsystem_add_host" => |p, r| host_method("nvmf_subsystem_add_host", p, r),
         "nvmf_subsystem_add_ns" => nvmf_subsystem_add_ns,
         "nvmf_subsystem_allow_any_host" => nvmf_subsystem_allow_any_host,
+        "nvmf_discovery_add_referral" => nvmf_discovery_add_referral,
         "nvmf_set_config" | "nvmf_set_max_subsystems" | "nvmf_set_crdt" => {
             crate::log::warn(format_args!("nvmf: {method} skipped: the target's global options are fixed in this build\n"));
             return Ok(None);

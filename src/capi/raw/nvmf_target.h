@@ -79,3 +79,6 @@ struct spdk_nvmf_poll_group_stat {
 };
 
 typedef void (spdk_nvmf_tgt_destroy_done_fn)(void *ctx, int status);
+
+/* Defined in nvmf_referral.h (src/capi/raw_late/): it holds a transport ID. */
+struct spdk_nvmf_referral_opts;
