@@ -196,9 +196,7 @@ check_referrals(void)
 	spdk_free(log);
 }
 
-/* The ANA state of group 1 in the ANA log page. Read last, after the
- * pause: processing admin completions lets the driver send an Asynchronous
- * Event Request, which stays with the target (and a pause waits for it). */
+/* The ANA state of group 1 in the ANA log page. */
 static int
 ana_state_of_group1(struct spdk_nvme_ctrlr *c)
 {
@@ -288,6 +286,10 @@ host_main(void *arg)
 	CHECK_EQ_I(spdk_nvme_ns_cmd_read(ns, qp, r, 100, (uint32_t)(len / 512), io_done, &io, 0), 0);
 	CHECK(wait_io(qp, &io, 30) && !io.error);
 	CHECK(memcmp(w, r, len) == 0);
+	/* The listener's ANA state set through the C API while inactive. Reading
+	 * it lets the driver send an Asynchronous Event Request, which the target
+	 * holds; the pause below must not wait for it. */
+	CHECK_EQ_I(ana_state_of_group1(c), SPDK_NVME_ANA_NON_OPTIMIZED_STATE);
 	set_stage(4);
 
 	/* 5: paused: a read is held by the target until the resume. */
@@ -300,8 +302,6 @@ host_main(void *arg)
 	CHECK(wait_io(qp, &io, 30) && !io.error);
 	CHECK(memcmp(w, r, len) == 0);
 	wait_stage(7);
-	/* The listener's ANA state set through the C API while inactive. */
-	CHECK_EQ_I(ana_state_of_group1(c), SPDK_NVME_ANA_NON_OPTIMIZED_STATE);
 
 	spdk_nvme_ctrlr_free_io_qpair(qp);
 	spdk_nvme_detach(c);

@@ -434,6 +434,11 @@ pub fn qpair_gone(c: &Arc<Ctrlr>, qid: u16, was_admin: bool, id: u64, _g: &mut P
     }
 }
 
+/// How many Asynchronous Event Requests of queue `qp` the controller holds.
+pub fn held_aers(c: &Ctrlr, qp: usize) -> usize {
+    c.st.lock().aers.iter().filter(|a| a.0 == qp).count()
+}
+
 /// Drops the AERs `c` holds from qpair `qp` (it is closing); returns how many.
 pub fn take_held(c: &Arc<Ctrlr>, qp: *mut TcpQpair) -> usize {
     let mut st = c.st.lock();

@@ -404,9 +404,14 @@ pub fn wait_quiet(nqn: String, done: impl FnOnce() + Send + 'static) {
                 .qpairs
                 .values()
                 // SAFETY: live qpairs of this group, on its thread.
-                .map(|&q| unsafe { &(*q).c })
-                .filter(|c| c.ctrlr.as_ref().is_some_and(|c| c.subnqn == n2))
-                .map(|c| c.outstanding)
+                .map(|&q| (q as usize, unsafe { &(*q).c }))
+                .filter(|(_, c)| c.ctrlr.as_ref().is_some_and(|c| c.subnqn == n2))
+                .map(|(q, c)| {
+                    // Asynchronous Event Requests the controller holds are
+                    // not executing: they wait for an event, pause or not.
+                    let held = c.ctrlr.as_ref().map_or(0, |k| super::ctrlr::held_aers(k, q));
+                    c.outstanding.saturating_sub(held)
+                })
                 .sum();
             b2.fetch_add(n, std::sync::atomic::Ordering::AcqRel);
         },
