@@ -5,3 +5,4 @@
 pub mod pdu;
 pub mod qpair;
 pub mod transport;
+pub mod txq;

@@ -609,20 +609,32 @@ fn emit(out: &mut Vec<u8>, opts: &TxOpts, pdu_type: u8, flags: u8, specific: &[u
 }
 
 /// As `emit`, after what `out` already holds.
-fn emit_append(out: &mut Vec<u8>, opts: &TxOpts, pdu_type: u8, mut flags: u8, specific: &[u8], data: &[u8], digests: bool) {
+fn emit_append(out: &mut Vec<u8>, opts: &TxOpts, pdu_type: u8, flags: u8, specific: &[u8], data: &[u8], digests: bool) {
+    if emit_head(out, opts, pdu_type, flags, specific, data.len(), digests) {
+        out.extend_from_slice(data);
+        out.extend_from_slice(&digest(data).to_le_bytes());
+    } else {
+        out.extend_from_slice(data);
+    }
+}
+
+/// A PDU's header (with its digest) and the padding up to its data, for
+/// `data_len` bytes of data the caller sends next; true when a data digest
+/// must follow the data.
+fn emit_head(out: &mut Vec<u8>, opts: &TxOpts, pdu_type: u8, mut flags: u8, specific: &[u8], data_len: usize, digests: bool) -> bool {
     let base = out.len();
     let hlen = COMMON_HDR_LEN + specific.len();
     let hd = digests && opts.hdgst;
-    let dd = digests && opts.ddgst && !data.is_empty();
+    let dd = digests && opts.ddgst && data_len > 0;
     let hdr_end = hlen + if hd { DIGEST_LEN } else { 0 };
-    let pdo = if data.is_empty() {
+    let pdo = if data_len == 0 {
         0
     } else if is_term_req(pdu_type) {
         hlen
     } else {
         round_up(hdr_end, pda_align(opts.pda.min(SPDK_NVME_TCP_CPDA_MAX)))
     };
-    let plen = if data.is_empty() { hdr_end } else { pdo + data.len() + if dd { DIGEST_LEN } else { 0 } };
+    let plen = if data_len == 0 { hdr_end } else { pdo + data_len + if dd { DIGEST_LEN } else { 0 } };
     if hd {
         flags |= SPDK_NVME_TCP_CH_FLAGS_HDGSTF;
     }
@@ -640,13 +652,10 @@ fn emit_append(out: &mut Vec<u8>, opts: &TxOpts, pdu_type: u8, mut flags: u8, sp
         let d = digest(&out[base..]);
         out.extend_from_slice(&d.to_le_bytes());
     }
-    if !data.is_empty() {
+    if data_len > 0 {
         out.resize(base + pdo, 0);
-        out.extend_from_slice(data);
-        if dd {
-            out.extend_from_slice(&digest(data).to_le_bytes());
-        }
     }
+    dd
 }
 
 fn dgst_bits(hdgst: bool, ddgst: bool) -> u8 {
@@ -753,12 +762,19 @@ pub fn write_h2c_data(out: &mut Vec<u8>, opts: &TxOpts, cccid: u16, ttag: u16, d
 /// C2HData of command `cccid`; `last` sets LAST_PDU, `success` (which
 /// implies `last`) sets SUCCESS, telling the host no CapsuleResp follows.
 pub fn write_c2h_data(out: &mut Vec<u8>, opts: &TxOpts, cccid: u16, datao: u32, data: &[u8], last: bool, success: bool) {
-    out.clear();
-    append_c2h_data(out, opts, cccid, datao, data, last, success);
+    let s = data_specific(cccid, 0, datao, data.len() as u32);
+    emit(out, opts, SPDK_NVME_TCP_PDU_TYPE_C2H_DATA, c2h_flags(last, success), &s, data, true);
 }
 
-/// As `write_c2h_data`, after what `out` already holds (a send queue).
-pub fn append_c2h_data(out: &mut Vec<u8>, opts: &TxOpts, cccid: u16, datao: u32, data: &[u8], last: bool, success: bool) {
+/// The header of a C2HData PDU (and its padding) for `data_len` bytes the
+/// caller sends next, after what `out` holds; true when the data's digest
+/// must follow the data.
+pub fn append_c2h_head(out: &mut Vec<u8>, opts: &TxOpts, cccid: u16, datao: u32, data_len: usize, last: bool, success: bool) -> bool {
+    let s = data_specific(cccid, 0, datao, data_len as u32);
+    emit_head(out, opts, SPDK_NVME_TCP_PDU_TYPE_C2H_DATA, c2h_flags(last, success), &s, data_len, true)
+}
+
+fn c2h_flags(last: bool, success: bool) -> u8 {
     let mut flags = 0;
     if last || success {
         flags |= SPDK_NVME_TCP_C2H_DATA_FLAGS_LAST_PDU;
@@ -766,8 +782,7 @@ pub fn append_c2h_data(out: &mut Vec<u8>, opts: &TxOpts, cccid: u16, datao: u32,
     if success {
         flags |= SPDK_NVME_TCP_C2H_DATA_FLAGS_SUCCESS;
     }
-    let s = data_specific(cccid, 0, datao, data.len() as u32);
-    emit_append(out, opts, SPDK_NVME_TCP_PDU_TYPE_C2H_DATA, flags, &s, data, true);
+    flags
 }
 
 /// R2T asking for `r2tl` bytes at offset `r2to` of command `cccid`.

@@ -5,6 +5,7 @@
 
 use super::pdu::{self, Pdu, PduError, PduReader, Role, TxOpts};
 use super::transport::TcpOpts;
+use super::txq::TxQueue;
 use crate::nvme::spec::{Cmd, Cpl};
 use crate::nvmf::ctrlr::{self, Ctrlr};
 use crate::nvmf::group::{NsTable, PollGroup};
@@ -46,6 +47,8 @@ pub enum ReqState {
     AwaitH2C,
     /// With the controller or a bdev.
     Executing,
+    /// Answered; its C2H data is still being sent from its buffers.
+    Sending,
 }
 
 /// What executing a command did.
@@ -177,8 +180,10 @@ pub struct TcpQpair {
 /// The connection's state besides its receive side.
 pub struct Conn {
     state: State,
-    tx: Vec<u8>,
-    tx_off: usize,
+    /// What goes out: owned bytes, and C2H data sent from request buffers.
+    tx: TxQueue,
+    /// Requests whose data went out (scratch of `flush`).
+    sent: Vec<u16>,
     scratch: Vec<u8>,
     pub txo: TxOpts,
     pub opts: TcpOpts,
@@ -207,7 +212,7 @@ pub struct Conn {
 impl Conn {
     /// Queues an encoded PDU from `scratch` for sending.
     fn queue_scratch(&mut self) {
-        self.tx.extend_from_slice(&self.scratch);
+        self.tx.bytes().extend_from_slice(&self.scratch);
     }
 
     pub fn sq_head(&self) -> u16 {
@@ -267,8 +272,8 @@ impl TcpQpair {
             rbuf: vec![0; RECV_CHUNK],
             c: Conn {
                 state: State::AwaitIcReq,
-                tx: Vec::with_capacity(64 * 1024),
-                tx_off: 0,
+                tx: TxQueue::with_capacity(64 * 1024),
+                sent: Vec::new(),
                 scratch: Vec::with_capacity(MAX_C2H_DATA + 256),
                 txo: TxOpts::default(),
                 opts,
@@ -325,7 +330,7 @@ impl TcpQpair {
         if me.c.state != State::Running && me.c.state != State::AwaitIcReq {
             return;
         }
-        if me.c.tx.len() - me.c.tx_off > TX_HIGH {
+        if me.c.tx.unsent() > TX_HIGH {
             // The host is not reading: let it catch up first.
             return;
         }
@@ -390,30 +395,27 @@ impl TcpQpair {
         self.c.state = State::Draining;
     }
 
-    /// Sends what the kernel takes. Returns whether anything was sent.
+    /// Sends what the kernel takes; requests whose data went out are
+    /// released. Returns whether anything was sent.
     fn flush(&mut self) -> bool {
-        let c = &mut self.c;
-        if c.tx_off >= c.tx.len() || c.state == State::Closed {
+        if self.c.tx.is_empty() || self.c.state == State::Closed {
             return false;
         }
-        let iov = libc::iovec { iov_base: c.tx[c.tx_off..].as_ptr() as *mut _, iov_len: c.tx.len() - c.tx_off };
-        // SAFETY: one iovec over our own buffer; the socket is live while not Closed.
-        match unsafe { (*self.sock).writev_raw(&iov, 1) } {
-            Ok(n) => {
-                c.tx_off += n;
-                if c.tx_off == c.tx.len() {
-                    c.tx.clear();
-                    c.tx_off = 0;
-                } else if c.tx_off > (1 << 20) {
-                    c.tx.drain(..c.tx_off);
-                    c.tx_off = 0;
-                }
-                n > 0
-            }
+        let sock = self.sock;
+        let g = self.grp();
+        let c = &mut self.c;
+        let mut sent = std::mem::take(&mut c.sent);
+        // SAFETY: iovecs over our queue's bytes and the buffers of requests
+        // that stay unreleased until sent; the socket is live while not Closed.
+        let r = c.tx.flush(|iov| unsafe { (*sock).writev_raw(iov.as_ptr(), iov.len() as i32) }, &mut sent);
+        for idx in sent.drain(..) {
+            c.release(g, idx);
+        }
+        c.sent = sent;
+        match r {
+            Ok(n) => n > 0,
             Err(e) if e.0 == libc::EAGAIN || e.0 == libc::EWOULDBLOCK || e.0 == libc::EINTR => false,
             Err(_) => {
-                c.tx.clear();
-                c.tx_off = 0;
                 self.begin_close();
                 true
             }
@@ -443,7 +445,7 @@ impl TcpQpair {
             }
         }
         busy |= me.flush();
-        if me.c.state == State::Draining && me.c.tx_off >= me.c.tx.len() {
+        if me.c.state == State::Draining && me.c.tx.unsent() == 0 {
             me.begin_close();
         }
         if me.c.state == State::Closed && me.c.outstanding == 0 {
@@ -468,6 +470,12 @@ impl TcpQpair {
             let _ = Sock::close(self.sock);
         }
         self.sock = std::ptr::null_mut();
+        // Data not sent will not be: its requests are released.
+        let mut unsent = Vec::new();
+        self.c.tx.clear(&mut unsent);
+        for idx in unsent {
+            self.c.release(g, idx);
+        }
         // Requests not with a bdev are done now.
         for i in 0..self.c.reqs.len() {
             let st = self.c.reqs[i].state;
@@ -536,7 +544,7 @@ impl TcpQpair {
             return;
         }
         me.c.respond(g, idx);
-        if me.c.tx.len() - me.c.tx_off > 256 * 1024 {
+        if me.c.tx.unsent() > 256 * 1024 {
             me.flush();
         }
     }
@@ -849,10 +857,12 @@ impl Conn {
         r.cpl.sqid = qid;
         r.cpl.cid = r.cmd.cid();
         let mut skip_resp = false;
+        let mut zero_copy = false;
         if r.dir == Dir::C2H && r.ok() {
             let total = r.c2h_len.min(r.len) as usize;
             let success_flag = self.opts.c2h_success && self.sqflow_disabled && r.cpl.cdw0 == 0 && r.cpl.cdw1 == 0;
-            // One or more C2HData PDUs per buffer, in order.
+            // One or more C2HData PDUs per buffer, in order, the data sent
+            // from the request's buffers (released once it is out).
             let mut off = 0;
             for v in &r.iovs {
                 let seg_end = (off + v.iov_len).min(total);
@@ -860,10 +870,15 @@ impl Conn {
                 while at < seg_end {
                     let n = (seg_end - at).min(MAX_C2H_DATA);
                     let last = at + n == total;
-                    // SAFETY: the iovec describes a live buffer of the request;
-                    // [at - off, at - off + n) lies inside it.
-                    let chunk = unsafe { std::slice::from_raw_parts((v.iov_base as *const u8).add(at - off), n) };
-                    pdu::append_c2h_data(&mut self.tx, &self.txo, r.cmd.cid(), at as u32, chunk, last, last && success_flag);
+                    let p = (v.iov_base as *const u8).wrapping_add(at - off);
+                    let dd = pdu::append_c2h_head(self.tx.bytes(), &self.txo, r.cmd.cid(), at as u32, n, last, last && success_flag);
+                    self.tx.push_ext(p, n, None);
+                    if dd {
+                        // SAFETY: the iovec describes a live buffer of the request;
+                        // [at - off, at - off + n) lies inside it.
+                        let chunk = unsafe { std::slice::from_raw_parts(p, n) };
+                        self.tx.bytes().extend_from_slice(&pdu::digest(chunk).to_le_bytes());
+                    }
                     at += n;
                 }
                 off = seg_end;
@@ -871,6 +886,7 @@ impl Conn {
                     break;
                 }
             }
+            zero_copy = total > 0;
             skip_resp = success_flag && total > 0;
         }
         if !skip_resp {
@@ -878,6 +894,12 @@ impl Conn {
             self.scratch.clear();
             pdu::write_capsule_resp(&mut self.scratch, &self.txo, &cpl);
             self.queue_scratch();
+        }
+        if zero_copy {
+            // Released by `flush` once the data is out.
+            self.reqs[idx as usize].state = ReqState::Sending;
+            self.tx.push_ext(std::ptr::null(), 0, Some(idx));
+            return;
         }
         self.release(g, idx);
     }
@@ -925,7 +947,7 @@ impl Conn {
     fn abort_waiting(&mut self, g: &mut PollGroup, idx: u16, sc: u8) -> bool {
         let i = idx as usize;
         match self.reqs[i].state {
-            ReqState::Free => false,
+            ReqState::Free | ReqState::Sending => false,
             ReqState::NeedBuf | ReqState::AwaitH2C => {
                 if self.reqs[i].state == ReqState::NeedBuf {
                     self.waiting.retain(|&w| w != idx);
@@ -958,7 +980,7 @@ impl Conn {
         if self.state != State::Running {
             return AbortOutcome::NotFound;
         }
-        let Some(i) = self.reqs.iter().position(|r| r.state != ReqState::Free && r.cmd.cid() == cid && Some(r.idx) != exclude) else {
+        let Some(i) = self.reqs.iter().position(|r| r.state != ReqState::Free && r.state != ReqState::Sending && r.cmd.cid() == cid && Some(r.idx) != exclude) else {
             return AbortOutcome::NotFound;
         };
         if self.abort_waiting(g, i as u16, SC_ABORTED_BY_REQUEST) {
