@@ -70,7 +70,10 @@ sh capi-tests/pkgconfig_test.sh "$prefix"
 step "fuzz targets, a short run each (longer runs by hand: cargo fuzz run NAME)"
 command -v cargo-fuzz >/dev/null 2>&1 || cargo install --locked cargo-fuzz
 for target in $(cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz list); do
-	(cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run "$target" -- -max_total_time="${RSPDK_FUZZ_SECONDS:-20}" >/dev/null 2>"../target/fuzz-$target.log") \
+	# A target with a committed seed corpus (fuzz/seeds/NAME) starts from it too.
+	corpus=""
+	[ -d "fuzz/seeds/$target" ] && corpus="corpus/$target seeds/$target" && mkdir -p "fuzz/corpus/$target"
+	(cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run "$target" $corpus -- -max_total_time="${RSPDK_FUZZ_SECONDS:-20}" >/dev/null 2>"../target/fuzz-$target.log") \
 		|| { tail -30 "target/fuzz-$target.log"; exit 1; }
 	grep -E "^Done" "target/fuzz-$target.log" | sed "s/^/fuzz $target: /"
 done
