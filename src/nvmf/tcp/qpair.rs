@@ -23,6 +23,10 @@ pub const MAX_H2C_DATA: u32 = 128 * 1024;
 pub const ADMIN_ICD: u32 = 8192;
 /// Largest C2HData PDU sent.
 const MAX_C2H_DATA: usize = 128 * 1024;
+/// C2HData payloads from this size up are sent from the request's buffers;
+/// smaller ones are copied into the send queue (cheaper than an iovec and
+/// holding the request until sent).
+const ZERO_COPY_MIN: usize = 16 * 1024;
 /// Bytes read from the socket at once.
 const RECV_CHUNK: usize = 64 * 1024;
 /// Above this much unsent output, stop reading new commands.
@@ -872,11 +876,16 @@ impl Conn {
                     let last = at + n == total;
                     let p = (v.iov_base as *const u8).wrapping_add(at - off);
                     let dd = pdu::append_c2h_head(self.tx.bytes(), &self.txo, r.cmd.cid(), at as u32, n, last, last && success_flag);
-                    self.tx.push_ext(p, n, None);
+                    // SAFETY: the iovec describes a live buffer of the request;
+                    // [at - off, at - off + n) lies inside it.
+                    let chunk = unsafe { std::slice::from_raw_parts(p, n) };
+                    if n >= ZERO_COPY_MIN {
+                        self.tx.push_ext(p, n, None);
+                        zero_copy = true;
+                    } else {
+                        self.tx.bytes().extend_from_slice(chunk);
+                    }
                     if dd {
-                        // SAFETY: the iovec describes a live buffer of the request;
-                        // [at - off, at - off + n) lies inside it.
-                        let chunk = unsafe { std::slice::from_raw_parts(p, n) };
                         self.tx.bytes().extend_from_slice(&pdu::digest(chunk).to_le_bytes());
                     }
                     at += n;
@@ -886,7 +895,6 @@ impl Conn {
                     break;
                 }
             }
-            zero_copy = total > 0;
             skip_resp = success_flag && total > 0;
         }
         if !skip_resp {
