@@ -30,6 +30,8 @@ pub struct TxQueue {
     ext_sent: usize,
     /// Bytes of queued extents not yet sent.
     ext_unsent: usize,
+    /// The iovecs of the next `writev`, kept to avoid an allocation per flush.
+    iov: Vec<libc::iovec>,
 }
 
 impl TxQueue {
@@ -69,12 +71,12 @@ impl TxQueue {
         let mut total = 0;
         loop {
             self.retire(done);
-            let iov = self.iovecs();
-            if iov.is_empty() {
+            self.fill_iovecs();
+            if self.iov.is_empty() {
                 break;
             }
-            let offered: usize = iov.iter().map(|v| v.iov_len).sum();
-            let n = match send(&iov) {
+            let offered: usize = self.iov.iter().map(|v| v.iov_len).sum();
+            let n = match send(&self.iov) {
                 Ok(n) => n,
                 Err(e) if total == 0 => return Err(e),
                 Err(_) => break,
@@ -99,14 +101,16 @@ impl TxQueue {
         self.ext_unsent = 0;
     }
 
-    /// The next stretch of the stream as iovecs.
-    fn iovecs(&self) -> Vec<libc::iovec> {
-        let mut v = Vec::with_capacity(8);
+    /// The next stretch of the stream as iovecs, into `iov`.
+    fn fill_iovecs(&mut self) {
+        let mut v = std::mem::take(&mut self.iov);
+        v.clear();
         let mut at = self.off;
         let mut first = true;
         for e in &self.ext {
             if v.len() + 2 > MAX_IOV {
-                return v;
+                self.iov = v;
+                return;
             }
             if e.pos > at {
                 v.push(libc::iovec { iov_base: self.buf[at..].as_ptr() as *mut _, iov_len: e.pos - at });
@@ -121,7 +125,7 @@ impl TxQueue {
         if self.buf.len() > at {
             v.push(libc::iovec { iov_base: self.buf[at..].as_ptr() as *mut _, iov_len: self.buf.len() - at });
         }
-        v
+        self.iov = v;
     }
 
     /// Accounts `n` bytes as sent, in stream order. Extents sent in full
