@@ -671,6 +671,54 @@ fn reservation_notifications_and_preempt_and_abort() {
     assert!(back != pattern(4096, 9), "the aborted write did not land");
 }
 
+/// A target whose namespace 1 is a delay bdev over a malloc bdev: reads
+/// take 3 s; the delay bdev can abort what it holds.
+fn start_tgt_slow_reads(abort_timeout_sec: u32) -> Tgt {
+    start_tgt_with(|port| serde_json::json!({"subsystems": [
+        {"subsystem": "bdev", "config": [
+            {"method": "bdev_malloc_create", "params": {"name": "M0", "num_blocks": 8192, "block_size": 512}},
+            {"method": "bdev_delay_create", "params": {"base_bdev_name": "M0", "name": "D0", "avg_read_latency": 3_000_000, "p99_read_latency": 3_000_000, "avg_write_latency": 1, "p99_write_latency": 1}}
+        ]},
+        {"subsystem": "nvmf", "config": [
+            {"method": "nvmf_create_transport", "params": {"trtype": "TCP", "abort_timeout_sec": abort_timeout_sec}},
+            {"method": "nvmf_create_subsystem", "params": {"nqn": NQN, "allow_any_host": true}},
+            {"method": "nvmf_subsystem_add_ns", "params": {"nqn": NQN, "namespace": {"bdev_name": "D0", "nsid": 1}}},
+            {"method": "nvmf_subsystem_add_listener", "params": {"nqn": NQN, "listen_address": {"trtype": "TCP", "adrfam": "IPv4", "traddr": "127.0.0.1", "trsvcid": port.to_string()}}}
+        ]}
+    ]}))
+}
+
+#[test]
+fn preempt_and_abort_aborts_commands_the_bdev_has() {
+    let t = start_tgt_slow_reads(1);
+    let (_admins, mut qs) = two_hosts(&t);
+    let (mut qa, mut qb) = (qs.remove(0), qs.remove(0));
+    qa.s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    qb.s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    const WERO: u32 = 3 << 8;
+    assert_eq!(resv(&mut qa, 0x0d, 0, &[0, 0xa1]), (0, 0));
+    assert_eq!(resv(&mut qb, 0x0d, 0, &[0, 0xb1]), (0, 0));
+    assert_eq!(resv(&mut qa, 0x11, WERO, &[0xa1, 0]), (0, 0), "A acquires write exclusive - registrants only");
+    let d = pattern(4096, 6);
+    assert_eq!(status(&qa.exec(rw(0x01, 0, 8), &d, 0).0), (0, 0), "A writes (writes are not delayed)");
+    // A's read sits in the delay bdev for 3 s; B preempts A with abort.
+    let rcid = qa.send_only(rw(0x02, 0, 8), 4096);
+    std::thread::sleep(Duration::from_millis(200));
+    let t0 = Instant::now();
+    assert_eq!(resv(&mut qb, 0x11, WERO | 2, &[0xb1, 0xa1]), (0, 0), "B preempts and aborts A");
+    let mut others = 0;
+    let c = wait_for(&mut qa, rcid, None, &mut others);
+    assert_eq!(status(&c), (0, 0x1e), "A's read the bdev had: Command Aborted due to Preempt and Abort");
+    assert!(t0.elapsed() < Duration::from_millis(2000), "aborted in the bdev, not left to its 3 s: {:?}", t0.elapsed());
+    assert_eq!(others, 0);
+    // B holds the reservation now; A, no longer a registrant, may not write.
+    assert_eq!(status(&qa.exec(rw(0x01, 0, 8), &d, 0).0), (0, 0x83), "A's write after the preempt: conflict");
+    // A read nobody aborts still takes its time and returns the data.
+    let (c, back) = qb.exec(rw(0x02, 0, 8), &[], 4096);
+    assert_eq!(status(&c), (0, 0));
+    assert!(back == d, "the data A wrote");
+}
+
 /// An enabled controller of `NQN` with one I/O queue: (admin, I/O).
 fn admin_and_io(port: u16) -> (Host, Host) {
     let (mut a, cntlid) = Host::admin(port, NQN, HOST, false);
@@ -750,18 +798,7 @@ fn wait_for(q: &mut Host, cid: u16, mut back: Option<&mut Vec<u8>>, others: &mut
 fn abort_of_a_command_with_the_bdev_is_passed_to_the_bdev() {
     // Reads take 3 s (a delay bdev, which can abort what it holds); the
     // transport's abort timeout is 1 s.
-    let t = start_tgt_with(|port| serde_json::json!({"subsystems": [
-        {"subsystem": "bdev", "config": [
-            {"method": "bdev_malloc_create", "params": {"name": "M0", "num_blocks": 8192, "block_size": 512}},
-            {"method": "bdev_delay_create", "params": {"base_bdev_name": "M0", "name": "D0", "avg_read_latency": 3_000_000, "p99_read_latency": 3_000_000, "avg_write_latency": 1, "p99_write_latency": 1}}
-        ]},
-        {"subsystem": "nvmf", "config": [
-            {"method": "nvmf_create_transport", "params": {"trtype": "TCP", "abort_timeout_sec": 1}},
-            {"method": "nvmf_create_subsystem", "params": {"nqn": NQN, "allow_any_host": true}},
-            {"method": "nvmf_subsystem_add_ns", "params": {"nqn": NQN, "namespace": {"bdev_name": "D0", "nsid": 1}}},
-            {"method": "nvmf_subsystem_add_listener", "params": {"nqn": NQN, "listen_address": {"trtype": "TCP", "adrfam": "IPv4", "traddr": "127.0.0.1", "trsvcid": port.to_string()}}}
-        ]}
-    ]}));
+    let t = start_tgt_slow_reads(1);
     let (mut a, mut q) = admin_and_io(t.port);
     q.s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
     let d = pattern(4096, 8);

@@ -1141,6 +1141,20 @@ fn preempt_abort(nqn: &str, nsid: u32, hosts: &[[u8; 16]], acq: &mut Req) -> Exe
                 unsafe {
                     if let Some(&qp) = (*g).qpairs.get(&id) {
                         (*qp).c.abort_for_preempt(&mut *g, nsid);
+                        // Those a bdev has: aborted there; the Acquire
+                        // waits for each abort to finish too.
+                        (*qp).c.preempt_in_bdev(
+                            nsid,
+                            Some(preempt_bdev_done),
+                            || {
+                                mine.fetch_add(1, Ordering::AcqRel);
+                                Box::into_raw(Box::new(PreemptWait { left: mine.clone(), acq, origin })).cast()
+                            },
+                            |a| {
+                                let w = Box::from_raw(a as *mut PreemptWait);
+                                w.left.fetch_sub(1, Ordering::AcqRel);
+                            },
+                        );
                     }
                 }
             }
@@ -1152,6 +1166,20 @@ fn preempt_abort(nqn: &str, nsid: u32, hosts: &[[u8; 16]], acq: &mut Req) -> Exe
         }
     }
     Exec::Pending
+}
+
+/// One bdev abort of a Preempt and Abort under way.
+struct PreemptWait {
+    left: Arc<std::sync::atomic::AtomicUsize>,
+    acq: usize,
+    origin: usize,
+}
+
+extern "C" fn preempt_bdev_done(io: *mut crate::capi::bdev_types::spdk_bdev_io, _success: bool, arg: *mut std::ffi::c_void) {
+    crate::bdev::io::free_io(io);
+    // SAFETY: the wait `preempt_abort` handed over, given back once.
+    let w = unsafe { Box::from_raw(arg as *mut PreemptWait) };
+    one_done(&w.left, w.acq, w.origin);
 }
 
 /// One queue of a Preempt and Abort is done; the last completes the

@@ -215,6 +215,11 @@ extern "C" fn dsm_done(io: *mut spdk_bdev_io, success: bool, arg: *mut c_void) {
 }
 
 fn set_status_from(r: &mut Req, io: *mut spdk_bdev_io) {
+    if r.preempted {
+        // Aborted (or failed) after a Preempt and Abort took it.
+        r.status(0, crate::nvmf::tcp::qpair::SC_ABORTED_PREEMPT);
+        return;
+    }
     let (_cdw0, sct, sc) = bio::nvme_status(io);
     if sct == 0 && sc == 0 {
         r.status(0, SC_DATA_TRANSFER_ERROR);

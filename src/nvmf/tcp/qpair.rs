@@ -94,6 +94,9 @@ pub struct Req {
     /// While the command waits in the bdev layer's io_wait queue (the
     /// bdev had no `bdev_io` free): its retry, which an abort cancels.
     pub io_wait: *mut std::ffi::c_void,
+    /// Preempted by a Preempt and Abort while a bdev had it: if the bdev
+    /// fails it (aborts it), it completes with status 1Eh.
+    pub preempted: bool,
     /// The CID of a command in this slot aborted while its data was due
     /// (R2T sent): H2CData still arriving for it is dropped, not fatal.
     stale_h2c: Option<u16>,
@@ -634,6 +637,7 @@ impl Conn {
                         fused_partner: None,
                         aborted: false,
                         io_wait: std::ptr::null_mut(),
+                        preempted: false,
                         stale_h2c: None,
                     });
                 }
@@ -674,6 +678,7 @@ impl Conn {
         r.h2c_got = 0;
         r.fused_partner = None;
         r.aborted = false;
+        r.preempted = false;
         r.io_wait = std::ptr::null_mut();
         if r.stale_h2c == Some(cmd.cid()) {
             // The host reuses the CID: its old data is no longer told apart.
@@ -1006,9 +1011,15 @@ impl Conn {
         if self.state != State::Running || self.qid == 0 || self.ns.is_null() {
             return false;
         }
-        let Some(r) = self.reqs.iter_mut().find(|r| r.state == ReqState::Executing && r.cmd.cid() == cid && r.cmd.opc() != SPDK_NVME_OPC_FABRIC) else {
+        let Some(i) = self.reqs.iter().position(|r| r.state == ReqState::Executing && r.cmd.cid() == cid && r.cmd.opc() != SPDK_NVME_OPC_FABRIC) else {
             return false;
         };
+        self.abort_idx_in_bdev(i, cb, arg)
+    }
+
+    /// Asks the bdev layer to abort the I/Os of request `i` (executing).
+    fn abort_idx_in_bdev(&mut self, i: usize, cb: crate::capi::bdev_types::spdk_bdev_io_completion_cb, arg: *mut std::ffi::c_void) -> bool {
+        let r = &mut self.reqs[i];
         let rp = r as *mut Req;
         // SAFETY: the table of this connection's subsystem on this group
         // lives while the connection runs.
@@ -1030,6 +1041,38 @@ impl Conn {
             let r = &self.reqs[i];
             if r.state != ReqState::Free && r.cmd.nsid == nsid && r.cmd.opc() != SPDK_NVME_OPC_FABRIC && self.abort_waiting(g, i as u16, SC_ABORTED_PREEMPT) {
                 n += 1;
+            }
+        }
+        n
+    }
+
+    /// Preempt and Abort, for the commands of this queue for namespace
+    /// `nsid` a bdev has: each is marked preempted and the bdev layer is
+    /// asked to abort it (`spdk_bdev_abort`); `arg()` makes the callback
+    /// argument of one such abort, `undo` takes it back when the abort could
+    /// not start. Returns how many aborts started (each calls `cb` once).
+    pub fn preempt_in_bdev(
+        &mut self,
+        nsid: u32,
+        cb: crate::capi::bdev_types::spdk_bdev_io_completion_cb,
+        mut arg: impl FnMut() -> *mut std::ffi::c_void,
+        mut undo: impl FnMut(*mut std::ffi::c_void),
+    ) -> usize {
+        if self.state != State::Running || self.qid == 0 || self.ns.is_null() {
+            return 0;
+        }
+        let mut n = 0;
+        for i in 0..self.reqs.len() {
+            let r = &mut self.reqs[i];
+            if r.state != ReqState::Executing || r.cmd.nsid != nsid || r.cmd.opc() == SPDK_NVME_OPC_FABRIC || self.fused_first == Some(i as u16) {
+                continue;
+            }
+            r.preempted = true;
+            let a = arg();
+            if self.abort_idx_in_bdev(i, cb, a) {
+                n += 1;
+            } else {
+                undo(a);
             }
         }
         n
