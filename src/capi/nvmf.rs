@@ -193,6 +193,28 @@ pub type spdk_nvmf_tgt_add_transport_done_fn = Option<unsafe extern "C" fn(cb_ar
 
 // ---------------------------------------------------------------- helpers
 
+pub(super) fn later_pub(f: impl FnOnce() + Send + 'static) {
+    later(f)
+}
+
+pub(super) fn tgt_handle() -> *mut spdk_nvmf_tgt {
+    tgt_ptr()
+}
+
+pub(super) fn subsystem_handle(nqn: &str) -> *mut spdk_nvmf_subsystem {
+    handle_of(nqn)
+}
+
+/// The generic target's limits from a plugged-in transport's options.
+pub(super) fn core_opts_of(o: &spdk_nvmf_transport_opts) -> Result<TcpOpts, String> {
+    tcp_opts_of(o)
+}
+
+/// The transport ID of a plugged-in transport's listen address.
+pub(super) fn trid_pub(a: &ListenAddr, _name: &str) -> spdk_nvme_transport_id {
+    trid_of(a)
+}
+
 /// Runs `f` on the calling SPDK thread by message (at once off SPDK threads).
 fn later(f: impl FnOnce() + Send + 'static) {
     let t = crate::thread::current();
@@ -232,6 +254,11 @@ unsafe fn store<T: Copy>(v: &T, out: *mut T, size: usize) {
 fn listen_addr(t: &spdk_nvme_transport_id) -> Result<ListenAddr, String> {
     let s = read_str(&t.trstring);
     let tcp = t.trtype.0 == spdk_nvme_transport_type::SPDK_NVME_TRANSPORT_TCP as i32 || s.eq_ignore_ascii_case("tcp");
+    if !tcp && t.trtype.0 == spdk_nvme_transport_type::SPDK_NVME_TRANSPORT_CUSTOM as i32 {
+        if let Some(a) = super::nvmf_transport::listen_addr(t) {
+            return Ok(a);
+        }
+    }
     if !tcp {
         return Err(format!("transport '{s}' (type {}) is not supported (TCP is)", t.trtype.0));
     }
@@ -245,8 +272,14 @@ fn listen_addr(t: &spdk_nvme_transport_id) -> Result<ListenAddr, String> {
 fn trid_of(a: &ListenAddr) -> spdk_nvme_transport_id {
     // SAFETY: the transport ID is plain data; all zeros is its empty value.
     let mut t: spdk_nvme_transport_id = unsafe { std::mem::zeroed() };
-    t.trtype = spdk_nvme_transport_type_raw(spdk_nvme_transport_type::SPDK_NVME_TRANSPORT_TCP as i32);
-    fill(&mut t.trstring, "TCP");
+    if a.trtype.eq_ignore_ascii_case("tcp") {
+        t.trtype = spdk_nvme_transport_type_raw(spdk_nvme_transport_type::SPDK_NVME_TRANSPORT_TCP as i32);
+        fill(&mut t.trstring, "TCP");
+    } else {
+        // A transport plugged in through nvmf_transport.h.
+        t.trtype = spdk_nvme_transport_type_raw(spdk_nvme_transport_type::SPDK_NVME_TRANSPORT_CUSTOM as i32);
+        fill(&mut t.trstring, &a.trtype);
+    }
     t.adrfam = spdk_nvmf_adrfam_raw(if a.adrfam.eq_ignore_ascii_case("ipv6") { 2 } else { 1 });
     fill(&mut t.traddr, &a.traddr);
     fill(&mut t.trsvcid, &a.trsvcid);
@@ -541,7 +574,13 @@ pub unsafe extern "C" fn spdk_nvmf_tgt_listen_ext(tgt: *mut spdk_nvmf_tgt, trid:
                 return -libc::EINVAL;
             }
         };
-        if let Err(e) = tcp::listen(&addr) {
+        if !addr.trtype.eq_ignore_ascii_case("tcp") {
+            let rc = super::nvmf_transport::listen(addr.clone(), trid, opts.cast());
+            if rc != 0 {
+                log_err("spdk_nvmf_tgt_listen_ext", format!("transport {} cannot listen at {}:{} ({rc})", addr.trtype, addr.traddr, addr.trsvcid));
+                return rc;
+            }
+        } else if let Err(e) = tcp::listen(&addr) {
             log_err("spdk_nvmf_tgt_listen_ext", e);
             return -libc::EINVAL;
         }
@@ -559,10 +598,19 @@ pub unsafe extern "C" fn spdk_nvmf_tgt_stop_listen(tgt: *mut spdk_nvmf_tgt, trid
         // SAFETY: the caller's transport ID.
         let Some(t) = (unsafe { trid.as_ref() }) else { return -libc::EINVAL };
         let Ok(addr) = listen_addr(t) else { return -libc::EINVAL };
-        if tgt != tgt_ptr() || !tcp::is_listening(&addr) {
+        if tgt != tgt_ptr() {
             return -libc::EINVAL;
         }
-        tcp::stop_listen(&addr);
+        if !addr.trtype.eq_ignore_ascii_case("tcp") {
+            let rc = super::nvmf_transport::stop_listen(&addr, trid);
+            if rc != 0 {
+                return rc;
+            }
+        } else if !tcp::is_listening(&addr) {
+            return -libc::EINVAL;
+        } else {
+            tcp::stop_listen(&addr);
+        }
         LISTEN_ANA.lock().retain(|x| x.0 != addr);
         0
     })
@@ -570,8 +618,11 @@ pub unsafe extern "C" fn spdk_nvmf_tgt_stop_listen(tgt: *mut spdk_nvmf_tgt, trid
 
 // ---------------------------------------------------------------- transport
 
+/// The TCP transport's handle: `#[repr(C)]`, it begins with the C view
+/// (`struct spdk_nvmf_transport`: its options, operations naming it).
+#[repr(C)]
 struct TransportH {
-    opts: spdk_nvmf_transport_opts,
+    c: super::nvmf_transport::CTransport,
     tcp: TcpOpts,
     added: bool,
 }
@@ -622,11 +673,19 @@ fn is_tcp(name: *const c_char) -> bool {
 #[no_mangle]
 pub unsafe extern "C" fn spdk_nvmf_transport_opts_init(transport_name: *const c_char, opts: *mut spdk_nvmf_transport_opts, opts_size: usize) -> bool {
     guard(false, || {
-        if !is_tcp(transport_name) || opts.is_null() || opts_size == 0 {
+        if opts.is_null() || opts_size == 0 {
             return false;
         }
+        let d = if is_tcp(transport_name) {
+            transport_defaults(opts_size)
+        } else {
+            // SAFETY: the caller's string.
+            let Some(n) = (unsafe { cstr(transport_name) }) else { return false };
+            let Some(d) = super::nvmf_transport::opts_init(n, transport_defaults(opts_size)) else { return false };
+            d
+        };
         // SAFETY: the caller's struct of `opts_size` bytes.
-        unsafe { store(&transport_defaults(opts_size), opts, opts_size) };
+        unsafe { store(&d, opts, opts_size) };
         true
     })
 }
@@ -694,8 +753,23 @@ pub unsafe extern "C" fn spdk_nvmf_transport_create_async(
 ) -> c_int {
     guard(-libc::EINVAL, || {
         let Some(f) = cb_fn else { return -libc::EINVAL };
-        if !is_tcp(transport_name) || opts.is_null() {
+        // SAFETY: the caller's string.
+        let name = unsafe { cstr(transport_name) }.unwrap_or("").to_string();
+        if opts.is_null() || !(is_tcp(transport_name) || super::nvmf_transport::is_registered(&name)) {
             return -libc::EINVAL;
+        }
+        if !is_tcp(transport_name) {
+            // SAFETY: the caller's options; opts_size sits at offset 48.
+            let size = unsafe { std::ptr::addr_of!((*opts).opts_size).read_unaligned() };
+            let Some(d) = super::nvmf_transport::opts_init(&name, transport_defaults(size)) else { return -libc::EINVAL };
+            // SAFETY: `size` bytes of the caller's options.
+            let o = unsafe { merge(d, opts, size) };
+            let a = SendPtr(cb_arg);
+            return super::nvmf_transport::create(&name, o, Box::new(move |t| {
+                let a = a;
+                // SAFETY: the caller's callback.
+                unsafe { f(a.0, t.cast()) }
+            }));
         }
         // SAFETY: the caller's options; opts_size sits at offset 48.
         let size = unsafe { std::ptr::addr_of!((*opts).opts_size).read_unaligned() };
@@ -716,8 +790,9 @@ pub unsafe extern "C" fn spdk_nvmf_transport_create_async(
             log_err("spdk_nvmf_transport_create_async", "transport TCP already exists");
             return -libc::EEXIST;
         }
-        let mut h = Box::new(TransportH { opts: o, tcp: t, added: false });
-        h.opts.transport_specific = std::ptr::null();
+        let mut o = o;
+        o.transport_specific = std::ptr::null();
+        let mut h = Box::new(TransportH { c: super::nvmf_transport::CTransport::tcp(o), tcp: t, added: false });
         let p = SendPtr((&mut *h as *mut TransportH).cast());
         *g = Some(h);
         let a = SendPtr(cb_arg);
@@ -731,6 +806,16 @@ pub unsafe extern "C" fn spdk_nvmf_transport_create_async(
 #[no_mangle]
 pub unsafe extern "C" fn spdk_nvmf_transport_destroy(transport: *mut spdk_nvmf_transport, cb_fn: spdk_nvmf_transport_destroy_done_cb, cb_arg: *mut c_void) -> c_int {
     guard(-1, || {
+        if super::nvmf_transport::is_ext(transport.cast()) {
+            let a = SendPtr(cb_arg);
+            return super::nvmf_transport::destroy(transport.cast(), Box::new(move || {
+                if let Some(f) = cb_fn {
+                    let a = a;
+                    // SAFETY: the caller's callback.
+                    unsafe { f(a.0) };
+                }
+            }));
+        }
         let mut g = TRANSPORT.lock();
         let ok = g.as_mut().is_some_and(|h| (&mut **h as *mut TransportH).cast() == transport);
         if !ok {
@@ -763,6 +848,17 @@ fn transport_handle() -> *mut spdk_nvmf_transport {
 #[no_mangle]
 pub unsafe extern "C" fn spdk_nvmf_tgt_add_transport(tgt: *mut spdk_nvmf_tgt, transport: *mut spdk_nvmf_transport, cb_fn: spdk_nvmf_tgt_add_transport_done_fn, cb_arg: *mut c_void) {
     guard((), || {
+        if tgt == tgt_ptr() && super::nvmf_transport::is_ext(transport.cast()) {
+            let a = SendPtr(cb_arg);
+            super::nvmf_transport::add(transport.cast(), Box::new(move |rc| {
+                if let Some(f) = cb_fn {
+                    let a = a;
+                    // SAFETY: the caller's callback.
+                    unsafe { f(a.0, rc) };
+                }
+            }));
+            return;
+        }
         let rc = (|| {
             if tgt != tgt_ptr() {
                 return -libc::EINVAL;
@@ -793,37 +889,83 @@ pub unsafe extern "C" fn spdk_nvmf_tgt_add_transport(tgt: *mut spdk_nvmf_tgt, tr
 
 #[no_mangle]
 pub unsafe extern "C" fn spdk_nvmf_tgt_get_transport(tgt: *mut spdk_nvmf_tgt, transport_name: *const c_char) -> *mut spdk_nvmf_transport {
-    guard(std::ptr::null_mut(), || if tgt == tgt_ptr() && is_tcp(transport_name) { transport_handle() } else { std::ptr::null_mut() })
+    guard(std::ptr::null_mut(), || {
+        if tgt != tgt_ptr() {
+            return std::ptr::null_mut();
+        }
+        if is_tcp(transport_name) {
+            return transport_handle();
+        }
+        // SAFETY: the caller's string.
+        let n = unsafe { cstr(transport_name) }.unwrap_or("");
+        super::nvmf_transport::by_name(n).map_or(std::ptr::null_mut(), |t| t.cast())
+    })
+}
+
+/// The target's transports: TCP (when added), then plugged-in ones.
+fn transports() -> Vec<*mut spdk_nvmf_transport> {
+    let mut v: Vec<*mut spdk_nvmf_transport> = Vec::new();
+    let t = transport_handle();
+    if !t.is_null() {
+        v.push(t);
+    }
+    v.extend(super::nvmf_transport::added().into_iter().map(|t| t.cast::<spdk_nvmf_transport>()));
+    v
 }
 
 #[no_mangle]
 pub extern "C" fn spdk_nvmf_transport_get_first(tgt: *mut spdk_nvmf_tgt) -> *mut spdk_nvmf_transport {
-    guard(std::ptr::null_mut(), || if tgt == tgt_ptr() { transport_handle() } else { std::ptr::null_mut() })
+    guard(std::ptr::null_mut(), || if tgt == tgt_ptr() { transports().first().copied().unwrap_or(std::ptr::null_mut()) } else { std::ptr::null_mut() })
 }
 
 #[no_mangle]
-pub extern "C" fn spdk_nvmf_transport_get_next(_transport: *mut spdk_nvmf_transport) -> *mut spdk_nvmf_transport {
-    std::ptr::null_mut()
+pub extern "C" fn spdk_nvmf_transport_get_next(transport: *mut spdk_nvmf_transport) -> *mut spdk_nvmf_transport {
+    guard(std::ptr::null_mut(), || {
+        let v = transports();
+        v.iter().position(|&t| t == transport).and_then(|i| v.get(i + 1).copied()).unwrap_or(std::ptr::null_mut())
+    })
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn spdk_nvmf_get_transport_opts(transport: *mut spdk_nvmf_transport) -> *const spdk_nvmf_transport_opts {
     // SAFETY: a handle from spdk_nvmf_transport_create_async, live until destroyed.
-    guard(std::ptr::null(), || unsafe { (transport as *const TransportH).as_ref() }.map_or(std::ptr::null(), |h| &h.opts))
+    guard(std::ptr::null(), || {
+        if super::nvmf_transport::is_ext(transport.cast()) {
+            // SAFETY: a plugged-in transport: it begins with struct spdk_nvmf_transport.
+            return unsafe { std::ptr::addr_of!((*(transport as *const super::nvmf_transport::CTransport)).opts) };
+        }
+        // SAFETY: a handle from spdk_nvmf_transport_create_async, live until destroyed.
+        unsafe { (transport as *const TransportH).as_ref() }.map_or(std::ptr::null(), |h| std::ptr::addr_of!(h.c.opts))
+    })
 }
 
 #[no_mangle]
 pub extern "C" fn spdk_nvmf_get_transport_name(transport: *mut spdk_nvmf_transport) -> *const c_char {
-    if transport.is_null() {
-        std::ptr::null()
-    } else {
-        c"TCP".as_ptr()
-    }
+    guard(std::ptr::null(), || {
+        if transport.is_null() {
+            std::ptr::null()
+        } else if super::nvmf_transport::is_ext(transport.cast()) {
+            super::nvmf_transport::name_of(transport.cast())
+        } else {
+            c"TCP".as_ptr()
+        }
+    })
 }
 
 #[no_mangle]
-pub extern "C" fn spdk_nvmf_get_transport_type(_transport: *mut spdk_nvmf_transport) -> spdk_nvme_transport_type {
-    spdk_nvme_transport_type::SPDK_NVME_TRANSPORT_TCP
+pub extern "C" fn spdk_nvmf_get_transport_type(transport: *mut spdk_nvmf_transport) -> spdk_nvme_transport_type {
+    guard(spdk_nvme_transport_type::SPDK_NVME_TRANSPORT_TCP, || {
+        if !super::nvmf_transport::is_ext(transport.cast()) {
+            return spdk_nvme_transport_type::SPDK_NVME_TRANSPORT_TCP;
+        }
+        match super::nvmf_transport::type_of(transport.cast()) {
+            1 => spdk_nvme_transport_type::SPDK_NVME_TRANSPORT_RDMA,
+            2 => spdk_nvme_transport_type::SPDK_NVME_TRANSPORT_FC,
+            3 => spdk_nvme_transport_type::SPDK_NVME_TRANSPORT_TCP,
+            256 => spdk_nvme_transport_type::SPDK_NVME_TRANSPORT_PCIE,
+            _ => spdk_nvme_transport_type::SPDK_NVME_TRANSPORT_CUSTOM,
+        }
+    })
 }
 
 // ---------------------------------------------------------------- poll groups
@@ -836,7 +978,10 @@ pub extern "C" fn spdk_nvmf_poll_group_create(tgt: *mut spdk_nvmf_tgt) -> *mut s
             return std::ptr::null_mut();
         }
         match group::create_here() {
-            Ok(g) => g.cast(),
+            Ok(g) => {
+                super::nvmf_transport::group_created(g);
+                g.cast()
+            }
             Err(e) => {
                 log_err("spdk_nvmf_poll_group_create", e);
                 std::ptr::null_mut()
@@ -1182,9 +1327,14 @@ fn add_listener(subsystem: *mut spdk_nvmf_subsystem, trid: *const spdk_nvme_tran
             return -libc::EINVAL;
         }
     };
-    if !tcp::is_listening(&addr) {
-        log_err(W, format!("the target does not listen on {}:{} (spdk_nvmf_tgt_listen_ext first)", addr.traddr, addr.trsvcid));
+    if !tcp::is_listening(&addr) && !super::nvmf_transport::is_listening(&addr) {
+        log_err(W, format!("the target does not listen on {} {}:{} (spdk_nvmf_tgt_listen_ext first)", addr.trtype, addr.traddr, addr.trsvcid));
         return -libc::EINVAL;
+    }
+    let rc = super::nvmf_transport::associate(&addr, subsystem, trid);
+    if rc != 0 {
+        log_err(W, format!("transport {} refused the listener for {} ({rc})", addr.trtype, s.nqn));
+        return rc;
     }
     let mut ana = LISTEN_ANA.lock().iter().find(|x| x.0 == addr).map_or(AnaState::Optimized, |x| x.1);
     if !opts.is_null() {

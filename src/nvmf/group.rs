@@ -51,7 +51,23 @@ impl NsTable {
     }
 }
 
+/// A transport plugged in through the C API, on one group: its poll group.
+pub struct ExtPoll {
+    /// The transport (`struct spdk_nvmf_transport *`).
+    pub transport: usize,
+    /// Its poll group here (`struct spdk_nvmf_transport_poll_group *`).
+    pub tgroup: usize,
+    /// Polls it; whether it did work.
+    pub poll: unsafe fn(usize) -> bool,
+    /// Destroys it (the group goes, or the transport).
+    pub destroy: unsafe fn(usize),
+}
+
+/// A poll group. `#[repr(C)]`: it begins with the C API's view of it
+/// (`struct spdk_nvmf_poll_group`), so the C handle is the group's address.
+#[repr(C)]
 pub struct PollGroup {
+    pub c: crate::capi::nvmf_transport::CPollGroup,
     pub index: usize,
     pub thread: *mut Thread,
     pub socks: *mut SockGroup,
@@ -71,6 +87,8 @@ pub struct PollGroup {
     /// The group made its thread (and ends it when destroyed); false for a
     /// group an application made on its own thread (`spdk_nvmf_poll_group_create`).
     owns_thread: bool,
+    /// Poll groups of transports plugged in through the C API.
+    pub ext: Vec<ExtPoll>,
 }
 
 #[derive(Default, Clone, Copy)]
@@ -183,6 +201,16 @@ extern "C" fn group_poll(arg: *mut c_void) -> i32 {
     let mut busy = n > 0;
     // A snapshot in a vector the group keeps (no allocation per poll):
     // `service` may free a qpair and so change the map.
+    // Transports plugged in through the C API: by index, with no borrow of
+    // the group held while one runs (it calls back into the target).
+    let mut i = 0;
+    loop {
+        // SAFETY: as above.
+        let Some((poll, arg)) = (unsafe { (&(*g).ext).get(i).map(|e| (e.poll, e.tgroup)) }) else { break };
+        // SAFETY: a live transport poll group of this group, on its thread.
+        busy |= unsafe { poll(arg) };
+        i += 1;
+    }
     // SAFETY: as above; the scratch vector is the group's, used only here.
     let mut ids = unsafe { std::mem::take(&mut (*g).scratch) };
     ids.clear();
@@ -222,7 +250,8 @@ pub fn create_pool(num_bufs: usize, buf_size: usize, cache: usize) -> Result<(),
 }
 
 fn new_group(index: usize, t: *mut Thread, cache: usize, owns_thread: bool) -> *mut PollGroup {
-    Box::into_raw(Box::new(PollGroup {
+    let g = Box::into_raw(Box::new(PollGroup {
+        c: crate::capi::nvmf_transport::CPollGroup::zeroed(),
         index,
         thread: t,
         socks: std::ptr::null_mut(),
@@ -234,7 +263,11 @@ fn new_group(index: usize, t: *mut Thread, cache: usize, owns_thread: bool) -> *
         stats: Stats::default(),
         scratch: Vec::new(),
         owns_thread,
-    }))
+        ext: Vec::new(),
+    }));
+    // SAFETY: just made; its C view refers to itself, so it is set in place.
+    unsafe { crate::capi::nvmf_transport::CPollGroup::init(std::ptr::addr_of_mut!((*g).c), t) };
+    g
 }
 
 /// Starts a group on its own thread (the first thing run there).
@@ -338,6 +371,11 @@ fn finish_one(g: usize, done: Box<dyn FnOnce() + Send>, tries: u32) {
     if !stop_polling(unsafe { &mut *gp }) && tries < 500 {
         defer(Box::new(move || finish_one(g, done, tries + 1)));
         return;
+    }
+    // SAFETY: the group, on its thread, not yet freed.
+    for e in std::mem::take(unsafe { &mut (*gp).ext }) {
+        // SAFETY: the transport's poll group here, no connection left on it.
+        unsafe { (e.destroy)(e.tgroup) };
     }
     // SAFETY: the group, freed on its own thread, last.
     drop(unsafe { Box::from_raw(gp) });

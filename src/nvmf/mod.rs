@@ -5,6 +5,7 @@
 //! `features`, `reservation`) and I/O (`io`).
 
 pub mod ctrlr;
+pub mod ext;
 pub mod features;
 pub mod group;
 pub mod identify;

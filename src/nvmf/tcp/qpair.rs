@@ -94,6 +94,14 @@ pub struct Req {
     /// While the command waits in the bdev layer's io_wait queue (the
     /// bdev had no `bdev_io` free): its retry, which an abort cancels.
     pub io_wait: *mut std::ffi::c_void,
+    /// The transport's request this slot runs (connections of transports
+    /// plugged in through the C API; 0 otherwise).
+    pub ext_req: usize,
+    /// The transport's buffers of that request.
+    ext_iovs: Vec<libc::iovec>,
+    /// Its data was gathered into `admin` (the command wants it contiguous):
+    /// C2H data goes back into the transport's buffers at the answer.
+    ext_copy: bool,
     /// Preempted by a Preempt and Abort while a bdev had it: if the bdev
     /// fails it (aborts it), it completes with status 1Eh.
     pub preempted: bool,
@@ -214,9 +222,42 @@ pub struct Conn {
     pub is_admin: bool,
     /// The first half (compare) of a fused pair, held until its write arrives.
     pub fused_first: Option<u16>,
+    /// A connection of a transport plugged in through the C API: answers
+    /// go to it (there is no socket).
+    pub ext: Option<Box<dyn crate::nvmf::ext::ExtConn>>,
 }
 
 impl Conn {
+    fn new(state: State, opts: TcpOpts, peer: (String, u16), local: (String, u16), ext: Option<Box<dyn crate::nvmf::ext::ExtConn>>) -> Conn {
+        // A connection of a plugged-in transport sends nothing itself.
+        let (txcap, scratch) = if ext.is_some() { (0, 0) } else { (64 * 1024, MAX_C2H_DATA + 256) };
+        Conn {
+            state,
+            tx: TxQueue::with_capacity(txcap),
+            sent: Vec::new(),
+            scratch: Vec::with_capacity(scratch),
+            txo: TxOpts::default(),
+            opts,
+            qid: 0,
+            sq_size: 0,
+            sq_head: 0,
+            reqs: Vec::new(),
+            free: Vec::new(),
+            waiting: VecDeque::new(),
+            icbuf: Vec::new(),
+            ic_slot: 0,
+            ctrlr: None,
+            ns: std::ptr::null_mut(),
+            sqflow_disabled: false,
+            peer,
+            local,
+            outstanding: 0,
+            is_admin: false,
+            fused_first: None,
+            ext,
+        }
+    }
+
     /// Queues an encoded PDU from `scratch` for sending.
     fn queue_scratch(&mut self) {
         self.tx.bytes().extend_from_slice(&self.scratch);
@@ -277,30 +318,7 @@ impl TcpQpair {
             sock,
             reader: PduReader::new(Role::Controller, MAX_H2C_DATA.max(opts.in_capsule_data_size).max(ADMIN_ICD)),
             rbuf: vec![0; RECV_CHUNK],
-            c: Conn {
-                state: State::AwaitIcReq,
-                tx: TxQueue::with_capacity(64 * 1024),
-                sent: Vec::new(),
-                scratch: Vec::with_capacity(MAX_C2H_DATA + 256),
-                txo: TxOpts::default(),
-                opts,
-                qid: 0,
-                sq_size: 0,
-                sq_head: 0,
-                reqs: Vec::new(),
-                free: Vec::new(),
-                waiting: VecDeque::new(),
-                icbuf: Vec::new(),
-                ic_slot: 0,
-                ctrlr: None,
-                ns: std::ptr::null_mut(),
-                sqflow_disabled: false,
-                peer,
-                local,
-                outstanding: 0,
-                is_admin: false,
-                fused_first: None,
-            },
+            c: Conn::new(State::AwaitIcReq, opts, peer, local, None),
         }));
         let qaddr = q as usize;
         let cb: crate::sock::group::ReadyFn = std::rc::Rc::new(move |_g, _s| {
@@ -318,6 +336,21 @@ impl TcpQpair {
         }
         // SAFETY: on the group's thread.
         unsafe { (*g).qpairs.insert(id, q) };
+    }
+
+    /// Takes a connection of a transport plugged in through the C API into
+    /// group `g` (on its thread): no socket; commands come by
+    /// [`Conn::ext_exec`], answers go to `ext`. Returns the connection.
+    ///
+    /// # Safety
+    /// Called on `g`'s thread; `g` is live.
+    pub unsafe fn start_ext(g: *mut PollGroup, ext: Box<dyn crate::nvmf::ext::ExtConn>, opts: TcpOpts, id: u64, peer: (String, u16), local: (String, u16)) -> *mut TcpQpair {
+        let mut c = Conn::new(State::Running, opts, peer, local, Some(ext));
+        c.alloc_reqs();
+        let q = Box::into_raw(Box::new(TcpQpair { id, group: g, sock: std::ptr::null_mut(), reader: PduReader::new(Role::Controller, 0), rbuf: Vec::new(), c }));
+        // SAFETY: on the group's thread.
+        unsafe { (*g).qpairs.insert(id, q) };
+        q
     }
 
     #[allow(clippy::mut_from_ref)]
@@ -471,10 +504,12 @@ impl TcpQpair {
         }
         self.c.state = State::Closed;
         let g = self.grp();
-        // SAFETY: our socket, in our group's socket group.
-        unsafe {
-            let _ = SockGroup::remove(g.socks, self.sock);
-            let _ = Sock::close(self.sock);
+        if !self.sock.is_null() {
+            // SAFETY: our socket, in our group's socket group.
+            unsafe {
+                let _ = SockGroup::remove(g.socks, self.sock);
+                let _ = Sock::close(self.sock);
+            }
         }
         self.sock = std::ptr::null_mut();
         // Data not sent will not be: its requests are released.
@@ -519,9 +554,18 @@ impl TcpQpair {
     /// `q` is closed and has nothing outstanding.
     unsafe fn free(q: *mut TcpQpair) {
         // SAFETY: per the contract.
-        let me = unsafe { Box::from_raw(q) };
+        let mut me = unsafe { Box::from_raw(q) };
         let g = me.grp();
         g.qpairs.remove(&me.id);
+        if let Some(mut x) = me.c.ext.take() {
+            // Requests a closed connection still holds (held AERs, commands
+            // a pause held) go back to their transport, then the connection.
+            for r in me.c.reqs.iter_mut().filter(|r| r.state != ReqState::Free && r.ext_req != 0) {
+                x.drop_req(r.ext_req);
+                r.ext_req = 0;
+            }
+            x.fini();
+        }
         if !me.c.ns.is_null() {
             // SAFETY: the subsystem's table outlives its connections.
             unsafe { (*me.c.ns).held.retain(|h| h.0 != q) };
@@ -547,6 +591,13 @@ impl TcpQpair {
         // SAFETY: the group outlives its qpairs.
         let g = unsafe { &mut *g };
         if me.c.state == State::Closed || me.c.state == State::Draining {
+            let r = &mut me.c.reqs[idx as usize];
+            if let (Some(x), t) = (me.c.ext.as_mut(), r.ext_req) {
+                if t != 0 {
+                    r.ext_req = 0;
+                    x.drop_req(t);
+                }
+            }
             me.c.release(g, idx);
             return;
         }
@@ -598,6 +649,43 @@ impl Conn {
         self.sq_size > 0
     }
 
+    /// Makes the request slots (for the largest queue the transport allows).
+    fn alloc_reqs(&mut self) {
+        // Requests are sized for the largest queue this transport allows.
+        let depth = self.opts.max_queue_depth.max(self.opts.max_aq_depth) as usize;
+        let bufs_per_req = self.opts.max_io_size.div_ceil(self.opts.io_unit_size.max(1)) as usize;
+        self.reqs.clear();
+        for i in 0..depth {
+            self.reqs.push(Req {
+                cmd: Cmd::default(),
+                cpl: Cpl::default(),
+                state: ReqState::Free,
+                dir: Dir::None,
+                len: 0,
+                c2h_len: 0,
+                buf: std::ptr::null_mut(),
+                bufs: Vec::with_capacity(bufs_per_req),
+                admin: Vec::new(),
+                h2c_got: 0,
+                iovs: Vec::with_capacity(bufs_per_req),
+                qp: std::ptr::null_mut(),
+                idx: i as u16,
+                fused_partner: None,
+                aborted: false,
+                io_wait: std::ptr::null_mut(),
+                ext_req: 0,
+                ext_iovs: Vec::new(),
+                ext_copy: false,
+                preempted: false,
+                stale_h2c: None,
+            });
+        }
+        self.free = (0..depth as u16).rev().collect();
+        self.ic_slot = self.opts.in_capsule_data_size.max(ADMIN_ICD) as usize;
+        // Zeroed allocation: pages are mapped only where commands use them.
+        self.icbuf = vec![0; self.ic_slot * depth];
+    }
+
     fn on_pdu(&mut self, g: &mut PollGroup, p: Pdu<'_>) -> Result<(), Fatal> {
         match p {
             Pdu::IcReq { pfv, hpda, hdgst, ddgst, maxr2t: _ } => {
@@ -615,36 +703,7 @@ impl Conn {
                 pdu::write_ic_resp(&mut self.scratch, 0, hdgst, ddgst, MAX_H2C_DATA);
                 self.queue_scratch();
                 self.state = State::Running;
-                // Requests are sized for the largest queue this transport allows.
-                let depth = self.opts.max_queue_depth.max(self.opts.max_aq_depth) as usize;
-                let bufs_per_req = self.opts.max_io_size.div_ceil(self.opts.io_unit_size.max(1)) as usize;
-                self.reqs.clear();
-                for i in 0..depth {
-                    self.reqs.push(Req {
-                        cmd: Cmd::default(),
-                        cpl: Cpl::default(),
-                        state: ReqState::Free,
-                        dir: Dir::None,
-                        len: 0,
-                        c2h_len: 0,
-                        buf: std::ptr::null_mut(),
-                        bufs: Vec::with_capacity(bufs_per_req),
-                        admin: Vec::new(),
-                        h2c_got: 0,
-                        iovs: Vec::with_capacity(bufs_per_req),
-                        qp: std::ptr::null_mut(),
-                        idx: i as u16,
-                        fused_partner: None,
-                        aborted: false,
-                        io_wait: std::ptr::null_mut(),
-                        preempted: false,
-                        stale_h2c: None,
-                    });
-                }
-                self.free = (0..depth as u16).rev().collect();
-                self.ic_slot = self.opts.in_capsule_data_size.max(ADMIN_ICD) as usize;
-                // Zeroed allocation: pages are mapped only where commands use them.
-                self.icbuf = vec![0; self.ic_slot * depth];
+                self.alloc_reqs();
                 Ok(())
             }
             Pdu::CapsuleCmd { cmd, data } => self.on_capsule(g, cmd, data),
@@ -865,6 +924,10 @@ impl Conn {
         r.cpl.sqhd = sqhd;
         r.cpl.sqid = qid;
         r.cpl.cid = r.cmd.cid();
+        if self.ext.is_some() {
+            self.respond_ext(g, idx);
+            return;
+        }
         let mut skip_resp = false;
         let mut zero_copy = false;
         if r.dir == Dir::C2H && r.ok() {
@@ -917,6 +980,22 @@ impl Conn {
         self.release(g, idx);
     }
 
+    /// The answer of a request of a transport plugged in through the C API.
+    fn respond_ext(&mut self, g: &mut PollGroup, idx: u16) {
+        let r = &mut self.reqs[idx as usize];
+        if r.ext_copy && r.dir == Dir::C2H && r.ok() {
+            let n = r.c2h_len.min(r.len) as usize;
+            scatter(&r.ext_iovs, 0, &r.admin[..n]);
+        }
+        let (token, cpl) = (r.ext_req, r.cpl);
+        r.ext_req = 0;
+        self.release(g, idx);
+        let (qid, c) = (self.qid, self.ctrlr.as_ref().map_or(0, |c| Arc::as_ptr(c) as usize));
+        if let Some(x) = self.ext.as_mut() {
+            x.answer(token, &cpl, qid, c);
+        }
+    }
+
     /// Returns a request (and its buffer) to the free list.
     fn release(&mut self, g: &mut PollGroup, idx: u16) {
         let r = &mut self.reqs[idx as usize];
@@ -932,6 +1011,7 @@ impl Conn {
         }
         r.buf = std::ptr::null_mut();
         r.iovs.clear();
+        r.ext_copy = false;
         r.state = ReqState::Free;
         self.free.push(idx);
     }
@@ -1076,6 +1156,81 @@ impl Conn {
             }
         }
         n
+    }
+
+    /// Runs a command a transport plugged in through the C API received:
+    /// `iovs` are its data buffers (the transport's), `token` its request,
+    /// answered through the connection's [`crate::nvmf::ext::ExtConn`].
+    /// False when every slot is taken (the transport exceeded its queue).
+    pub fn ext_exec(&mut self, g: &mut PollGroup, cmd: Cmd, len: u32, iovs: &[libc::iovec], token: usize) -> bool {
+        if self.state != State::Running {
+            return false;
+        }
+        let Some(idx) = self.free.pop() else { return false };
+        if self.sq_size > 0 {
+            self.sq_head = (self.sq_head + 1) % self.sq_size;
+        }
+        let contiguous = self.qid == 0 || cmd.opc() == SPDK_NVME_OPC_FABRIC;
+        let r = &mut self.reqs[idx as usize];
+        r.cmd = cmd;
+        r.cpl = Cpl { cid: cmd.cid(), ..Default::default() };
+        r.state = ReqState::Executing;
+        r.dir = if len == 0 { Dir::None } else { transfer_dir(&cmd) };
+        r.len = len;
+        r.c2h_len = 0;
+        r.buf = std::ptr::null_mut();
+        r.iovs.clear();
+        r.ext_iovs.clear();
+        r.h2c_got = 0;
+        r.fused_partner = None;
+        r.aborted = false;
+        r.preempted = false;
+        r.io_wait = std::ptr::null_mut();
+        r.ext_req = token;
+        r.ext_copy = false;
+        if r.dir != Dir::None {
+            let have: usize = iovs.iter().map(|v| v.iov_len).sum();
+            if have < len as usize {
+                r.status(0, SC_DATA_SGL_LENGTH_INVALID);
+                r.dnr();
+                r.dir = Dir::None;
+                self.respond(g, idx);
+                return true;
+            }
+            r.ext_iovs.extend_from_slice(iovs);
+            if contiguous && iovs[0].iov_len < len as usize {
+                // Admin and fabrics handlers want their data in one piece.
+                r.admin.clear();
+                r.admin.resize(len as usize, 0);
+                if r.dir == Dir::H2C {
+                    let mut at = 0;
+                    for v in iovs {
+                        let n = v.iov_len.min(len as usize - at);
+                        // SAFETY: the transport's buffer of at least `n` bytes, live until answered.
+                        r.admin[at..at + n].copy_from_slice(unsafe { std::slice::from_raw_parts(v.iov_base as *const u8, n) });
+                        at += n;
+                    }
+                }
+                r.buf = r.admin.as_mut_ptr();
+                r.iovs.push(libc::iovec { iov_base: r.buf.cast(), iov_len: len as usize });
+                r.ext_copy = true;
+            } else {
+                let mut left = len as usize;
+                for v in iovs {
+                    if left == 0 {
+                        break;
+                    }
+                    let n = v.iov_len.min(left);
+                    r.iovs.push(libc::iovec { iov_base: v.iov_base, iov_len: n });
+                    left -= n;
+                }
+                if r.iovs.len() == 1 {
+                    r.buf = r.iovs[0].iov_base.cast();
+                }
+            }
+        }
+        self.execute(g, idx);
+        true
     }
 
     /// Whether the connection is up (not closing).

@@ -1,0 +1,751 @@
+/*   SPDX-License-Identifier: BSD-3-Clause
+ *   Copyright (C) 2026 the rspdk authors.
+ *
+ *   spdk/nvmf_transport.h: a transport written here in C ("LOOP": its
+ *   "host" is this program, which builds command capsules itself) is
+ *   registered with SPDK_NVMF_TRANSPORT_REGISTER, created by name, added to
+ *   rspdk's target and listened on; a subsystem with a malloc namespace
+ *   accepts its listener. Then, through the transport API only: an admin
+ *   queue pair is handed over (spdk_nvmf_tgt_new_qpair) and gets Connect,
+ *   Property Set/Get (enable), Identify and Set Features; an I/O queue pair
+ *   connects to the same controller; 8 KiB are written from two pool buffers
+ *   and read back into others; bad commands get their NVMe errors; an AER is
+ *   held; both queue pairs disconnect (the AER is freed, not answered; the
+ *   transport sees poll_group_remove then qpair_fini); then the poll group
+ *   and the transport are destroyed through their operations.
+ */
+#include "spdk/stdinc.h"
+#include "spdk/env.h"
+#include "spdk/event.h"
+#include "spdk/thread.h"
+#include "spdk/bdev.h"
+#include "spdk/nvmf.h"
+#include "spdk/nvmf_transport.h"
+#include "check.h"
+
+#define NQN "nqn.2016-06.io.spdk:looptest"
+#define HOSTNQN "nqn.2014-08.org.nvmexpress:uuid:0f0e0d0c-0b0a-0908-0706-050403020100"
+#define DEPTH 8
+
+struct loop_transport {
+	struct spdk_nvmf_transport base;
+	int listens;
+	int stop_listens;
+	int destroyed;
+};
+
+struct loop_tgroup {
+	struct spdk_nvmf_transport_poll_group base;
+	struct spdk_nvmf_poll_group *group;
+	int polls;
+	int qpairs;
+};
+
+struct loop_req {
+	struct spdk_nvmf_request req;
+	union nvmf_h2c_msg cmd;
+	union nvmf_c2h_msg rsp;
+	bool busy;
+	bool done;
+	bool freed;
+};
+
+struct loop_qpair {
+	struct spdk_nvmf_qpair base;
+	struct loop_req reqs[DEPTH];
+	int added;
+	int removed;
+	int fini;
+	int order; /* 1 when poll_group_remove came before qpair_fini */
+};
+
+static struct spdk_nvmf_tgt *g_tgt;
+static struct spdk_nvmf_poll_group *g_pg;
+static struct spdk_nvmf_transport *g_transport;
+static struct loop_tgroup *g_tgroup;
+static struct spdk_nvmf_subsystem *g_sub;
+static struct spdk_poller *g_driver;
+static struct loop_qpair g_admin, g_io;
+static int g_stage;
+static int g_pg_created, g_pg_destroyed;
+static uint16_t g_cntlid;
+static uint16_t g_cid = 1;
+static struct loop_req *g_pending, *g_aer;
+
+/* ---- the transport's operations ---- */
+
+static void
+loop_opts_init(struct spdk_nvmf_transport_opts *opts)
+{
+	opts->max_queue_depth = DEPTH;
+	opts->max_aq_depth = 32;
+	opts->max_qpairs_per_ctrlr = 2;
+	opts->in_capsule_data_size = 0;
+	opts->max_io_size = 65536;
+	opts->io_unit_size = 4096;
+	opts->num_shared_buffers = 32;
+	opts->buf_cache_size = 0;
+}
+
+static struct spdk_nvmf_transport *
+loop_create(struct spdk_nvmf_transport_opts *opts)
+{
+	struct loop_transport *t;
+
+	CHECK_EQ_U(opts->io_unit_size, 4096);
+	t = calloc(1, sizeof(*t));
+	return t ? &t->base : NULL;
+}
+
+static int
+loop_destroy(struct spdk_nvmf_transport *transport, spdk_nvmf_transport_destroy_done_cb cb_fn, void *cb_arg)
+{
+	struct loop_transport *t = SPDK_CONTAINEROF(transport, struct loop_transport, base);
+
+	CHECK_EQ_I(t->listens - t->stop_listens, 0);
+	free(t);
+	if (cb_fn) {
+		cb_fn(cb_arg);
+	}
+	return 0;
+}
+
+static int
+loop_listen(struct spdk_nvmf_transport *transport, const struct spdk_nvme_transport_id *trid,
+	    struct spdk_nvmf_listen_opts *opts)
+{
+	struct loop_transport *t = SPDK_CONTAINEROF(transport, struct loop_transport, base);
+
+	(void)opts;
+	if (strcmp(trid->traddr, "loop0") != 0) {
+		return -EINVAL;
+	}
+	t->listens++;
+	return 0;
+}
+
+static void
+loop_stop_listen(struct spdk_nvmf_transport *transport, const struct spdk_nvme_transport_id *trid)
+{
+	struct loop_transport *t = SPDK_CONTAINEROF(transport, struct loop_transport, base);
+
+	(void)trid;
+	t->stop_listens++;
+}
+
+static struct spdk_nvmf_transport_poll_group *
+loop_pg_create(struct spdk_nvmf_transport *transport, struct spdk_nvmf_poll_group *group)
+{
+	struct loop_tgroup *tg = calloc(1, sizeof(*tg));
+
+	(void)transport;
+	CHECK(group->thread == spdk_get_thread());
+	if (tg) {
+		tg->group = group;
+		g_tgroup = tg;
+		g_pg_created++;
+	}
+	return tg ? &tg->base : NULL;
+}
+
+static void
+loop_pg_destroy(struct spdk_nvmf_transport_poll_group *group)
+{
+	struct loop_tgroup *tg = SPDK_CONTAINEROF(group, struct loop_tgroup, base);
+
+	CHECK_EQ_I(tg->qpairs, 0);
+	CHECK(tg->polls > 0);
+	g_pg_destroyed++;
+	g_tgroup = NULL;
+	free(tg);
+}
+
+static int
+loop_pg_add(struct spdk_nvmf_transport_poll_group *group, struct spdk_nvmf_qpair *qpair)
+{
+	struct loop_tgroup *tg = SPDK_CONTAINEROF(group, struct loop_tgroup, base);
+	struct loop_qpair *q = SPDK_CONTAINEROF(qpair, struct loop_qpair, base);
+
+	CHECK(qpair->group == tg->group);
+	CHECK(group->transport == g_transport);
+	tg->qpairs++;
+	q->added++;
+	return 0;
+}
+
+static int
+loop_pg_remove(struct spdk_nvmf_transport_poll_group *group, struct spdk_nvmf_qpair *qpair)
+{
+	struct loop_tgroup *tg = SPDK_CONTAINEROF(group, struct loop_tgroup, base);
+	struct loop_qpair *q = SPDK_CONTAINEROF(qpair, struct loop_qpair, base);
+
+	tg->qpairs--;
+	q->removed++;
+	return 0;
+}
+
+static int
+loop_pg_poll(struct spdk_nvmf_transport_poll_group *group)
+{
+	struct loop_tgroup *tg = SPDK_CONTAINEROF(group, struct loop_tgroup, base);
+
+	tg->polls++;
+	return 0;
+}
+
+static int
+loop_req_free(struct spdk_nvmf_request *req)
+{
+	struct loop_req *r = SPDK_CONTAINEROF(req, struct loop_req, req);
+
+	spdk_nvmf_request_free_buffers(req, &g_tgroup->base, g_transport);
+	r->freed = true;
+	r->busy = false;
+	return 0;
+}
+
+static int
+loop_req_complete(struct spdk_nvmf_request *req)
+{
+	struct loop_req *r = SPDK_CONTAINEROF(req, struct loop_req, req);
+
+	r->done = true;
+	return 0;
+}
+
+static void
+loop_qpair_fini(struct spdk_nvmf_qpair *qpair, spdk_nvmf_transport_qpair_fini_cb cb_fn, void *cb_arg)
+{
+	struct loop_qpair *q = SPDK_CONTAINEROF(qpair, struct loop_qpair, base);
+
+	q->order = q->removed == 1;
+	q->fini++;
+	if (cb_fn) {
+		cb_fn(cb_arg);
+	}
+}
+
+static int
+loop_trid(struct spdk_nvmf_qpair *qpair, struct spdk_nvme_transport_id *trid)
+{
+	(void)qpair;
+	memset(trid, 0, sizeof(*trid));
+	trid->trtype = SPDK_NVME_TRANSPORT_CUSTOM;
+	snprintf(trid->trstring, sizeof(trid->trstring), "LOOP");
+	snprintf(trid->traddr, sizeof(trid->traddr), "loop0");
+	snprintf(trid->trsvcid, sizeof(trid->trsvcid), "1");
+	return 0;
+}
+
+static const struct spdk_nvmf_transport_ops loop_ops = {
+	.name = "LOOP",
+	.type = SPDK_NVME_TRANSPORT_CUSTOM,
+	.opts_init = loop_opts_init,
+	.create = loop_create,
+	.destroy = loop_destroy,
+	.listen = loop_listen,
+	.stop_listen = loop_stop_listen,
+	.poll_group_create = loop_pg_create,
+	.poll_group_destroy = loop_pg_destroy,
+	.poll_group_add = loop_pg_add,
+	.poll_group_remove = loop_pg_remove,
+	.poll_group_poll = loop_pg_poll,
+	.req_free = loop_req_free,
+	.req_complete = loop_req_complete,
+	.qpair_fini = loop_qpair_fini,
+	.qpair_get_peer_trid = loop_trid,
+	.qpair_get_listen_trid = loop_trid,
+};
+
+SPDK_NVMF_TRANSPORT_REGISTER(loop, &loop_ops);
+
+/* ---- the "host": capsules built here ---- */
+
+static struct loop_req *
+submit(struct loop_qpair *q, union nvmf_h2c_msg *cmd, uint32_t len, const void *data, uint32_t buf_len)
+{
+	struct loop_req *r = NULL;
+	uint32_t i, off;
+	int rc;
+
+	for (i = 0; i < DEPTH; i++) {
+		if (!q->reqs[i].busy) {
+			r = &q->reqs[i];
+			break;
+		}
+	}
+	if (!CHECK(r != NULL)) {
+		return NULL;
+	}
+	memset(r, 0, sizeof(*r));
+	r->busy = true;
+	r->cmd = *cmd;
+	r->cmd.nvme_cmd.cid = g_cid++;
+	r->cmd.nvme_cmd.dptr.sgl1.unkeyed.type = SPDK_NVME_SGL_TYPE_DATA_BLOCK;
+	r->cmd.nvme_cmd.dptr.sgl1.unkeyed.length = len;
+	r->req.qpair = &q->base;
+	r->req.cmd = &r->cmd;
+	r->req.rsp = &r->rsp;
+	r->req.length = len;
+	r->req.xfer = spdk_nvmf_req_get_xfer(&r->req);
+	if (buf_len) {
+		rc = spdk_nvmf_request_get_buffers(&r->req, &g_tgroup->base, g_transport, buf_len);
+		CHECK_EQ_I(rc, 0);
+		CHECK(r->req.data_from_pool);
+		CHECK_EQ_U(r->req.iovcnt, (buf_len + 4095) / 4096);
+		for (i = 0, off = 0; data && i < r->req.iovcnt; i++) {
+			memcpy(r->req.iov[i].iov_base, (const uint8_t *)data + off, r->req.iov[i].iov_len);
+			off += r->req.iov[i].iov_len;
+		}
+	}
+	spdk_nvmf_request_exec(&r->req);
+	return r;
+}
+
+/* Copies a completed request's data out and gives its slot back. */
+static uint16_t
+finish(struct loop_req *r, void *out, uint32_t n)
+{
+	uint32_t i, off = 0;
+
+	for (i = 0; out && i < r->req.iovcnt && off < n; i++) {
+		uint32_t k = r->req.iov[i].iov_len < n - off ? r->req.iov[i].iov_len : n - off;
+
+		memcpy((uint8_t *)out + off, r->req.iov[i].iov_base, k);
+		off += k;
+	}
+	CHECK_EQ_U(r->rsp.nvme_cpl.cid, r->cmd.nvme_cmd.cid);
+	spdk_nvmf_request_free_buffers(&r->req, &g_tgroup->base, g_transport);
+	CHECK_EQ_U(r->req.iovcnt, 0);
+	r->busy = false;
+	return (uint16_t)(r->rsp.nvme_cpl.status.sct << 8 | r->rsp.nvme_cpl.status.sc);
+}
+
+static void
+connect_cmd(union nvmf_h2c_msg *c, uint16_t qid)
+{
+	memset(c, 0, sizeof(*c));
+	c->connect_cmd.opcode = SPDK_NVME_OPC_FABRIC;
+	c->connect_cmd.fctype = SPDK_NVMF_FABRIC_COMMAND_CONNECT;
+	c->connect_cmd.qid = qid;
+	/* An admin queue holds at least 32 entries. */
+	c->connect_cmd.sqsize = qid == 0 ? 31 : DEPTH - 1;
+	c->connect_cmd.kato = qid == 0 ? 30000 : 0;
+}
+
+static struct loop_req *
+send_connect(struct loop_qpair *q, uint16_t qid, uint16_t cntlid, const char *subnqn)
+{
+	union nvmf_h2c_msg c;
+	struct spdk_nvmf_fabric_connect_data d;
+
+	connect_cmd(&c, qid);
+	memset(&d, 0, sizeof(d));
+	memset(d.hostid, 0x5a, sizeof(d.hostid));
+	d.cntlid = cntlid;
+	snprintf((char *)d.subnqn, sizeof(d.subnqn), "%s", subnqn);
+	snprintf((char *)d.hostnqn, sizeof(d.hostnqn), "%s", HOSTNQN);
+	return submit(q, &c, sizeof(d), &d, sizeof(d));
+}
+
+static struct loop_req *
+send_prop(struct loop_qpair *q, bool set, uint32_t ofst, uint64_t value)
+{
+	union nvmf_h2c_msg c;
+
+	memset(&c, 0, sizeof(c));
+	if (set) {
+		c.prop_set_cmd.opcode = SPDK_NVME_OPC_FABRIC;
+		c.prop_set_cmd.fctype = SPDK_NVMF_FABRIC_COMMAND_PROPERTY_SET;
+		c.prop_set_cmd.attrib.size = 0;
+		c.prop_set_cmd.ofst = ofst;
+		c.prop_set_cmd.value.u64 = value;
+	} else {
+		c.prop_get_cmd.opcode = SPDK_NVME_OPC_FABRIC;
+		c.prop_get_cmd.fctype = SPDK_NVMF_FABRIC_COMMAND_PROPERTY_GET;
+		c.prop_get_cmd.attrib.size = ofst == 0 ? 1 : 0;
+		c.prop_get_cmd.ofst = ofst;
+	}
+	return submit(q, &c, 0, NULL, 0);
+}
+
+static struct loop_req *
+send_io(struct loop_qpair *q, uint8_t opc, uint32_t nsid, uint64_t slba, uint32_t nlb, const void *data, uint32_t buf_len)
+{
+	union nvmf_h2c_msg c;
+
+	memset(&c, 0, sizeof(c));
+	c.nvme_cmd.opc = opc;
+	c.nvme_cmd.psdt = SPDK_NVME_PSDT_SGL_MPTR_CONTIG;
+	c.nvme_cmd.nsid = nsid;
+	c.nvme_cmd.cdw10 = (uint32_t)slba;
+	c.nvme_cmd.cdw11 = (uint32_t)(slba >> 32);
+	c.nvme_cmd.cdw12 = nlb - 1;
+	return submit(q, &c, nlb * 512, data, buf_len);
+}
+
+static struct loop_req *
+send_admin(struct loop_qpair *q, uint8_t opc, uint32_t nsid, uint32_t cdw10, uint32_t cdw11, uint32_t len)
+{
+	union nvmf_h2c_msg c;
+
+	memset(&c, 0, sizeof(c));
+	c.nvme_cmd.opc = opc;
+	c.nvme_cmd.psdt = SPDK_NVME_PSDT_SGL_MPTR_CONTIG;
+	c.nvme_cmd.nsid = nsid;
+	c.nvme_cmd.cdw10 = cdw10;
+	c.nvme_cmd.cdw11 = cdw11;
+	return submit(q, &c, len, NULL, len);
+}
+
+static uint8_t g_wdata[8192], g_rdata[8192];
+static uint8_t g_page[4096];
+
+static void transport_destroyed(void *ctx);
+
+static void
+pg_destroyed(void *ctx, int status)
+{
+	(void)ctx;
+	CHECK_EQ_I(status, 0);
+	CHECK_EQ_I(g_pg_destroyed, 1);
+	CHECK_EQ_I(spdk_nvmf_transport_destroy(g_transport, transport_destroyed, NULL), 0);
+}
+
+static void
+tgt_destroyed(void *ctx, int status)
+{
+	(void)ctx;
+	CHECK_EQ_I(status, 0);
+	g_stage = 100;
+	spdk_app_stop(0);
+}
+
+static void
+transport_destroyed(void *ctx)
+{
+	(void)ctx;
+	CHECK(spdk_nvmf_transport_get_first(g_tgt) == NULL);
+	spdk_nvmf_tgt_destroy(g_tgt, tgt_destroyed, NULL);
+}
+
+static void
+sub_destroyed(void *ctx)
+{
+	(void)ctx;
+	CHECK(spdk_nvmf_tgt_find_subsystem(g_tgt, NQN) == NULL);
+	spdk_nvmf_poll_group_destroy(g_pg, pg_destroyed, NULL);
+}
+
+static void
+sub_stopped(struct spdk_nvmf_subsystem *s, void *ctx, int status)
+{
+	struct spdk_nvme_transport_id trid;
+	int rc;
+
+	(void)ctx;
+	CHECK_EQ_I(status, 0);
+	loop_trid(NULL, &trid);
+	CHECK_EQ_I(spdk_nvmf_subsystem_remove_listener(s, &trid), 0);
+	CHECK_EQ_I(spdk_nvmf_tgt_stop_listen(g_tgt, &trid), 0);
+	CHECK_EQ_I(spdk_nvmf_tgt_stop_listen(g_tgt, &trid), -EINVAL);
+	rc = spdk_nvmf_subsystem_destroy(s, sub_destroyed, NULL);
+	CHECK(rc == 0 || rc == -EINPROGRESS);
+	if (rc == 0) {
+		sub_destroyed(NULL);
+	}
+}
+
+/* The host's steps: one command at a time, each checked when answered. */
+static int
+driver(void *ctx)
+{
+	struct loop_req *r = g_pending;
+	uint16_t st;
+	uint32_t i;
+
+	(void)ctx;
+	if (r && !r->done) {
+		return 0;
+	}
+	g_pending = NULL;
+	switch (g_stage) {
+	case 1:
+		/* The admin queue pair is handed over. */
+		memset(&g_admin, 0, sizeof(g_admin));
+		g_admin.base.transport = g_transport;
+		spdk_nvmf_tgt_new_qpair(g_tgt, &g_admin.base);
+		g_stage = 2;
+		break;
+	case 2:
+		if (g_admin.added == 0) {
+			break;
+		}
+		CHECK(g_admin.base.group == g_pg);
+		CHECK(spdk_nvmf_qpair_is_active(&g_admin.base));
+		CHECK(g_admin.base.ctrlr == NULL);
+		/* A Connect to a subsystem that does not exist. */
+		g_pending = send_connect(&g_admin, 0, 0xffff, "nqn.2016-06.io.spdk:none");
+		g_stage = 3;
+		break;
+	case 3:
+		st = finish(r, NULL, 0);
+		CHECK_EQ_U(st, 0x0182); /* command specific: connect invalid parameters */
+		CHECK(g_admin.base.ctrlr == NULL);
+		g_pending = send_connect(&g_admin, 0, 0xffff, NQN);
+		g_stage = 4;
+		break;
+	case 4:
+		st = finish(r, NULL, 0);
+		CHECK_EQ_U(st, 0);
+		g_cntlid = r->rsp.connect_rsp.status_code_specific.success.cntlid;
+		CHECK(g_cntlid != 0 && g_cntlid != 0xffff);
+		CHECK(g_admin.base.ctrlr != NULL);
+		CHECK_EQ_U(g_admin.base.state, SPDK_NVMF_QPAIR_ENABLED);
+		CHECK_EQ_U(g_admin.base.qid, 0);
+		CHECK_EQ_U(spdk_nvmf_ctrlr_get_id(g_admin.base.ctrlr), g_cntlid);
+		CHECK(spdk_nvmf_ctrlr_get_subsystem(g_admin.base.ctrlr) == g_sub);
+		/* CC: IOSQES 6, IOCQES 4, EN. */
+		g_pending = send_prop(&g_admin, true, 0x14, (6u << 16) | (4u << 20) | 1);
+		g_stage = 5;
+		break;
+	case 5:
+		CHECK_EQ_U(finish(r, NULL, 0), 0);
+		g_pending = send_prop(&g_admin, false, 0x1c, 0);
+		g_stage = 6;
+		break;
+	case 6:
+		CHECK_EQ_U(finish(r, NULL, 0), 0);
+		CHECK_EQ_U(r->rsp.prop_get_rsp.value.u32.low & 1, 1); /* CSTS.RDY */
+		g_pending = send_admin(&g_admin, SPDK_NVME_OPC_IDENTIFY, 0, SPDK_NVME_IDENTIFY_CTRLR, 0, 4096);
+		g_stage = 7;
+		break;
+	case 7:
+		CHECK_EQ_U(finish(r, g_page, sizeof(g_page)), 0);
+		CHECK_EQ_U(g_page[78] | g_page[79] << 8, g_cntlid);
+		CHECK_STREQ((const char *)&g_page[768], NQN);
+		/* One I/O queue. */
+		g_pending = send_admin(&g_admin, SPDK_NVME_OPC_SET_FEATURES, 0, SPDK_NVME_FEAT_NUMBER_OF_QUEUES, 0, 0);
+		g_stage = 8;
+		break;
+	case 8:
+		CHECK_EQ_U(finish(r, NULL, 0), 0);
+		memset(&g_io, 0, sizeof(g_io));
+		g_io.base.transport = g_transport;
+		spdk_nvmf_tgt_new_qpair(g_tgt, &g_io.base);
+		g_stage = 9;
+		break;
+	case 9:
+		if (g_io.added == 0) {
+			break;
+		}
+		g_pending = send_connect(&g_io, 1, g_cntlid, NQN);
+		g_stage = 10;
+		break;
+	case 10:
+		CHECK_EQ_U(finish(r, NULL, 0), 0);
+		CHECK_EQ_U(g_io.base.qid, 1);
+		CHECK(g_io.base.ctrlr == g_admin.base.ctrlr);
+		for (i = 0; i < sizeof(g_wdata); i++) {
+			g_wdata[i] = (uint8_t)(i * 7 + 3);
+		}
+		/* 8 KiB at LBA 8: two 4 KiB pool buffers. */
+		g_pending = send_io(&g_io, SPDK_NVME_OPC_WRITE, 1, 8, 16, g_wdata, sizeof(g_wdata));
+		g_stage = 11;
+		break;
+	case 11:
+		CHECK_EQ_U(finish(r, NULL, 0), 0);
+		g_pending = send_io(&g_io, SPDK_NVME_OPC_READ, 1, 8, 16, NULL, sizeof(g_rdata));
+		g_stage = 12;
+		break;
+	case 12:
+		CHECK_EQ_U(finish(r, g_rdata, sizeof(g_rdata)), 0);
+		CHECK(memcmp(g_rdata, g_wdata, sizeof(g_rdata)) == 0);
+		/* Namespace 9 does not exist. */
+		g_pending = send_io(&g_io, SPDK_NVME_OPC_READ, 9, 0, 1, NULL, 512);
+		g_stage = 13;
+		break;
+	case 13:
+		CHECK_EQ_U(finish(r, NULL, 0), SPDK_NVME_SC_INVALID_NAMESPACE_OR_FORMAT);
+		/* 8 KiB announced, 4 KiB of buffers given. */
+		g_pending = send_io(&g_io, SPDK_NVME_OPC_WRITE, 1, 0, 16, g_wdata, 4096);
+		g_stage = 14;
+		break;
+	case 14:
+		CHECK_EQ_U(finish(r, NULL, 0), SPDK_NVME_SC_DATA_SGL_LENGTH_INVALID);
+		/* An AER the controller holds; then the I/O queue goes. */
+		g_aer = send_admin(&g_admin, SPDK_NVME_OPC_ASYNC_EVENT_REQUEST, 0, 0, 0, 0);
+		CHECK(g_aer != NULL && !g_aer->done);
+		CHECK_EQ_I(spdk_nvmf_qpair_disconnect(&g_io.base), 0);
+		CHECK_EQ_I(spdk_nvmf_qpair_disconnect(&g_io.base), -EINPROGRESS);
+		g_stage = 15;
+		break;
+	case 15:
+		if (g_io.fini == 0) {
+			break;
+		}
+		CHECK_EQ_I(g_io.removed, 1);
+		CHECK_EQ_I(g_io.order, 1);
+		CHECK_EQ_U(g_io.base.state, SPDK_NVMF_QPAIR_ERROR);
+		CHECK(g_aer != NULL && !g_aer->done && !g_aer->freed);
+		CHECK_EQ_I(spdk_nvmf_qpair_disconnect(&g_admin.base), 0);
+		g_stage = 16;
+		break;
+	case 16:
+		if (g_admin.fini == 0) {
+			break;
+		}
+		CHECK_EQ_I(g_admin.removed, 1);
+		/* The held AER went back unanswered. */
+		CHECK(g_aer != NULL && g_aer->freed && !g_aer->done);
+		CHECK_EQ_I(g_tgroup->qpairs, 0);
+		CHECK_EQ_I(spdk_nvmf_qpair_disconnect(&g_admin.base), -EINVAL);
+		spdk_poller_unregister(&g_driver);
+		CHECK_EQ_I(spdk_nvmf_subsystem_stop(g_sub, sub_stopped, NULL), 0);
+		g_stage = 17;
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+static void
+sub_started(struct spdk_nvmf_subsystem *s, void *ctx, int status)
+{
+	(void)s;
+	(void)ctx;
+	CHECK_EQ_I(status, 0);
+	g_stage = 1;
+	g_driver = SPDK_POLLER_REGISTER(driver, NULL, 0);
+}
+
+static void
+listener_added(void *ctx, int status)
+{
+	struct spdk_nvmf_subsystem_listener *l;
+	const struct spdk_nvme_transport_id *t;
+
+	(void)ctx;
+	CHECK_EQ_I(status, 0);
+	l = spdk_nvmf_subsystem_get_first_listener(g_sub);
+	if (CHECK(l != NULL)) {
+		t = spdk_nvmf_subsystem_listener_get_trid(l);
+		CHECK(t->trtype == SPDK_NVME_TRANSPORT_CUSTOM);
+		CHECK_STREQ(t->trstring, "LOOP");
+		CHECK_STREQ(t->traddr, "loop0");
+	}
+	CHECK_EQ_I(spdk_nvmf_subsystem_start(g_sub, sub_started, NULL), 0);
+}
+
+static void
+transport_added(void *ctx, int status)
+{
+	struct spdk_nvme_transport_id trid;
+
+	(void)ctx;
+	CHECK_EQ_I(status, 0);
+	CHECK_EQ_I(g_pg_created, 1);
+	CHECK(g_tgroup != NULL && g_tgroup->group == g_pg);
+	CHECK(g_tgroup->base.transport == g_transport);
+	CHECK(g_transport->tgt == g_tgt);
+	CHECK(spdk_nvmf_tgt_get_transport(g_tgt, "LOOP") == g_transport);
+	CHECK(spdk_nvmf_tgt_get_transport(g_tgt, "loop") == g_transport);
+	CHECK(spdk_nvmf_transport_get_first(g_tgt) == g_transport);
+	CHECK(spdk_nvmf_transport_get_next(g_transport) == NULL);
+
+	loop_trid(NULL, &trid);
+	snprintf(trid.traddr, sizeof(trid.traddr), "elsewhere");
+	CHECK(spdk_nvmf_tgt_listen_ext(g_tgt, &trid, NULL) != 0);
+	loop_trid(NULL, &trid);
+	CHECK_EQ_I(spdk_nvmf_tgt_listen_ext(g_tgt, &trid, NULL), 0);
+	CHECK_EQ_I(SPDK_CONTAINEROF(g_transport, struct loop_transport, base)->listens, 1);
+
+	g_sub = spdk_nvmf_subsystem_create(g_tgt, NQN, SPDK_NVMF_SUBTYPE_NVME, 4);
+	if (!CHECK(g_sub != NULL)) {
+		spdk_app_stop(1);
+		return;
+	}
+	CHECK_EQ_I(spdk_nvmf_subsystem_set_allow_any_host(g_sub, true), 0);
+	CHECK_EQ_U(spdk_nvmf_subsystem_add_ns_ext(g_sub, "Malloc0", NULL, 0, NULL), 1);
+	spdk_nvmf_subsystem_add_listener(g_sub, &trid, listener_added, NULL);
+}
+
+static void
+transport_created(void *ctx, struct spdk_nvmf_transport *t)
+{
+	(void)ctx;
+	if (!CHECK(t != NULL)) {
+		spdk_app_stop(1);
+		return;
+	}
+	g_transport = t;
+	CHECK(t->ops == &loop_ops);
+	CHECK_STREQ(spdk_nvmf_get_transport_name(t), "LOOP");
+	CHECK(spdk_nvmf_get_transport_type(t) == SPDK_NVME_TRANSPORT_CUSTOM);
+	CHECK(spdk_nvmf_get_transport_opts(t) == &t->opts);
+	CHECK_EQ_U(t->opts.io_unit_size, 4096);
+	CHECK_EQ_U(t->opts.max_queue_depth, DEPTH);
+	/* Not added yet: the target does not list it. */
+	CHECK(spdk_nvmf_tgt_get_transport(g_tgt, "LOOP") == NULL);
+	spdk_nvmf_tgt_add_transport(g_tgt, t, transport_added, NULL);
+}
+
+static void
+start_fn(void *ctx)
+{
+	struct spdk_nvmf_target_opts to;
+	struct spdk_nvmf_transport_opts o;
+
+	(void)ctx;
+	memset(&to, 0, sizeof(to));
+	to.size = sizeof(to);
+	snprintf(to.name, sizeof(to.name), "looptest");
+	g_tgt = spdk_nvmf_tgt_create(&to);
+	if (!CHECK(g_tgt != NULL)) {
+		spdk_app_stop(1);
+		return;
+	}
+	g_pg = spdk_nvmf_poll_group_create(g_tgt);
+	CHECK(g_pg != NULL);
+	CHECK(g_pg->thread == spdk_get_thread());
+	CHECK(g_pg->tgt == g_tgt);
+
+	CHECK(!spdk_nvmf_transport_opts_init("NOPE", &o, sizeof(o)));
+	memset(&o, 0xff, sizeof(o));
+	CHECK(spdk_nvmf_transport_opts_init("LOOP", &o, sizeof(o)));
+	CHECK_EQ_U(o.io_unit_size, 4096);
+	CHECK_EQ_U(o.max_queue_depth, DEPTH);
+	CHECK_EQ_U(o.opts_size, sizeof(o));
+	CHECK_EQ_I(spdk_nvmf_transport_create_async("NOPE", &o, transport_created, NULL), -EINVAL);
+	CHECK_EQ_I(spdk_nvmf_transport_create_async("LOOP", &o, transport_created, NULL), 0);
+}
+
+int
+main(void)
+{
+	struct spdk_app_opts opts;
+	char cfg[] = "/tmp/rspdk_test_nvmf_transport_XXXXXX";
+	const char *json =
+		"{\"subsystems\":[{\"subsystem\":\"bdev\",\"config\":["
+		"{\"method\":\"bdev_malloc_create\",\"params\":{\"name\":\"Malloc0\",\"num_blocks\":2048,\"block_size\":512}}"
+		"]}]}";
+	int fd, rc;
+
+	fd = mkstemp(cfg);
+	if (!CHECK(fd >= 0) || !CHECK(write(fd, json, strlen(json)) == (ssize_t)strlen(json))) {
+		return CHECK_DONE("nvmf_transport");
+	}
+	close(fd);
+	spdk_app_opts_init(&opts, sizeof(opts));
+	opts.name = "test_nvmf_transport";
+	opts.reactor_mask = "0x1";
+	opts.json_config_file = cfg;
+	opts.rpc_addr = NULL;
+	rc = spdk_app_start(&opts, start_fn, NULL);
+	CHECK_EQ_I(rc, 0);
+	CHECK_EQ_I(g_stage, 100);
+	spdk_app_fini();
+	unlink(cfg);
+	return CHECK_DONE("nvmf_transport");
+}

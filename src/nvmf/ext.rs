@@ -1,0 +1,19 @@
+//! Connections of transports plugged in through the C API
+//! (`nvmf_transport.h`, `crate::capi::nvmf_transport`): the generic target
+//! runs their commands as it runs its own TCP connections' (a
+//! [`crate::nvmf::tcp::qpair::TcpQpair`] without a socket) and gives each
+//! answer back to the transport through this interface.
+
+use crate::nvme::spec::Cpl;
+
+pub trait ExtConn {
+    /// Request `token` is answered with `cpl`; C2H data is in its buffers.
+    /// `qid` and `ctrlr` (an `Arc<Ctrlr>` pointer, 0 before Connect) are the
+    /// connection's after the command.
+    fn answer(&mut self, token: usize, cpl: &Cpl, qid: u16, ctrlr: usize);
+    /// Request `token` goes back without an answer (the connection closed).
+    fn drop_req(&mut self, token: usize);
+    /// The connection closed and nothing of it is outstanding: the
+    /// transport finishes it.
+    fn fini(&mut self);
+}
