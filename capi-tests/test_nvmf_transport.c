@@ -65,7 +65,7 @@ static struct spdk_nvmf_transport *g_transport;
 static struct loop_tgroup *g_tgroup;
 static struct spdk_nvmf_subsystem *g_sub;
 static struct spdk_poller *g_driver;
-static struct loop_qpair g_admin, g_io;
+static struct loop_qpair g_admin, g_io, g_disc;
 static int g_stage;
 static int g_pg_created, g_pg_destroyed;
 static uint16_t g_cntlid;
@@ -237,6 +237,20 @@ loop_trid(struct spdk_nvmf_qpair *qpair, struct spdk_nvme_transport_id *trid)
 	return 0;
 }
 
+/* Its listeners in the discovery log: an intra-host transport. */
+static void
+loop_discover(struct spdk_nvmf_transport *transport, struct spdk_nvme_transport_id *trid,
+	      struct spdk_nvmf_discovery_log_page_entry *entry)
+{
+	(void)transport;
+	CHECK_STREQ(trid->trstring, "LOOP");
+	entry->trtype = SPDK_NVMF_TRTYPE_INTRA_HOST;
+	entry->adrfam = SPDK_NVMF_ADRFAM_INTRA_HOST;
+	entry->treq.secure_channel = SPDK_NVMF_TREQ_SECURE_CHANNEL_NOT_SPECIFIED;
+	memset(entry->trsvcid, ' ', sizeof(entry->trsvcid));
+	memcpy(entry->trsvcid, "lp", 2);
+}
+
 static const struct spdk_nvmf_transport_ops loop_ops = {
 	.name = "LOOP",
 	.type = SPDK_NVME_TRANSPORT_CUSTOM,
@@ -255,9 +269,51 @@ static const struct spdk_nvmf_transport_ops loop_ops = {
 	.qpair_fini = loop_qpair_fini,
 	.qpair_get_peer_trid = loop_trid,
 	.qpair_get_listen_trid = loop_trid,
+	.listener_discover = loop_discover,
 };
 
 SPDK_NVMF_TRANSPORT_REGISTER(loop, &loop_ops);
+
+/* A second transport, created asynchronously (create_async only). */
+static int g_async_destroyed;
+
+static int
+loopa_create_async(struct spdk_nvmf_transport_opts *opts, spdk_nvmf_transport_create_done_cb cb_fn, void *cb_arg)
+{
+	struct loop_transport *t = calloc(1, sizeof(*t));
+
+	(void)opts;
+	if (!t) {
+		return -ENOMEM;
+	}
+	cb_fn(cb_arg, &t->base);
+	return 0;
+}
+
+static int
+loopa_destroy(struct spdk_nvmf_transport *transport, spdk_nvmf_transport_destroy_done_cb cb_fn, void *cb_arg)
+{
+	free(SPDK_CONTAINEROF(transport, struct loop_transport, base));
+	g_async_destroyed++;
+	cb_fn(cb_arg);
+	return 0;
+}
+
+static const struct spdk_nvmf_transport_ops loopa_ops = {
+	.name = "LOOPA",
+	.type = SPDK_NVME_TRANSPORT_CUSTOM,
+	.create_async = loopa_create_async,
+	.destroy = loopa_destroy,
+	.poll_group_create = loop_pg_create,
+	.poll_group_destroy = loop_pg_destroy,
+	.poll_group_add = loop_pg_add,
+	.poll_group_poll = loop_pg_poll,
+	.req_free = loop_req_free,
+	.req_complete = loop_req_complete,
+	.qpair_fini = loop_qpair_fini,
+};
+
+SPDK_NVMF_TRANSPORT_REGISTER(loopa, &loopa_ops);
 
 /* ---- the "host": capsules built here ---- */
 
@@ -573,6 +629,55 @@ driver(void *ctx)
 		break;
 	case 14:
 		CHECK_EQ_U(finish(r, NULL, 0), SPDK_NVME_SC_DATA_SGL_LENGTH_INVALID);
+		/* The discovery controller, through the same transport. */
+		memset(&g_disc, 0, sizeof(g_disc));
+		g_disc.base.transport = g_transport;
+		spdk_nvmf_tgt_new_qpair(g_tgt, &g_disc.base);
+		g_stage = 140;
+		break;
+	case 140:
+		if (g_disc.added == 0) {
+			break;
+		}
+		g_pending = send_connect(&g_disc, 0, 0xffff, SPDK_NVMF_DISCOVERY_NQN);
+		g_stage = 141;
+		break;
+	case 141:
+		CHECK_EQ_U(finish(r, NULL, 0), 0);
+		g_pending = send_prop(&g_disc, true, 0x14, (6u << 16) | (4u << 20) | 1);
+		g_stage = 1410;
+		break;
+	case 1410:
+		CHECK_EQ_U(finish(r, NULL, 0), 0);
+		g_pending = send_admin(&g_disc, SPDK_NVME_OPC_GET_LOG_PAGE, 0,
+				       SPDK_NVME_LOG_DISCOVERY | ((4096 / 4 - 1) << 16), 0, 4096);
+		g_stage = 142;
+		break;
+	case 142: {
+		const struct spdk_nvmf_discovery_log_page *lp = (const void *)g_page;
+		const struct spdk_nvmf_discovery_log_page_entry *e = NULL;
+
+		CHECK_EQ_U(finish(r, g_page, sizeof(g_page)), 0);
+		for (i = 0; i < lp->numrec && i < 3; i++) {
+			if (strcmp((const char *)lp->entries[i].subnqn, NQN) == 0) {
+				e = &lp->entries[i];
+			}
+		}
+		if (CHECK(e != NULL)) {
+			/* Filled by the transport's listener_discover. */
+			CHECK_EQ_U(e->trtype, SPDK_NVMF_TRTYPE_INTRA_HOST);
+			CHECK_EQ_U(e->adrfam, SPDK_NVMF_ADRFAM_INTRA_HOST);
+			CHECK(memcmp(e->trsvcid, "lp ", 3) == 0);
+			CHECK(memcmp(e->traddr, "loop0 ", 6) == 0);
+		}
+		CHECK_EQ_I(spdk_nvmf_qpair_disconnect(&g_disc.base), 0);
+		g_stage = 143;
+		break;
+	}
+	case 143:
+		if (g_disc.fini == 0) {
+			break;
+		}
 		/* An AER the controller holds; then the I/O queue goes. */
 		g_aer = send_admin(&g_admin, SPDK_NVME_OPC_ASYNC_EVENT_REQUEST, 0, 0, 0, 0);
 		CHECK(g_aer != NULL && !g_aer->done);
@@ -692,6 +797,25 @@ transport_created(void *ctx, struct spdk_nvmf_transport *t)
 }
 
 static void
+async_destroyed(void *ctx)
+{
+	(void)ctx;
+	CHECK_EQ_I(g_async_destroyed, 1);
+}
+
+static void
+async_created(void *ctx, struct spdk_nvmf_transport *t)
+{
+	(void)ctx;
+	if (!CHECK(t != NULL)) {
+		return;
+	}
+	CHECK(t->ops == &loopa_ops);
+	CHECK_STREQ(spdk_nvmf_get_transport_name(t), "LOOPA");
+	CHECK_EQ_I(spdk_nvmf_transport_destroy(t, async_destroyed, NULL), 0);
+}
+
+static void
 start_fn(void *ctx)
 {
 	struct spdk_nvmf_target_opts to;
@@ -719,6 +843,10 @@ start_fn(void *ctx)
 	CHECK_EQ_U(o.opts_size, sizeof(o));
 	CHECK_EQ_I(spdk_nvmf_transport_create_async("NOPE", &o, transport_created, NULL), -EINVAL);
 	CHECK_EQ_I(spdk_nvmf_transport_create_async("LOOP", &o, transport_created, NULL), 0);
+	CHECK(spdk_nvmf_transport_opts_init("LOOPA", &o, sizeof(o)));
+	o.max_aq_depth = 32;
+	CHECK_EQ_I(spdk_nvmf_transport_create_async("LOOPA", &o, async_created, NULL), 0);
+	CHECK_EQ_I(g_async_destroyed, 0);
 }
 
 int
@@ -745,6 +873,7 @@ main(void)
 	rc = spdk_app_start(&opts, start_fn, NULL);
 	CHECK_EQ_I(rc, 0);
 	CHECK_EQ_I(g_stage, 100);
+	CHECK_EQ_I(g_async_destroyed, 1);
 	spdk_app_fini();
 	unlink(cfg);
 	return CHECK_DONE("nvmf_transport");

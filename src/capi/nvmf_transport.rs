@@ -212,7 +212,7 @@ pub(super) struct COps {
     subsystem_add_ns: *const c_void,
     subsystem_remove_ns: *const c_void,
     cdata_init: *const c_void,
-    listener_discover: *const c_void,
+    listener_discover: Option<unsafe extern "C" fn(Tp, Trid, *mut c_void)>,
     poll_group_create: Option<unsafe extern "C" fn(Tp, *mut CPollGroup) -> *mut CTgroup>,
     get_optimal_poll_group: Option<unsafe extern "C" fn(*mut CQpair) -> *mut CTgroup>,
     poll_group_destroy: Option<unsafe extern "C" fn(*mut CTgroup)>,
@@ -361,7 +361,24 @@ pub unsafe extern "C" fn spdk_nvmf_transport_register(ops: *const spdk_nvmf_tran
             return;
         }
         OPS.lock().push(o as usize);
+        let _ = crate::nvmf::logpage::RECORD_HOOK.set(discovery_record);
     })
+}
+
+/// The discovery log record of a plugged-in transport's listener: the
+/// transport's listener_discover fills it (over rspdk's defaults).
+fn discovery_record(a: &ListenAddr, r: &mut [u8]) {
+    let Some(t) = by_name(&a.trtype) else { return };
+    let tp = t as *mut CTransport;
+    // SAFETY: an added transport.
+    let Some(f) = (unsafe { (*(*tp).ops).listener_discover }) else { return };
+    // SAFETY: as above.
+    let mut trid = super::nvmf::trid_pub(a, &unsafe { (*(*tp).ops).name() });
+    if r.len() < 1024 {
+        return;
+    }
+    // SAFETY: a record of 1024 bytes (struct spdk_nvmf_discovery_log_page_entry).
+    unsafe { f(tp, &mut trid, r.as_mut_ptr().cast()) };
 }
 
 // ---------------------------------------------------------------- transports
@@ -388,27 +405,66 @@ pub(super) fn create(name: &str, mut opts: spdk_nvmf_transport_opts, done: Box<d
             return -libc::EINVAL;
         }
     };
-    let unit = opts.io_unit_size as usize;
-    let Some(pool) = Mempool::create(&format!("nvmf_{name}_bufs"), opts.num_shared_buffers as usize, unit) else {
+    let Some(pool) = Mempool::create(&format!("nvmf_{name}_bufs"), opts.num_shared_buffers as usize, opts.io_unit_size as usize) else {
         log_err("spdk_nvmf_transport_create_async", format!("{name}: no memory for {} data buffers", { opts.num_shared_buffers }));
         return -libc::ENOMEM;
     };
     opts.transport_specific = std::ptr::null();
     // SAFETY: registered operations; the options live through the call.
-    let t = unsafe {
-        match ((*o).create, (*o).create_async) {
-            (Some(f), _) => f(&mut opts),
-            (None, Some(_)) => {
-                log_err("spdk_nvmf_transport_create_async", format!("{name}: only transports with a create operation are supported"));
-                return -libc::ENOTSUP;
-            }
-            _ => return -libc::EINVAL,
+    let (sync, asynch) = unsafe { ((*o).create, (*o).create_async) };
+    if sync.is_none() {
+        let Some(f) = asynch else { return -libc::EINVAL };
+        // The transport calls back (now or later) with its structure.
+        let ctx = Box::into_raw(Box::new(Pending { name: name.to_string(), o: o as usize, opts, core, pool, done }));
+        // SAFETY: the options live through the call; `ctx` comes back once through `created`.
+        let rc = unsafe { f(&mut (*ctx).opts, Some(created), ctx.cast()) };
+        if rc != 0 {
+            // SAFETY: not handed over.
+            drop(unsafe { Box::from_raw(ctx) });
+            log_err("spdk_nvmf_transport_create_async", format!("{name}: the transport's create_async failed ({rc})"));
         }
-    };
+        return rc;
+    }
+    // SAFETY: as above.
+    let t = unsafe { sync.map_or(std::ptr::null_mut(), |f| f(&mut opts)) };
     if t.is_null() {
         log_err("spdk_nvmf_transport_create_async", format!("{name}: the transport's create failed"));
         return -libc::EINVAL;
     }
+    adopt(t, o, opts, core, pool, name);
+    let tp = t as usize;
+    super::nvmf::later_pub(move || done(tp as *mut c_void));
+    0
+}
+
+/// A create_async under way.
+struct Pending {
+    name: String,
+    o: usize,
+    opts: spdk_nvmf_transport_opts,
+    core: TcpOpts,
+    pool: Box<Mempool>,
+    done: Box<dyn FnOnce(*mut c_void) + Send>,
+}
+
+unsafe extern "C" fn created(arg: *mut c_void, t: Tp) {
+    // SAFETY: the context `create` handed over, given back once.
+    let p = unsafe { Box::from_raw(arg as *mut Pending) };
+    if t.is_null() {
+        log_err("spdk_nvmf_transport_create_async", format!("{}: the transport's create_async failed", p.name));
+        let done = p.done;
+        super::nvmf::later_pub(move || done(std::ptr::null_mut()));
+        return;
+    }
+    adopt(t, p.o as *const COps, p.opts, p.core, p.pool, &p.name);
+    let (tp, done) = (t as usize, p.done);
+    // Never before spdk_nvmf_transport_create_async returned.
+    super::nvmf::later_pub(move || done(tp as *mut c_void));
+}
+
+/// Fills the generic members of a new transport's structure and lists it.
+fn adopt(t: Tp, o: *const COps, opts: spdk_nvmf_transport_opts, core: TcpOpts, pool: Box<Mempool>, name: &str) {
+    let unit = opts.io_unit_size as usize;
     // SAFETY: the transport's structure, which begins with struct spdk_nvmf_transport.
     unsafe {
         (*t).ops = o;
@@ -419,9 +475,6 @@ pub(super) fn create(name: &str, mut opts: spdk_nvmf_transport_opts, done: Box<d
         (*t).listeners.last = std::ptr::addr_of_mut!((*t).listeners.first);
     }
     EXT.lock().push(Ext { t: t as usize, ops: o as usize, core, pool, unit, added: false, listens: Vec::new() });
-    let tp = t as usize;
-    super::nvmf::later_pub(move || done(tp as *mut c_void));
-    0
 }
 
 /// Adds a plugged-in transport to the target: a poll group of it on each

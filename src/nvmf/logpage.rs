@@ -10,7 +10,7 @@ use super::spec::{
     SPDK_NVMF_TREQ_SECURE_CHANNEL_NOT_REQUIRED, SPDK_NVMF_TRTYPE_FC, SPDK_NVMF_TRTYPE_INTRA_HOST, SPDK_NVMF_TRTYPE_RDMA,
     SPDK_NVMF_TRTYPE_TCP, SPDK_NVME_TCP_SECURITY_NONE,
 };
-use super::subsystem::{DiscoveryEntry, Subtype};
+use super::subsystem::{DiscoveryEntry, ListenAddr, Subtype};
 use super::wire::{put_padded, put_u128, put_u16, put_u32, put_u32s, put_u64, st};
 use crate::nvme::spec::Cmd;
 
@@ -184,8 +184,19 @@ pub fn discovery_log_asqsz(genctr: u64, entries: &[DiscoveryEntry], asqsz: u16, 
         if trtype == SPDK_NVMF_TRTYPE_TCP {
             r[TSAS] = SPDK_NVME_TCP_SECURITY_NONE;
         }
+        if !e.addr.trtype.eq_ignore_ascii_case("tcp") {
+            // A transport plugged in through the C API describes its own
+            // listeners (type, address family, requirements, TSAS).
+            if let Some(f) = RECORD_HOOK.get() {
+                f(&e.addr, r);
+            }
+        }
     }
 }
+
+/// Fills a discovery record for a listener of a transport plugged in
+/// through the C API (set by `crate::capi::nvmf_transport`).
+pub static RECORD_HOOK: std::sync::OnceLock<fn(&ListenAddr, &mut [u8])> = std::sync::OnceLock::new();
 
 // ---------------------------------------------------------------------------
 // SMART / health information (512 bytes)
