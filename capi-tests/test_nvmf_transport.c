@@ -237,6 +237,21 @@ loop_trid(struct spdk_nvmf_qpair *qpair, struct spdk_nvme_transport_id *trid)
 	return 0;
 }
 
+/* Its part of Identify Controller: in-capsule data and the SGL support it has. */
+static void
+loop_cdata_init(struct spdk_nvmf_transport *transport, struct spdk_nvmf_subsystem *subsystem,
+		struct spdk_nvmf_ctrlr_data *cdata)
+{
+	(void)transport;
+	CHECK(subsystem == g_sub);
+	CHECK_EQ_U(cdata->nvmf_specific.ioccsz, 4); /* the generic default: no in-capsule data */
+	cdata->nvmf_specific.ioccsz = 4 + 8192 / 16;
+	cdata->nvmf_specific.msdbd = 1;
+	cdata->sgls.supported = SPDK_NVME_SGLS_SUPPORTED_DWORD_ALIGNED;
+	cdata->sgls.keyed_sgl = 1;
+	cdata->kas = 7;
+}
+
 /* Its listeners in the discovery log: an intra-host transport. */
 static void
 loop_discover(struct spdk_nvmf_transport *transport, struct spdk_nvme_transport_id *trid,
@@ -270,6 +285,7 @@ static const struct spdk_nvmf_transport_ops loop_ops = {
 	.qpair_get_peer_trid = loop_trid,
 	.qpair_get_listen_trid = loop_trid,
 	.listener_discover = loop_discover,
+	.cdata_init = loop_cdata_init,
 };
 
 SPDK_NVMF_TRANSPORT_REGISTER(loop, &loop_ops);
@@ -580,6 +596,12 @@ driver(void *ctx)
 		CHECK_EQ_U(finish(r, g_page, sizeof(g_page)), 0);
 		CHECK_EQ_U(g_page[78] | g_page[79] << 8, g_cntlid);
 		CHECK_STREQ((const char *)&g_page[768], NQN);
+		/* What the transport's cdata_init set. */
+		CHECK_EQ_U(((const struct spdk_nvme_ctrlr_data *)g_page)->nvmf_specific.ioccsz, 4 + 8192 / 16);
+		CHECK_EQ_U(((const struct spdk_nvme_ctrlr_data *)g_page)->nvmf_specific.msdbd, 1);
+		CHECK_EQ_U(((const struct spdk_nvme_ctrlr_data *)g_page)->sgls.keyed_sgl, 1);
+		CHECK_EQ_U(((const struct spdk_nvme_ctrlr_data *)g_page)->kas, 7);
+		CHECK_EQ_U(((const struct spdk_nvme_ctrlr_data *)g_page)->vid, 0x8086);
 		/* One I/O queue. */
 		g_pending = send_admin(&g_admin, SPDK_NVME_OPC_SET_FEATURES, 0, SPDK_NVME_FEAT_NUMBER_OF_QUEUES, 0, 0);
 		g_stage = 8;

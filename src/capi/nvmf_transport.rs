@@ -211,7 +211,7 @@ pub(super) struct COps {
     listen_associate: Option<unsafe extern "C" fn(Tp, *const spdk_nvmf_subsystem, *const spdk_nvme_transport_id) -> c_int>,
     subsystem_add_ns: *const c_void,
     subsystem_remove_ns: *const c_void,
-    cdata_init: *const c_void,
+    cdata_init: Option<unsafe extern "C" fn(Tp, *mut spdk_nvmf_subsystem, *mut u8)>,
     listener_discover: Option<unsafe extern "C" fn(Tp, Trid, *mut c_void)>,
     poll_group_create: Option<unsafe extern "C" fn(Tp, *mut CPollGroup) -> *mut CTgroup>,
     get_optimal_poll_group: Option<unsafe extern "C" fn(*mut CQpair) -> *mut CTgroup>,
@@ -701,6 +701,25 @@ impl ExtConn for Bridge {
             if let Some(f) = (*self.ops).req_free {
                 f(token as *mut CRequest);
             }
+        }
+    }
+
+    fn cdata(&mut self, subnqn: &str, page: &mut [u8]) {
+        // SAFETY: the transport's operations.
+        let Some(f) = (unsafe { (*self.ops).cdata_init }) else { return };
+        if page.len() < 4096 {
+            return;
+        }
+        // struct spdk_nvmf_ctrlr_data: (its offset, the Identify data's offset, length).
+        const MAP: [(usize, usize, usize); 10] = [(0, 259, 1), (2, 320, 2), (4, 0, 2), (6, 2, 2), (8, 73, 3), (12, 256, 2), (14, 520, 2), (16, 522, 2), (20, 536, 4), (24, 1792, 256)];
+        let mut cd = [0u8; 280];
+        for (c, p, n) in MAP {
+            cd[c..c + n].copy_from_slice(&page[p..p + n]);
+        }
+        // SAFETY: the queue pair's transport; a 280-byte struct spdk_nvmf_ctrlr_data.
+        unsafe { f((*self.qp).transport, super::nvmf::subsystem_handle(subnqn), cd.as_mut_ptr()) };
+        for (c, p, n) in MAP {
+            page[p..p + n].copy_from_slice(&cd[c..c + n]);
         }
     }
 

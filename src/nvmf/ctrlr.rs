@@ -829,7 +829,12 @@ fn identify_cmd(q: &mut Conn, g: &mut PollGroup, idx: u16, s: &Subsystem, c: &Ct
     let nsid = q.reqs[idx as usize].cmd.nsid;
     let mut page = Box::new([0u8; 4096]);
     match cns {
-        0x01 => identify::identify_ctrlr(&ctrlr_info(s, c, q), &mut page),
+        0x01 => {
+            identify::identify_ctrlr(&ctrlr_info(s, c, q), &mut page);
+            if let Some(x) = q.ext.as_mut() {
+                x.cdata(&s.nqn, &mut page[..]);
+            }
+        }
         0x00 | 0x03 if !c.discovery => {
             let tbl = group::table(g, &s.nqn);
             // SAFETY: the group's table, on its thread.

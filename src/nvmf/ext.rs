@@ -16,4 +16,7 @@ pub trait ExtConn {
     /// The connection closed and nothing of it is outstanding: the
     /// transport finishes it.
     fn fini(&mut self);
+    /// The Identify Controller data for subsystem `subnqn` as the generic
+    /// target made it (4096 bytes): the transport may set its part.
+    fn cdata(&mut self, _subnqn: &str, _page: &mut [u8]) {}
 }
