@@ -581,11 +581,28 @@ driver(void *ctx)
 		g_pending = send_prop(&g_admin, true, 0x14, (6u << 16) | (4u << 20) | 1);
 		g_stage = 5;
 		break;
-	case 5:
+	case 5: {
+		/* exec_fabrics refuses what is not a fabrics command. */
+		union nvmf_h2c_msg c;
+		struct loop_req *k = &g_admin.reqs[DEPTH - 1];
+
 		CHECK_EQ_U(finish(r, NULL, 0), 0);
+		memset(&c, 0, sizeof(c));
+		c.nvme_cmd.opc = SPDK_NVME_OPC_KEEP_ALIVE;
+		memset(k, 0, sizeof(*k));
+		k->busy = true;
+		k->cmd = c;
+		k->cmd.nvme_cmd.cid = 0x777;
+		k->req.qpair = &g_admin.base;
+		k->req.cmd = &k->cmd;
+		k->req.rsp = &k->rsp;
+		spdk_nvmf_request_exec_fabrics(&k->req);
+		CHECK(k->done);
+		CHECK_EQ_U(finish(k, NULL, 0), SPDK_NVME_SC_INVALID_OPCODE);
 		g_pending = send_prop(&g_admin, false, 0x1c, 0);
 		g_stage = 6;
 		break;
+	}
 	case 6:
 		CHECK_EQ_U(finish(r, NULL, 0), 0);
 		CHECK_EQ_U(r->rsp.prop_get_rsp.value.u32.low & 1, 1); /* CSTS.RDY */

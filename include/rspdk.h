@@ -7959,6 +7959,12 @@ int spdk_nvmf_qpair_get_listen_trid(struct spdk_nvmf_qpair *qpair,
 void spdk_nvmf_request_exec(struct spdk_nvmf_request *req);
 
 /*
+ Run a fabrics command (Connect, Property Get/Set...) the transport
+ received; any other command is refused with Invalid Opcode.
+ */
+void spdk_nvmf_request_exec_fabrics(struct spdk_nvmf_request *req);
+
+/*
  Send a request's response as it stands (for requests the transport
  completes itself, e.g. failed before execution).
  */

@@ -919,6 +919,34 @@ pub unsafe extern "C" fn spdk_nvmf_request_exec(req: *mut spdk_nvmf_request) {
     })
 }
 
+/// Run a fabrics command (Connect, Property Get/Set...) the transport
+/// received; any other command is refused with Invalid Opcode.
+#[no_mangle]
+pub unsafe extern "C" fn spdk_nvmf_request_exec_fabrics(req: *mut spdk_nvmf_request) {
+    guard((), || {
+        let r = req as *mut CRequest;
+        if r.is_null() {
+            return;
+        }
+        // SAFETY: the transport's request, filled for execution.
+        let cmd = unsafe { (*r).cmd.read_unaligned() };
+        if cmd.opc() == crate::nvmf::spec::SPDK_NVME_OPC_FABRIC {
+            // SAFETY: forwarded.
+            return unsafe { spdk_nvmf_request_exec(req) };
+        }
+        let cpl = Cpl { cid: cmd.cid(), status: 0x01 << 1, ..Default::default() };
+        // SAFETY: as above.
+        unsafe {
+            if !(*r).rsp.is_null() {
+                (*r).rsp.write_unaligned(cpl);
+            }
+            if let Some(f) = (*(*(*r).qpair).transport).ops.as_ref().and_then(|o| o.req_complete) {
+                f(r);
+            }
+        }
+    })
+}
+
 /// Send a request's response as it stands (for requests the transport
 /// completes itself, e.g. failed before execution).
 #[no_mangle]
