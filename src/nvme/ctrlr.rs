@@ -159,17 +159,20 @@ fn be_str(b: &[u8]) -> String {
 }
 
 /// A command's completion, filled by `sync_done` (for callers that poll until `done`).
+/// Where a synchronous command's completion lands. Cells: the callback
+/// writes through a shared pointer while the caller polls the same slot.
+#[derive(Default)]
 pub(super) struct SyncSlot {
-    pub done: bool,
-    pub cpl: Cpl,
+    pub done: std::cell::Cell<bool>,
+    pub cpl: std::cell::Cell<Cpl>,
 }
 
 pub(super) extern "C" fn sync_done(arg: *mut c_void, cpl: *const Cpl) {
     // SAFETY: arg is a SyncSlot on the stack of a caller polling until done (admin_sync, run_sync).
-    let s = unsafe { &mut *(arg as *mut SyncSlot) };
+    let s = unsafe { &*(arg as *const SyncSlot) };
     // SAFETY: cpl points to a completion valid for the call.
-    s.cpl = unsafe { *cpl };
-    s.done = true;
+    s.cpl.set(unsafe { *cpl });
+    s.done.set(true);
 }
 
 impl Ctrlr {
@@ -293,11 +296,11 @@ impl Ctrlr {
 
     /// Runs `cmd` on the admin queue and polls for it (initialisation and control path).
     pub fn admin_sync(&self, cmd: Cmd, payload: Payload) -> Result<Cpl, NvmeError> {
-        let mut slot = SyncSlot { done: false, cpl: Cpl::default() };
-        self.admin_submit(cmd, payload, Some(sync_done), &mut slot as *mut SyncSlot as *mut c_void)
+        let slot = SyncSlot::default();
+        self.admin_submit(cmd, payload, Some(sync_done), &slot as *const SyncSlot as *mut c_void)
             .map_err(|e| NvmeError { what: format!("{}: admin opcode {:#x} not submitted: {e:?}", self.name, cmd.opc()), errno: e.errno() })?;
         let deadline = cpu::ticks() + self.opts.admin_timeout_ms as u64 * 1_000_000;
-        while !slot.done {
+        while !slot.done.get() {
             self.process_admin_completions();
             if cpu::ticks() > deadline {
                 if self.fabric.is_some() {
@@ -309,7 +312,7 @@ impl Ctrlr {
                 return fail(format!("{}: admin opcode {:#x} timed out", self.name, cmd.opc()), libc::ETIMEDOUT);
             }
         }
-        Ok(slot.cpl)
+        Ok(slot.cpl.get())
     }
 
     fn admin_ok(&self, cmd: Cmd, payload: Payload, what: &str) -> Result<Cpl, NvmeError> {

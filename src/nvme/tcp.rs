@@ -513,14 +513,14 @@ impl TcpQpair {
     /// Runs one command to completion (connection set-up and control path).
     pub fn run_sync(&mut self, cmd: Cmd, payload: &Payload, timeout: Duration) -> Result<Cpl, i32> {
         use super::ctrlr::{sync_done, SyncSlot};
-        let mut slot = SyncSlot { done: false, cpl: Cpl::default() };
-        self.submit(cmd, payload, Some(sync_done), &mut slot as *mut SyncSlot as *mut c_void).map_err(|e| e.errno())?;
+        let slot = SyncSlot::default();
+        self.submit(cmd, payload, Some(sync_done), &slot as *const SyncSlot as *mut c_void).map_err(|e| e.errno())?;
         let deadline = std::time::Instant::now() + timeout;
         let mut out = Vec::with_capacity(4);
         loop {
             self.reap(0, &mut out);
             super::qpair::deliver(&mut out);
-            if slot.done {
+            if slot.done.get() {
                 break;
             }
             if self.st.failed {
@@ -535,7 +535,7 @@ impl TcpQpair {
             }
             std::thread::sleep(Duration::from_micros(20));
         }
-        Ok(slot.cpl)
+        Ok(slot.cpl.get())
     }
 }
 
