@@ -127,6 +127,25 @@ typedef void spdk_log_close_cb(void *ctx);
 /* Older SPDK name of the same callback type. */
 typedef spdk_log_cb logfunc;
 
+/* ---- bdev_zcopy.h (hand-written C, src/capi/raw/) ---- */
+/*
+ * spdk/bdev_module.h: the zero-copy flags of a block I/O
+ * (bdev_io->u.bdev.zcopy). SPDK declares them as an unnamed struct of three
+ * one-bit fields inside struct spdk_bdev_io_block_params; here the struct
+ * has a tag so the generated block parameters can name it. Same byte, same
+ * bits: populate is bit 0, commit bit 1, start bit 2.
+ */
+struct spdk_bdev_io_block_params_zcopy {
+	/* Start phase: fill the buffers with the blocks' data. */
+	__extension__ uint8_t populate : 1;
+	/* End phase: write the buffers back to the blocks. */
+	__extension__ uint8_t commit : 1;
+	/* Set for the start phase, clear for the end phase. */
+	__extension__ uint8_t start : 1;
+};
+SPDK_STATIC_ASSERT(sizeof(struct spdk_bdev_io_block_params_zcopy) == 1, "zcopy flags: one byte");
+
+
 /* ---- nvme_spec.h (hand-written C, src/capi/raw/) ---- */
 /* ---- spdk/nvme_spec.h ----
  *
@@ -5735,15 +5754,6 @@ struct __bdev_internal_fields {
 };
 
 /*
- The `zcopy` bitfield struct of `spdk_bdev_io_block_params` (anonymous in
- SPDK): in C `uint8_t populate : 1; uint8_t commit : 1; uint8_t start : 1;`
- (bits 0, 1, 2; hand-written C).
- */
-struct spdk_bdev_io_block_params_zcopy {
-  uint8_t raw;
-};
-
-/*
  The `abort` member of `spdk_bdev_io_block_params`.
  */
 struct spdk_bdev_io_block_params_abort {
@@ -6618,6 +6628,41 @@ void spdk_bdev_io_get_buf(struct spdk_bdev_io *bdev_io, spdk_bdev_io_get_buf_cb 
  the layer's buffer here).
  */
 void spdk_bdev_io_get_iovec(struct spdk_bdev_io *bdev_io, struct iovec **iovp, int *iovcntp);
+
+/*
+ A module lends `len` bytes at `buf` as the I/O's (first) data buffer,
+ as a zero-copy start does with the bdev's own memory.
+ */
+void spdk_bdev_io_set_buf(struct spdk_bdev_io *bdev_io, void *buf, size_t len);
+
+/*
+ Starts a zero-copy I/O: the bdev lends buffers holding `num_blocks` from
+ `offset_blocks` (with their data if `populate`); `cb` is called with the
+ bdev_io, whose buffers `spdk_bdev_io_get_iovec` then shows (`iov`, if
+ given, receives them). End it with `spdk_bdev_zcopy_end`. `-EINVAL` out
+ of range, `-EBADF` to write (`populate` false) through a read-only
+ descriptor, `-ENOTSUP` if the bdev has no zero-copy, `-ENOMEM` when no
+ bdev_io is free.
+ */
+int spdk_bdev_zcopy_start(struct spdk_bdev_desc *desc_,
+                          struct spdk_io_channel *ch,
+                          struct iovec *iov,
+                          int iovcnt,
+                          uint64_t offset_blocks,
+                          uint64_t num_blocks,
+                          bool populate,
+                          spdk_bdev_io_completion_cb cb,
+                          void *cb_arg);
+
+/*
+ Ends a zero-copy I/O whose start succeeded; `commit` writes the lent
+ buffers back to the blocks. `cb` runs when done, then free the bdev_io.
+ `-EINVAL` if it is not a started zero-copy I/O.
+ */
+int spdk_bdev_zcopy_end(struct spdk_bdev_io *bdev_io,
+                        bool commit,
+                        spdk_bdev_io_completion_cb cb,
+                        void *cb_arg);
 
 /*
  When the I/O was submitted, in ticks (`spdk_get_ticks`).

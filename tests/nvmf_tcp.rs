@@ -1009,3 +1009,147 @@ fn discovery_referrals() {
     assert!(!es.iter().any(|e| e.subtype == 1), "{es:?}");
     assert_eq!(es.iter().filter(|e| e.traddr == "192.0.2.10").count(), 1);
 }
+
+/// The current I/O queues over every poll group (`nvmf_get_stats`).
+fn current_io_qpairs(t: &Tgt) -> u64 {
+    let s = rpc(t, "nvmf_get_stats", serde_json::json!({})).expect("nvmf_get_stats");
+    s["poll_groups"].as_array().expect("poll groups").iter().map(|g| g["current_io_qpairs"].as_u64().unwrap()).sum()
+}
+
+fn wait_io_qpairs(t: &Tgt, want: u64) {
+    let end = Instant::now() + Duration::from_secs(10);
+    while current_io_qpairs(t) != want {
+        assert!(Instant::now() < end, "the I/O queues never went to {want}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn zcopy_reads_and_writes_use_the_bdev_buffers() {
+    // One shared data buffer and no per-group cache: a command that takes
+    // a pool buffer holds all of them. Namespace 1 is a malloc bdev (it
+    // lends its memory), namespace 2 a null bdev (it cannot).
+    let t = start_tgt_with(|port| serde_json::json!({"subsystems": [
+        {"subsystem": "bdev", "config": [
+            {"method": "bdev_malloc_create", "params": {"name": "M0", "num_blocks": 8192, "block_size": 512}},
+            {"method": "bdev_null_create", "params": {"name": "N0", "num_blocks": 8192, "block_size": 512}}
+        ]},
+        {"subsystem": "nvmf", "config": [
+            {"method": "nvmf_create_transport", "params": {"trtype": "TCP", "zcopy": true, "num_shared_buffers": 1, "buf_cache_size": 0, "in_capsule_data_size": 4096}},
+            {"method": "nvmf_create_subsystem", "params": {"nqn": NQN, "allow_any_host": true}},
+            {"method": "nvmf_subsystem_add_ns", "params": {"nqn": NQN, "namespace": {"bdev_name": "M0", "nsid": 1}}},
+            {"method": "nvmf_subsystem_add_ns", "params": {"nqn": NQN, "namespace": {"bdev_name": "N0", "nsid": 2}}},
+            {"method": "nvmf_subsystem_add_listener", "params": {"nqn": NQN, "listen_address": {"trtype": "TCP", "adrfam": "IPv4", "traddr": "127.0.0.1", "trsvcid": port.to_string()}}}
+        ]}
+    ]}));
+    let tr = rpc(&t, "nvmf_get_transports", serde_json::json!({})).expect("nvmf_get_transports");
+    assert_eq!(tr[0]["zcopy"], serde_json::json!(true), "{tr}");
+    let (mut a, cntlid) = Host::admin(t.port, NQN, HOST, false);
+    let mut sf = Cmd::new(0x09, 0);
+    sf.cdw10 = 0x0007_0007;
+    assert_eq!(status(&a.exec(sf, &[], 0).0), (0, 0), "set number of queues");
+    let null_rw = |op: u8, slba: u64, nlb: u32| {
+        let mut c = rw(op, slba, nlb);
+        c.nsid = 2;
+        c
+    };
+    // The null namespace's write takes the only pool buffer and waits for its data.
+    let mut hold = io_queue(t.port, cntlid, 1, false);
+    hold.icd = 0;
+    let held = hold.send_only(null_rw(0x01, 0, 8), 4096);
+    let held_ttag = match hold.recv() {
+        Some(Rx::R2T { cccid, ttag, .. }) if cccid == held => ttag,
+        o => panic!("expected an R2T for the null write, got {o:?}"),
+    };
+    // A second one finds no buffer: no R2T yet.
+    let mut hold2 = io_queue(t.port, cntlid, 2, false);
+    let waiting = hold2.send_only(null_rw(0x01, 8, 8), 4096);
+    hold2.s.set_read_timeout(Some(Duration::from_millis(300))).unwrap();
+    let mut b = [0u8; 64];
+    assert!(matches!(hold2.s.read(&mut b), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock || e.kind() == std::io::ErrorKind::TimedOut), "no R2T while the pool is empty");
+    hold2.s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+
+    // Meanwhile the malloc namespace moves every size through its own
+    // memory (R2T writes, C2H reads), with and without digests.
+    for (qid, digests) in [(3u16, false), (4, true)] {
+        let mut q = io_queue(t.port, cntlid, qid, digests);
+        q.icd = 0;
+        for (slba, n, seed) in [(0u64, 4096usize, 1u8), (16, 8192, 2), (64, 16384, 3), (200, 65536, 4), (512, 131072, 5), (8192 - 256, 131072, 6), (3000, 20480, 7)] {
+            let data = pattern(n, seed.wrapping_add(qid as u8));
+            let (c, _) = q.exec(rw(0x01, slba, (n / 512) as u32), &data, 0);
+            assert_eq!(status(&c), (0, 0), "zero-copy write {n} at {slba} (digests {digests})");
+            let (c, back) = q.exec(rw(0x02, slba, (n / 512) as u32), &[], n);
+            assert_eq!(status(&c), (0, 0), "zero-copy read {n} at {slba}");
+            assert!(back == data, "{n} bytes at LBA {slba} read back differ (digests {digests})");
+        }
+        // In-capsule data and an SGL longer than the blocks still work (pool-free ways).
+        q.icd = 4096;
+        let d = pattern(4096, 9);
+        assert_eq!(status(&q.exec(rw(0x01, 40, 8), &d, 0).0), (0, 0));
+        assert!(q.exec(rw(0x02, 40, 8), &[], 4096).1 == d);
+        // Out of range: the command's checks ran before any buffer was lent.
+        q.icd = 0;
+        let (c, _) = q.exec(rw(0x01, 8190, 8), &pattern(4096, 1), 0);
+        assert_eq!(status(&c), (0, 0x80), "a zero-copy write beyond the namespace");
+        let (c, _) = q.exec(rw(0x02, 8190, 8), &[], 4096);
+        assert_eq!(status(&c), (0, 0x80), "a zero-copy read beyond the namespace");
+    }
+
+    // Aborted while waiting for its data: the lent buffers go back; the
+    // late data is dropped; the queue goes on.
+    let mut q = io_queue(t.port, cntlid, 5, false);
+    q.icd = 0;
+    let wcid = q.send_only(rw(0x01, 100, 8), 4096);
+    let ttag = match q.recv() {
+        Some(Rx::R2T { cccid, ttag, r2tl, .. }) if cccid == wcid => {
+            assert_eq!(r2tl, 4096);
+            ttag
+        }
+        o => panic!("expected an R2T, got {o:?}"),
+    };
+    let mut abort = Cmd::new(0x08, 0);
+    abort.cdw10 = 5 | (u32::from(wcid) << 16);
+    let (c, _) = a.exec(abort, &[], 0);
+    assert_eq!((status(&c), c.cdw0 & 1), ((0, 0), 0), "aborted");
+    assert_eq!(q.completions(1)[0].cid, wcid);
+    pdu::write_h2c_data(&mut q.buf, &q.txo, wcid, ttag, 0, &pattern(4096, 4), true);
+    q.s.write_all(&q.buf).unwrap();
+    let d = pattern(4096, 11);
+    assert_eq!(status(&q.exec(rw(0x01, 100, 8), &d, 0).0), (0, 0));
+    assert!(q.exec(rw(0x02, 100, 8), &[], 4096).1 == d, "only the later write landed");
+
+    // A connection closed with a zero-copy write waiting for its data and
+    // one with unread C2H data: each queue goes away (nothing of the
+    // bdev is left outstanding, or the queue would stay).
+    let before = current_io_qpairs(&t);
+    let mut q6 = io_queue(t.port, cntlid, 6, false);
+    q6.send_only(rw(0x01, 300, 256), 131072);
+    assert!(matches!(q6.recv(), Some(Rx::R2T { .. })));
+    let mut q7 = io_queue(t.port, cntlid, 7, false);
+    for _ in 0..16 {
+        q7.send_only(rw(0x02, 0, 256), 131072);
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(current_io_qpairs(&t), before + 2);
+    drop(q6);
+    drop(q7);
+    wait_io_qpairs(&t, before);
+
+    // The null namespace still works with zcopy on: the held write gets
+    // its data and completes, then the waiting one gets the buffer.
+    pdu::write_h2c_data(&mut hold.buf, &hold.txo, held, held_ttag, 0, &pattern(4096, 3), true);
+    hold.s.write_all(&hold.buf).unwrap();
+    let c = hold.completions(1)[0];
+    assert_eq!((c.cid, status(&c)), (held, (0, 0)));
+    match hold2.recv() {
+        Some(Rx::R2T { cccid, ttag, .. }) if cccid == waiting => {
+            pdu::write_h2c_data(&mut hold2.buf, &hold2.txo, waiting, ttag, 0, &pattern(4096, 5), true);
+            hold2.s.write_all(&hold2.buf).unwrap();
+        }
+        o => panic!("expected the R2T of the waiting write, got {o:?}"),
+    }
+    let c = hold2.completions(1)[0];
+    assert_eq!((c.cid, status(&c)), (waiting, (0, 0)));
+    let (c, _) = hold.exec(null_rw(0x02, 0, 8), &[], 4096);
+    assert_eq!(status(&c), (0, 0), "a read of the null namespace, through a pool buffer");
+}

@@ -1,6 +1,8 @@
 //! The NVMe/TCP target's connection state machine, end to end: a real
-//! target (TCP transport, subsystem nqn.2016-06.io.spdk:fuzz with a malloc
-//! and a null namespace, a listener on 127.0.0.1 only) runs in this process
+//! target (TCP transport with zero copy, subsystem nqn.2016-06.io.spdk:fuzz
+//! with a malloc namespace, whose reads and writes by R2T/C2H use the
+//! bdev's own buffers, and a null namespace, whose use pool buffers; a
+//! listener on 127.0.0.1 only) runs in this process
 //! on its own thread, and every input is played as a host over a fresh
 //! loopback connection.
 //!
@@ -61,7 +63,7 @@ fn config(port: u16) -> String {
         {"subsystem": "nvmf", "config": [
             {"method": "nvmf_create_transport", "params": {"trtype": "TCP", "in_capsule_data_size": 4096, "max_queue_depth": QUEUE_DEPTH,
                 "max_aq_depth": 32, "max_io_size": MAX_IO, "io_unit_size": MAX_IO, "max_io_qpairs_per_ctrlr": 4,
-                "num_shared_buffers": NUM_BUFS, "buf_cache_size": BUF_CACHE, "acceptor_poll_rate": 0}},
+                "num_shared_buffers": NUM_BUFS, "buf_cache_size": BUF_CACHE, "acceptor_poll_rate": 0, "zcopy": true}},
             {"method": "nvmf_create_subsystem", "params": {"nqn": NQN, "serial_number": "FUZZ0001", "allow_any_host": true}},
             {"method": "nvmf_subsystem_add_ns", "params": {"nqn": NQN, "namespace": {"bdev_name": "FuzzMalloc", "nsid": 1}}},
             {"method": "nvmf_subsystem_add_ns", "params": {"nqn": NQN, "namespace": {"bdev_name": "FuzzNull", "nsid": 2}}},

@@ -6,7 +6,7 @@
 # --wait-for-rpc instance); config errors at start; raw malformed requests.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-tgt=target/release/rspdk_tgt
+tgt=${CARGO_TARGET_DIR:-target}/release/rspdk_tgt
 RPC=${SPDK_RPC:-$(command -v spdk-rpc || echo "$HOME/.cache/rspdk-pyenv/bin/spdk-rpc")}
 PY=${SPDK_PY:-$(dirname "$RPC")/python3}
 [ -x "$PY" ] || PY=python3
@@ -195,6 +195,10 @@ rpc nvmf_discovery_add_referral -t tcp -a 192.0.2.31 -s 8009 && rpc nvmf_discove
 rpc framework_get_config nvmf | jget '[x["params"]["address"]["trsvcid"] for x in d if x["method"] == "nvmf_discovery_add_referral"] == ["8009", "4420"]' | grep -q True \
 	&& ok "framework_get_config nvmf lists the referrals, oldest first" || { rpc framework_get_config nvmf; bad "referrals in framework_get_config"; }
 
+# The NVMe/TCP transport with zero copy (it joins the round trips too).
+rpc nvmf_create_transport -t TCP --zcopy -c 4096 && rpc nvmf_get_transports | jget 'd[0]["trtype"] == "TCP" and d[0]["zcopy"] is True' | grep -q True \
+	&& ok "nvmf_create_transport --zcopy" || { rpc nvmf_get_transports; bad "nvmf_create_transport --zcopy"; }
+
 # save_config, then a restart with --json on it: the same configuration.
 rpc save_config >"$work/saved1.json"
 "$PY" -c 'import json,sys; c=json.load(open(sys.argv[1])); m=[x["method"] for s in c["subsystems"] if s["subsystem"]=="bdev" for x in s["config"]]; print(m)' "$work/saved1.json" \
@@ -205,6 +209,7 @@ start --json "$work/saved1.json"
 rpc save_config >"$work/saved2.json"
 cmp -s "$work/saved1.json" "$work/saved2.json" && ok "restart with --json on the saved config: save_config is equal" || { diff "$work/saved1.json" "$work/saved2.json"; bad "round trip via --json"; }
 rpc nvmf_discovery_get_referrals | jget '[r["address"]["trsvcid"] for r in d] == ["4420", "8009"]' | grep -q True && ok "the referrals are back after the restart" || bad "referrals after --json"
+rpc nvmf_get_transports | jget 'd[0]["zcopy"] is True' | grep -q True && ok "zcopy is back after the restart" || bad "zcopy after --json"
 stop
 # load_config into a --wait-for-rpc instance.
 start --wait-for-rpc

@@ -9,13 +9,13 @@ use std::sync::Arc;
 use std::ffi::c_int;
 use std::sync::atomic::{AtomicI32, Ordering};
 
-fn start(name: &str) -> *mut Thread {
+pub(super) fn start(name: &str) -> *mut Thread {
     let t = thread::create(Some(name), None).unwrap();
     thread::set_current(t);
     t
 }
 
-fn stop(t: *mut Thread) {
+pub(super) fn stop(t: *mut Thread) {
     thread::set_current(std::ptr::null_mut());
     // SAFETY: the test's thread.
     unsafe { (*t).exit() };

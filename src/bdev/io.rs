@@ -396,20 +396,8 @@ fn submit_fast(desc: *mut Desc, ch: *mut spdk_io_channel, req: &Request) -> bool
         bio.r#type = t as u8;
         bio.num_retries = 0;
         bio.iov = libc::iovec { iov_base: req.buf, iov_len: bytes as usize };
-        let blk = &mut bio.u.bdev;
-        blk.iovs = &mut bio.iov;
-        blk.iovcnt = 1;
-        blk.num_blocks = req.num_blocks;
-        blk.offset_blocks = req.offset_blocks;
-        blk.md_buf = std::ptr::null_mut();
-        blk.memory_domain = std::ptr::null_mut();
-        blk.memory_domain_ctx = std::ptr::null_mut();
-        blk.accel_sequence = std::ptr::null_mut();
-        blk.fused_iovs = std::ptr::null_mut();
-        blk.fused_iovcnt = 0;
-        blk.dif_check_flags = bd.dif_check_flags;
-        blk.nvme_cdw12 = spdk_bdev_nvme_cdw12 { raw: 0 };
-        blk.nvme_cdw13 = spdk_bdev_nvme_cdw13 { raw: 0 };
+        let iov: *mut libc::iovec = &mut bio.iov;
+        plain_block_params(&mut bio.u.bdev, iov, 1, req.offset_blocks, req.num_blocks, bd.dif_check_flags);
     }
     init_internal(c, io, desc, req.cb, req.cb_arg);
     c.outstanding += 1;
@@ -418,6 +406,24 @@ fn submit_fast(desc: *mut Desc, ch: *mut spdk_io_channel, req: &Request) -> bool
     }
     module_submit(c, bd, io);
     true
+}
+
+/// Block parameters of a plain I/O: these buffers and blocks; no
+/// metadata, memory domain, accel sequence, fused half or NVMe dwords.
+pub(crate) fn plain_block_params(blk: &mut spdk_bdev_io_block_params, iovs: *mut libc::iovec, iovcnt: c_int, offset_blocks: u64, num_blocks: u64, dif_check_flags: u32) {
+    blk.iovs = iovs;
+    blk.iovcnt = iovcnt;
+    blk.num_blocks = num_blocks;
+    blk.offset_blocks = offset_blocks;
+    blk.md_buf = std::ptr::null_mut();
+    blk.memory_domain = std::ptr::null_mut();
+    blk.memory_domain_ctx = std::ptr::null_mut();
+    blk.accel_sequence = std::ptr::null_mut();
+    blk.fused_iovs = std::ptr::null_mut();
+    blk.fused_iovcnt = 0;
+    blk.dif_check_flags = dif_check_flags;
+    blk.nvme_cdw12 = spdk_bdev_nvme_cdw12 { raw: 0 };
+    blk.nvme_cdw13 = spdk_bdev_nvme_cdw13 { raw: 0 };
 }
 
 /// Puts a top-level write on its channel's list of writes in flight.
@@ -472,6 +478,10 @@ pub fn submit_ext(desc: *mut Desc, ch: *mut spdk_io_channel, req: Request, x: Ex
     }
     if !servable(b, t) {
         return Err(SubmitError::Unsupported);
+    }
+    if t == SPDK_BDEV_IO_TYPE_ZCOPY {
+        // Zero-copy I/O has its own entry points (`zcopy.rs`).
+        return Err(SubmitError::Invalid);
     }
     if !req.md_buf.is_null() && !md_separate(bd) {
         return Err(SubmitError::Invalid);
@@ -563,7 +573,7 @@ pub(crate) fn get_io(c: &mut BdevChannel) -> Option<*mut spdk_bdev_io> {
 
 /// Sends a prepared top-level I/O on its way: aborted while its bdev
 /// resets, held by QoS, or started.
-fn launch(c: &mut BdevChannel, io: *mut spdk_bdev_io, bytes: u64) -> Result<(), SubmitError> {
+pub(crate) fn launch(c: &mut BdevChannel, io: *mut spdk_bdev_io, bytes: u64) -> Result<(), SubmitError> {
     let t = io_type(io);
     c.outstanding += 1;
     if c.abortable || super::timeout::tracking() {
@@ -1319,7 +1329,18 @@ fn account(c: &mut BdevChannel, bio: &spdk_bdev_io, success: bool) {
         c.stat.num_errors += 1;
         return;
     }
-    match bio.r#type {
+    let mut t = bio.r#type;
+    if t == spdk_bdev_io_type::SPDK_BDEV_IO_TYPE_ZCOPY as u8 {
+        // As SPDK: a populated start counts as a read, a committed end as a write.
+        // SAFETY: block parameters of a zero-copy I/O.
+        let z = unsafe { bio.u.bdev.zcopy };
+        t = match (z.start(), z.populate(), z.commit()) {
+            (true, true, _) => spdk_bdev_io_type::SPDK_BDEV_IO_TYPE_READ as u8,
+            (false, _, true) => spdk_bdev_io_type::SPDK_BDEV_IO_TYPE_WRITE as u8,
+            _ => t,
+        };
+    }
+    match t {
         t if t == spdk_bdev_io_type::SPDK_BDEV_IO_TYPE_READ as u8 => {
             c.stat.bytes_read += bio_bytes(bio);
             c.stat.num_read_ops += 1;

@@ -1,4 +1,5 @@
 //! The malloc bdev: a RAM disk in DMA memory (SPDK's `bdev_malloc`).
+//! Zero-copy I/O lends the disk memory itself (`zcopy.rs`).
 
 use super::{io, pollq, BdevError};
 use crate::capi::bdev_types::*;
@@ -54,7 +55,7 @@ extern "C" fn get_io_channel(_ctx: *mut c_void) -> *mut spdk_io_channel {
 
 extern "C" fn io_type_supported(_ctx: *mut c_void, t: spdk_bdev_io_type) -> bool {
     use spdk_bdev_io_type::*;
-    matches!(t, SPDK_BDEV_IO_TYPE_READ | SPDK_BDEV_IO_TYPE_WRITE | SPDK_BDEV_IO_TYPE_WRITE_ZEROES | SPDK_BDEV_IO_TYPE_UNMAP | SPDK_BDEV_IO_TYPE_FLUSH | SPDK_BDEV_IO_TYPE_RESET | SPDK_BDEV_IO_TYPE_COMPARE)
+    matches!(t, SPDK_BDEV_IO_TYPE_READ | SPDK_BDEV_IO_TYPE_WRITE | SPDK_BDEV_IO_TYPE_WRITE_ZEROES | SPDK_BDEV_IO_TYPE_UNMAP | SPDK_BDEV_IO_TYPE_FLUSH | SPDK_BDEV_IO_TYPE_RESET | SPDK_BDEV_IO_TYPE_COMPARE | SPDK_BDEV_IO_TYPE_ZCOPY)
 }
 
 extern "C" fn destruct(ctx: *mut c_void) -> c_int {
@@ -152,6 +153,19 @@ fn process(io: *mut spdk_bdev_io) {
             let b = &bio.u.bdev;
             let bl = disk.bdev.blocklen as u64;
             std::ptr::write_bytes(disk.buf.add((b.offset_blocks * bl) as usize), 0, (b.num_blocks * bl) as usize);
+        }
+        spdk_bdev_io_status::SPDK_BDEV_IO_STATUS_SUCCESS
+    } else if t == SPDK_BDEV_IO_TYPE_ZCOPY as i32 {
+        // Start: the blocks' own memory is lent, so it holds their data
+        // whether or not populate was asked, and a commit at the end has
+        // nothing to copy.
+        // SAFETY: block parameters of a zero-copy I/O; the range was checked by the layer.
+        unsafe {
+            let b = &bio.u.bdev;
+            if b.zcopy.start() {
+                let bl = disk.bdev.blocklen as u64;
+                super::zcopy::set_buf(io, disk.buf.add((b.offset_blocks * bl) as usize).cast(), (b.num_blocks * bl) as usize);
+            }
         }
         spdk_bdev_io_status::SPDK_BDEV_IO_STATUS_SUCCESS
     } else if t == SPDK_BDEV_IO_TYPE_FLUSH as i32 || t == SPDK_BDEV_IO_TYPE_RESET as i32 {

@@ -35,12 +35,15 @@ pub mod status;
 pub mod timeout;
 pub mod uring;
 pub(crate) mod vbdev;
+pub mod zcopy;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod io_tests;
 #[cfg(test)]
 mod ext_tests;
+#[cfg(test)]
+mod zcopy_tests;
 
 use crate::capi::bdev_types::*;
 use crate::env::mempool::Mempool;

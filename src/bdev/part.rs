@@ -383,8 +383,18 @@ pub fn free(part: *mut spdk_bdev_part) -> c_int {
 }
 
 extern "C" fn part_complete(bio: *mut spdk_bdev_io, success: bool, arg: *mut c_void) {
-    let part_io = arg as *mut spdk_bdev_io;
     io::free_io(bio);
+    part_done(arg as *mut spdk_bdev_io, success);
+}
+
+/// A phase of a part's zero-copy I/O finished at the base (whose I/O is
+/// kept from start to end).
+extern "C" fn part_zcopy_complete(bio: *mut spdk_bdev_io, success: bool, arg: *mut c_void) {
+    super::zcopy::finish_forwarded(bio, success, arg as *mut spdk_bdev_io);
+    part_done(arg as *mut spdk_bdev_io, success);
+}
+
+fn part_done(part_io: *mut spdk_bdev_io, success: bool) {
     // SAFETY: the part I/O, live until completed; its stored callback was set at submission.
     let user_cb = unsafe { (*part_io).internal.split.stored_user_cb };
     match user_cb {
@@ -412,6 +422,15 @@ pub fn submit_request(ch: *mut spdk_bdev_part_channel, bio: *mut spdk_bdev_io, c
         let t = spdk_bdev_io_type::from_raw(io_.r#type as i32).unwrap_or(SPDK_BDEV_IO_TYPE_INVALID);
         let blk = &io_.u.bdev;
         let data = matches!(t, SPDK_BDEV_IO_TYPE_READ | SPDK_BDEV_IO_TYPE_WRITE);
+        if t == SPDK_BDEV_IO_TYPE_ZCOPY {
+            let c = &*ch;
+            let desc = base((*c.part).internal.base as *mut PartBase).desc;
+            let offset = blk.offset_blocks + (*c.part).internal.offset_blocks;
+            return match super::zcopy::forward(bio, desc, c.base_ch, offset, Some(part_zcopy_complete)) {
+                Ok(()) => 0,
+                Err(e) => -e.errno(),
+            };
+        }
         if !matches!(t, SPDK_BDEV_IO_TYPE_READ | SPDK_BDEV_IO_TYPE_WRITE | SPDK_BDEV_IO_TYPE_WRITE_ZEROES | SPDK_BDEV_IO_TYPE_UNMAP | SPDK_BDEV_IO_TYPE_FLUSH | SPDK_BDEV_IO_TYPE_RESET) {
             return -libc::ENOTSUP;
         }

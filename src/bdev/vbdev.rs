@@ -193,6 +193,11 @@ extern "C" fn io_type_supported(ctx: *mut c_void, t: spdk_bdev_io_type) -> bool 
         // I/Os a hook holds (delayed or held back) can be aborted here.
         return true;
     }
+    if t == spdk_bdev_io_type::SPDK_BDEV_IO_TYPE_ZCOPY && part.hook.is_some() {
+        // Injected errors and delays act on data the part carries; lent
+        // buffers bypass it.
+        return false;
+    }
     // SAFETY: the base outlives its parts.
     let base = unsafe { &*part.base };
     super::io_type_supported(base.bdev, t)
@@ -369,8 +374,31 @@ pub(crate) fn resume_held(module: *mut spdk_bdev_module, name: &str) -> Result<(
     ioch::for_each(io_dev.cast(), resume_visit, std::ptr::null_mut(), None).map_err(|e| BdevError::Invalid(format!("{e:?}")))
 }
 
+/// A phase of a part's zero-copy I/O finished at the base.
+extern "C" fn zcopy_base_done(bio: *mut spdk_bdev_io, success: bool, arg: *mut c_void) {
+    let io = arg as *mut spdk_bdev_io;
+    part_channel(io).inflight -= 1;
+    super::zcopy::finish_forwarded(bio, success, io);
+    let st = if success { spdk_bdev_io_status::SPDK_BDEV_IO_STATUS_SUCCESS } else { spdk_bdev_io_status::SPDK_BDEV_IO_STATUS_FAILED };
+    io::complete(io, st as i32);
+}
+
 /// Sends a part's I/O to the base at the part's offset.
 fn send(io: *mut spdk_bdev_io) {
+    // SAFETY: an I/O the layer handed to this module.
+    if unsafe { (*io).r#type } == spdk_bdev_io_type::SPDK_BDEV_IO_TYPE_ZCOPY as u8 {
+        // SAFETY: as above; the base outlives its parts.
+        let (part, base) = unsafe {
+            let part = part_of((*(*io).bdev).ctxt);
+            (part, &*part.base)
+        };
+        let pc = part_channel(io);
+        // SAFETY: block parameters of a zero-copy I/O.
+        let offset = unsafe { (*io).u.bdev.offset_blocks } + part.offset_blocks;
+        let r = super::zcopy::forward(io, base.desc, pc.base_ch, offset, Some(zcopy_base_done));
+        sent(io, r);
+        return;
+    }
     // SAFETY: an I/O the layer handed to this module; its channel is a part channel.
     let (part, pc, req) = unsafe {
         let bio = &mut *io;
@@ -394,8 +422,15 @@ fn send(io: *mut spdk_bdev_io) {
     };
     // SAFETY: the base outlives its parts.
     let base = unsafe { &*part.base };
-    match io::submit(base.desc, pc.base_ch, req) {
-        Ok(()) => part_channel(io).inflight += 1,
+    sent(io, io::submit(base.desc, pc.base_ch, req));
+}
+
+/// After a part's I/O was offered to the base: counted in flight, waiting
+/// for a bdev_io there, or failed.
+fn sent(io: *mut spdk_bdev_io, r: Result<(), SubmitError>) {
+    let pc = part_channel(io);
+    match r {
+        Ok(()) => pc.inflight += 1,
         Err(SubmitError::NoMemory) => {
             let e = wait_entry(io);
             // SAFETY: the entry lives in this I/O's driver context until called.

@@ -931,6 +931,55 @@ pub unsafe extern "C" fn spdk_bdev_io_get_iovec(bdev_io: *mut spdk_bdev_io, iovp
     })
 }
 
+/// A module lends `len` bytes at `buf` as the I/O's (first) data buffer,
+/// as a zero-copy start does with the bdev's own memory.
+#[no_mangle]
+pub extern "C" fn spdk_bdev_io_set_buf(bdev_io: *mut spdk_bdev_io, buf: *mut c_void, len: usize) {
+    guard((), || {
+        if !bdev_io.is_null() {
+            bdev::zcopy::set_buf(bdev_io, buf, len)
+        }
+    })
+}
+
+// ---- Zero copy ----
+
+/// Starts a zero-copy I/O: the bdev lends buffers holding `num_blocks` from
+/// `offset_blocks` (with their data if `populate`); `cb` is called with the
+/// bdev_io, whose buffers `spdk_bdev_io_get_iovec` then shows (`iov`, if
+/// given, receives them). End it with `spdk_bdev_zcopy_end`. `-EINVAL` out
+/// of range, `-EBADF` to write (`populate` false) through a read-only
+/// descriptor, `-ENOTSUP` if the bdev has no zero-copy, `-ENOMEM` when no
+/// bdev_io is free.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub extern "C" fn spdk_bdev_zcopy_start(
+    desc_: *mut spdk_bdev_desc,
+    ch: *mut spdk_io_channel,
+    iov: *mut libc::iovec,
+    iovcnt: c_int,
+    offset_blocks: u64,
+    num_blocks: u64,
+    populate: bool,
+    cb: spdk_bdev_io_completion_cb,
+    cb_arg: *mut c_void,
+) -> c_int {
+    guard(-libc::EFAULT, || {
+        if desc(desc_).is_none() || ch.is_null() {
+            return -libc::EINVAL;
+        }
+        bdev::zcopy::start(desc_.cast(), ch, iov, iovcnt, offset_blocks, num_blocks, populate, cb, cb_arg).map_or_else(|e| -e.errno(), |_| 0)
+    })
+}
+
+/// Ends a zero-copy I/O whose start succeeded; `commit` writes the lent
+/// buffers back to the blocks. `cb` runs when done, then free the bdev_io.
+/// `-EINVAL` if it is not a started zero-copy I/O.
+#[no_mangle]
+pub extern "C" fn spdk_bdev_zcopy_end(bdev_io: *mut spdk_bdev_io, commit: bool, cb: spdk_bdev_io_completion_cb, cb_arg: *mut c_void) -> c_int {
+    guard(-libc::EFAULT, || bdev::zcopy::end(bdev_io, commit, cb, cb_arg).map_or_else(|e| -e.errno(), |_| 0))
+}
+
 /// When the I/O was submitted, in ticks (`spdk_get_ticks`).
 #[no_mangle]
 pub unsafe extern "C" fn spdk_bdev_io_get_submit_tsc(bdev_io: *mut spdk_bdev_io) -> u64 {

@@ -1385,7 +1385,8 @@ impl spdk_bdev {
 
 /// The `zcopy` bitfield struct of `spdk_bdev_io_block_params` (anonymous in
 /// SPDK): in C `uint8_t populate : 1; uint8_t commit : 1; uint8_t start : 1;`
-/// (bits 0, 1, 2; hand-written C).
+/// (bits 0, 1, 2; hand-written C in `src/capi/raw/bdev_zcopy.h`, so C
+/// modules read `bdev_io->u.bdev.zcopy.populate` as in SPDK).
 #[repr(C)]
 #[derive(Clone, Copy, Default, PartialEq, Eq, Debug)]
 pub struct spdk_bdev_io_block_params_zcopy {

@@ -719,9 +719,10 @@ fn tcp_opts_of(o: &spdk_nvmf_transport_opts) -> Result<TcpOpts, String> {
     t.acceptor_poll_rate = o.acceptor_poll_rate;
     t.kas = u32::from(o.kas);
     t.min_kato = o.min_kato;
-    if o.dif_insert_or_strip || o.zcopy {
-        return Err("dif_insert_or_strip and zcopy are not supported".into());
+    if o.dif_insert_or_strip {
+        return Err("dif_insert_or_strip is not supported".into());
     }
+    t.zcopy = o.zcopy;
     let ts = o.transport_specific;
     if let Some(v) = specific(ts, "c2h_success") {
         let mut b = false;

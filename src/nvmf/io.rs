@@ -4,6 +4,7 @@
 //! reservation commands.
 
 use crate::bdev::io::{self as bio, Extra, Request, SubmitError};
+use crate::bdev::zcopy;
 use crate::capi::bdev_types::{spdk_bdev_io, spdk_bdev_io_type, spdk_bdev_io_wait_entry};
 use crate::nvme::spec::nvm as opc;
 use crate::nvmf::group::{NsEntry, PollGroup};
@@ -110,6 +111,10 @@ fn rw(r: &mut Req, ns: &mut NsEntry, op: u8) -> Exec {
     }
     r.set_len(bytes as usize);
     r.c2h_len = bytes as u32;
+    if r.zc {
+        // The bdev lends its buffers: filled for a read, to fill for a write.
+        return submit(r, ns, spdk_bdev_io_type::SPDK_BDEV_IO_TYPE_ZCOPY, slba, nlb, op == opc::READ);
+    }
     let t = match op {
         opc::READ => spdk_bdev_io_type::SPDK_BDEV_IO_TYPE_READ,
         opc::WRITE => spdk_bdev_io_type::SPDK_BDEV_IO_TYPE_WRITE,
@@ -228,24 +233,20 @@ fn set_status_from(r: &mut Req, io: *mut spdk_bdev_io) {
     }
 }
 
+/// Sends a command to the bdev: `t` with its data when `data`; for
+/// ZCOPY the start of a zero-copy I/O, populated when `data`.
 fn submit(r: &mut Req, ns: &mut NsEntry, t: spdk_bdev_io_type, slba: u64, nlb: u64, data: bool) -> Exec {
     let ch = ns.channel();
     if ch.is_null() {
         return fail(r, SC_NS_NOT_READY);
     }
     let rp = r as *mut Req;
-    let req = Request {
-        io_type: t,
-        iovs: if data { r.iovs.as_mut_ptr() } else { std::ptr::null_mut() },
-        iovcnt: if data { r.iovs.len() as i32 } else { 0 },
-        buf: std::ptr::null_mut(),
-        md_buf: std::ptr::null_mut(),
-        offset_blocks: slba,
-        num_blocks: nlb,
-        cb: Some(io_done),
-        cb_arg: rp.cast(),
+    let sent = if t == spdk_bdev_io_type::SPDK_BDEV_IO_TYPE_ZCOPY {
+        zcopy::start(ns.desc, ch, std::ptr::null_mut(), 0, slba, nlb, data, Some(zcopy_started), rp.cast())
+    } else {
+        bio::submit(ns.desc, ch, rw_request(r, t, slba, nlb, data))
     };
-    match bio::submit(ns.desc, ch, req) {
+    match sent {
         Ok(()) => Exec::Pending,
         Err(SubmitError::NoMemory) => {
             queue_retry(r, ns, t, slba, nlb, data);
@@ -255,6 +256,69 @@ fn submit(r: &mut Req, ns: &mut NsEntry, t: spdk_bdev_io_type, slba: u64, nlb: u
         Err(SubmitError::Invalid) => fail(r, SC_INVALID_FIELD),
         Err(SubmitError::ReadOnly) => fail(r, SC_INVALID_OPCODE),
     }
+}
+
+fn rw_request(r: &mut Req, t: spdk_bdev_io_type, slba: u64, nlb: u64, data: bool) -> Request {
+    let rp = r as *mut Req;
+    Request {
+        io_type: t,
+        iovs: if data { r.iovs.as_mut_ptr() } else { std::ptr::null_mut() },
+        iovcnt: if data { r.iovs.len() as i32 } else { 0 },
+        buf: std::ptr::null_mut(),
+        md_buf: std::ptr::null_mut(),
+        offset_blocks: slba,
+        num_blocks: nlb,
+        cb: Some(io_done),
+        cb_arg: rp.cast(),
+    }
+}
+
+/// A zero-copy start came back: on success the request's data is the
+/// bdev's buffers (kept until the request is released or committed).
+extern "C" fn zcopy_started(io: *mut spdk_bdev_io, success: bool, arg: *mut c_void) {
+    if !success {
+        // Failed as any I/O: its status answers the command.
+        return io_done(io, false, arg);
+    }
+    let r = arg as *mut Req;
+    // SAFETY: the request of this I/O, on its qpair's thread.
+    let rr = unsafe { &mut *r };
+    rr.zcopy = io;
+    rr.iovs.clear();
+    // SAFETY: a started zero-copy I/O: its block parameters name the lent buffers.
+    let lent = unsafe { std::slice::from_raw_parts((*io).u.bdev.iovs, (*io).u.bdev.iovcnt.max(0) as usize) };
+    rr.iovs.extend_from_slice(lent);
+    rr.buf = if lent.len() == 1 { lent[0].iov_base.cast() } else { std::ptr::null_mut() };
+    // SAFETY: as above; counted outstanding.
+    unsafe { TcpQpair::zcopy_started(r) };
+}
+
+/// A zero-copy write's data is all in the bdev's buffers: commits them;
+/// the request completes when the bdev is done.
+pub fn zcopy_commit(r: &mut Req) {
+    let rp = r as *mut Req;
+    let io = std::mem::replace(&mut r.zcopy, std::ptr::null_mut());
+    if zcopy::end(io, true, Some(io_done), rp.cast()).is_err() {
+        bio::free_io(io);
+        r.status(0, SC_INTERNAL_DEVICE_ERROR);
+        // SAFETY: counted outstanding by the caller, on this thread.
+        unsafe { TcpQpair::complete(rp) };
+    }
+}
+
+/// Gives a started zero-copy I/O's buffers back without committing (a
+/// read's data is out, or the request ends without its data); the qpair
+/// counted it outstanding until the bdev is done.
+pub fn zcopy_release(io: *mut spdk_bdev_io, qp: *mut TcpQpair) {
+    if zcopy::end(io, false, Some(zcopy_released), qp.cast()).is_err() {
+        zcopy_released(io, false, qp.cast());
+    }
+}
+
+extern "C" fn zcopy_released(io: *mut spdk_bdev_io, _success: bool, arg: *mut c_void) {
+    bio::free_io(io);
+    // SAFETY: the qpair lives while it has outstanding work, on this thread.
+    unsafe { (*(arg as *mut TcpQpair)).c.outstanding -= 1 };
 }
 
 /// What a request waiting for a bdev_io will submit.

@@ -286,7 +286,7 @@ pub fn transport_opts(m: &'static str, p: &Value) -> Result<TcpOpts, String> {
     if !t.eq_ignore_ascii_case("tcp") {
         return Err(format!("{m}: transport type '{t}' is not supported by this build (TCP is)"));
     }
-    for k in ["zcopy", "dif_insert_or_strip", "no_srq", "no_wr_batching", "disable_mappable_bar0", "disable_adaptive_irq", "disable_shadow_doorbells", "disable_command_passthru"] {
+    for k in ["dif_insert_or_strip", "no_srq", "no_wr_batching", "disable_mappable_bar0", "disable_adaptive_irq", "disable_shadow_doorbells", "disable_command_passthru"] {
         if p.bool(k)? == Some(true) {
             return Err(format!("{m}: {k} is not supported by this build"));
         }
@@ -307,6 +307,7 @@ pub fn transport_opts(m: &'static str, p: &Value) -> Result<TcpOpts, String> {
         num_shared_buffers: u32_param(&p, "num_shared_buffers", d.num_shared_buffers)?,
         buf_cache_size: u32_param(&p, "buf_cache_size", d.buf_cache_size)?,
         c2h_success: p.bool("c2h_success")?.unwrap_or(d.c2h_success),
+        zcopy: p.bool("zcopy")?.unwrap_or(d.zcopy),
         sock_priority: u32_param(&p, "sock_priority", d.sock_priority)?,
         abort_timeout_sec: u32_param(&p, "abort_timeout_sec", d.abort_timeout_sec)?,
         control_msg_num: u32_param(&p, "control_msg_num", d.control_msg_num)?,

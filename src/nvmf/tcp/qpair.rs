@@ -108,6 +108,13 @@ pub struct Req {
     /// The CID of a command in this slot aborted while its data was due
     /// (R2T sent): H2CData still arriving for it is dropped, not fatal.
     stale_h2c: Option<u16>,
+    /// A Read or Write whose data goes through the bdev's own buffers
+    /// (the transport's `zcopy`): it takes no pool buffers.
+    pub zc: bool,
+    /// Its zero-copy bdev_io while started: `iovs` are the bdev's
+    /// buffers; ended (and freed) when the request is released, or
+    /// committed once a write's data is in.
+    pub zcopy: *mut crate::capi::bdev_types::spdk_bdev_io,
 }
 
 impl Req {
@@ -608,6 +615,41 @@ impl TcpQpair {
     }
 }
 
+impl TcpQpair {
+    /// A zero-copy start succeeded: `r.iovs` are the bdev's buffers. A
+    /// read has its data and is answered from them; a write asks for its
+    /// data with an R2T, landing there.
+    ///
+    /// # Safety
+    /// `r` is a live request of a live qpair, counted outstanding, on that
+    /// qpair's thread.
+    pub unsafe fn zcopy_started(r: *mut Req) {
+        // SAFETY: per the contract.
+        let (q, idx, dir) = unsafe { ((*r).qp, (*r).idx, (*r).dir) };
+        if dir == Dir::C2H {
+            // SAFETY: as above.
+            unsafe { TcpQpair::complete(r) };
+            return;
+        }
+        // SAFETY: as above; the group outlives its qpairs.
+        let (me, g) = unsafe { (&mut *q, &mut *(*q).group) };
+        // Waiting for data is not outstanding (as after an R2T with pool buffers).
+        me.c.outstanding -= 1;
+        if me.c.state != State::Running {
+            me.c.release(g, idx);
+            return;
+        }
+        let c = &mut me.c;
+        let r = &mut c.reqs[idx as usize];
+        r.state = ReqState::AwaitH2C;
+        r.h2c_got = 0;
+        let (cid, len) = (r.cmd.cid(), r.len);
+        c.scratch.clear();
+        pdu::write_r2t(&mut c.scratch, &c.txo, cid, idx, 0, len);
+        c.queue_scratch();
+    }
+}
+
 /// Copies `data` into the buffers `iovs` describe, from byte `off` of them on
 /// (the caller checked that it fits).
 fn scatter(iovs: &[libc::iovec], mut off: usize, mut data: &[u8]) {
@@ -678,6 +720,8 @@ impl Conn {
                 ext_copy: false,
                 preempted: false,
                 stale_h2c: None,
+                zc: false,
+                zcopy: std::ptr::null_mut(),
             });
         }
         self.free = (0..depth as u16).rev().collect();
@@ -739,6 +783,7 @@ impl Conn {
         r.aborted = false;
         r.preempted = false;
         r.io_wait = std::ptr::null_mut();
+        r.zc = false;
         if r.stale_h2c == Some(cmd.cid()) {
             // The host reuses the CID: its old data is no longer told apart.
             r.stale_h2c = None;
@@ -791,6 +836,14 @@ impl Conn {
                 if !data.is_empty() {
                     return Err(fatal(FES_INVALID_HEADER_FIELD, 0, "in-capsule data with a transport SGL".into()));
                 }
+                if self.zcopy_eligible(&cmd, len) {
+                    // No pool buffers: the command runs its checks and the
+                    // bdev lends its own (then the R2T for a write).
+                    self.reqs[idx as usize].zc = true;
+                    self.execute(g, idx);
+                    return Ok(());
+                }
+                let r = &mut self.reqs[idx as usize];
                 r.state = ReqState::NeedBuf;
                 self.waiting.push_back(idx);
                 self.retry_waiting(g);
@@ -861,9 +914,33 @@ impl Conn {
         r.h2c_got = end as u32;
         if r.h2c_got == r.len {
             r.state = ReqState::Executing;
-            self.execute(g, ttag);
+            if r.zcopy.is_null() {
+                self.execute(g, ttag);
+            } else {
+                // The data is in the bdev's buffers: commit them (the
+                // command's checks ran before they were lent).
+                self.outstanding += 1;
+                io::zcopy_commit(r);
+            }
         }
         Ok(())
+    }
+
+    /// Whether a command with a transport SGL of `len` bytes takes the
+    /// zero-copy way: the option is on, it is a plain Read or Write on an
+    /// I/O queue, its namespace's bdev lends buffers, and `len` is exactly
+    /// its blocks (the bdev lends no more).
+    fn zcopy_eligible(&mut self, cmd: &Cmd, len: u32) -> bool {
+        use crate::nvme::spec::nvm;
+        if !self.opts.zcopy || self.qid == 0 || self.ns.is_null() || cmd.fuse() != 0 || !(cmd.opc() == nvm::READ || cmd.opc() == nvm::WRITE) {
+            return false;
+        }
+        // SAFETY: the table of this connection's subsystem on this group
+        // lives while the connection runs.
+        let Some(ns) = (unsafe { &mut *self.ns }).get(cmd.nsid) else { return false };
+        let nlb = u64::from(cmd.cdw12 & 0xffff) + 1;
+        crate::bdev::io_type_supported(ns.bdev, crate::capi::bdev_types::spdk_bdev_io_type::SPDK_BDEV_IO_TYPE_ZCOPY)
+            && u64::from(len) == nlb * u64::from(ns.block_size)
     }
 
     fn execute(&mut self, g: &mut PollGroup, idx: u16) {
@@ -996,7 +1073,7 @@ impl Conn {
         }
     }
 
-    /// Returns a request (and its buffer) to the free list.
+    /// Returns a request (and its buffers) to the free list.
     fn release(&mut self, g: &mut PollGroup, idx: u16) {
         let r = &mut self.reqs[idx as usize];
         if r.state == ReqState::Free {
@@ -1009,11 +1086,19 @@ impl Conn {
             // Large admin transfers are rare: do not keep their memory.
             r.admin = Vec::new();
         }
+        let zc = std::mem::replace(&mut r.zcopy, std::ptr::null_mut());
+        let qp = r.qp;
         r.buf = std::ptr::null_mut();
         r.iovs.clear();
         r.ext_copy = false;
         r.state = ReqState::Free;
         self.free.push(idx);
+        if !zc.is_null() {
+            // The bdev's buffers go back to it (nothing committed); the
+            // qpair waits for that like for any I/O.
+            self.outstanding += 1;
+            io::zcopy_release(zc, qp);
+        }
     }
 
     /// Marks the connection as the admin or an I/O queue of `c` (fabrics Connect).
@@ -1188,6 +1273,7 @@ impl Conn {
         r.io_wait = std::ptr::null_mut();
         r.ext_req = token;
         r.ext_copy = false;
+        r.zc = false;
         if r.dir != Dir::None {
             let have: usize = iovs.iter().map(|v| v.iov_len).sum();
             if have < len as usize {

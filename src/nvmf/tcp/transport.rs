@@ -22,6 +22,9 @@ pub struct TcpOpts {
     pub num_shared_buffers: u32,
     pub buf_cache_size: u32,
     pub c2h_success: bool,
+    /// Reads and writes whose data moves by C2HData/R2T use the
+    /// namespace's bdev buffers (zero-copy bdev I/O) when it has them.
+    pub zcopy: bool,
     pub sock_priority: u32,
     pub abort_timeout_sec: u32,
     pub control_msg_num: u32,
@@ -42,6 +45,7 @@ impl Default for TcpOpts {
             num_shared_buffers: 511,
             buf_cache_size: 32,
             c2h_success: true,
+            zcopy: false,
             sock_priority: 0,
             abort_timeout_sec: 1,
             control_msg_num: 32,
@@ -108,7 +112,7 @@ impl TcpOpts {
             "num_shared_buffers": self.num_shared_buffers,
             "buf_cache_size": self.buf_cache_size,
             "dif_insert_or_strip": false,
-            "zcopy": false,
+            "zcopy": self.zcopy,
             "c2h_success": self.c2h_success,
             "sock_priority": self.sock_priority,
             "abort_timeout_sec": self.abort_timeout_sec,
