@@ -95,7 +95,7 @@ pub fn end(bio_ptr: *mut spdk_bdev_io, commit: bool, cb: spdk_bdev_io_completion
 }
 
 /// `spdk_bdev_io_set_buf`: a module lends `len` bytes at `buf` as the
-/// I/O's first data segment (the I/O's own iovec if it has none).
+/// I/O's one data segment (in the I/O's own iovec if it has none).
 #[allow(clippy::not_unsafe_ptr_arg_deref)] // a live I/O in its module's hands, as C does
 pub fn set_buf(bio_ptr: *mut spdk_bdev_io, buf: *mut c_void, len: usize) {
     // SAFETY: a live block I/O in its module's hands.
@@ -103,8 +103,10 @@ pub fn set_buf(bio_ptr: *mut spdk_bdev_io, buf: *mut c_void, len: usize) {
         let bio = &mut *bio_ptr;
         if bio.u.bdev.iovs.is_null() || bio.u.bdev.iovcnt <= 0 {
             bio.u.bdev.iovs = &mut bio.iov;
-            bio.u.bdev.iovcnt = 1;
         }
+        // The lent buffer is all of the I/O's data: one segment, whatever
+        // room the caller's iovec array had.
+        bio.u.bdev.iovcnt = 1;
         *bio.u.bdev.iovs = libc::iovec { iov_base: buf, iov_len: len };
     }
 }
