@@ -447,7 +447,7 @@ impl TcpQpair {
                 && datao == r.h2c_got
                 && u64::from(datao) + u64::from(datal) <= u64::from(r.len)
                 && datal >= DIRECT_RX_MIN
-                && !(dd && !r.zcopy.is_null())
+                && (!dd || r.zcopy.is_null())
         });
         if !fits {
             return;
