@@ -1046,7 +1046,8 @@ fn zcopy_reads_and_writes_use_the_bdev_buffers() {
     assert_eq!(tr[0]["zcopy"], serde_json::json!(true), "{tr}");
     let (mut a, cntlid) = Host::admin(t.port, NQN, HOST, false);
     let mut sf = Cmd::new(0x09, 0);
-    sf.cdw10 = 0x0007_0007;
+    sf.cdw10 = 0x07;
+    sf.cdw11 = 0x0007_0007;
     assert_eq!(status(&a.exec(sf, &[], 0).0), (0, 0), "set number of queues");
     let null_rw = |op: u8, slba: u64, nlb: u32| {
         let mut c = rw(op, slba, nlb);
@@ -1152,4 +1153,81 @@ fn zcopy_reads_and_writes_use_the_bdev_buffers() {
     assert_eq!((c.cid, status(&c)), (waiting, (0, 0)));
     let (c, _) = hold.exec(null_rw(0x02, 0, 8), &[], 4096);
     assert_eq!(status(&c), (0, 0), "a read of the null namespace, through a pool buffer");
+}
+
+#[test]
+fn large_h2c_payloads_land_in_place_and_keep_their_checks() {
+    let t = start_tgt_transport(serde_json::json!({"trtype": "TCP", "zcopy": true}));
+    let (_a, cntlid) = {
+        let (mut a, cntlid) = Host::admin(t.port, NQN, HOST, false);
+        let mut sf = Cmd::new(0x09, 0);
+        sf.cdw10 = 0x07;
+        sf.cdw11 = 0x0003_0003;
+        assert_eq!(status(&a.exec(sf, &[], 0).0), (0, 0));
+        (a, cntlid)
+    };
+    // 128 KiB in two H2CData PDUs, trickled in pieces that split headers,
+    // data and digests across the target's reads.
+    for (qid, digests) in [(1u16, false), (2, true)] {
+        let mut q = io_queue(t.port, cntlid, qid, digests);
+        let data = pattern(131072, 40 + qid as u8);
+        let cid = q.send_only(rw(0x01, 1024, 256), 131072);
+        let ttag = match q.recv() {
+            Some(Rx::R2T { cccid, ttag, r2tl, .. }) if cccid == cid => {
+                assert_eq!(r2tl, 131072);
+                ttag
+            }
+            o => panic!("expected an R2T, got {o:?}"),
+        };
+        let mut wire = Vec::new();
+        for (off, last) in [(0usize, false), (65536, true)] {
+            pdu::write_h2c_data(&mut q.buf, &q.txo, cid, ttag, off as u32, &data[off..off + 65536], last);
+            wire.extend_from_slice(&q.buf);
+        }
+        for chunk in wire.chunks(20000) {
+            let (head, rest) = chunk.split_at(chunk.len().min(13));
+            for piece in [head, rest] {
+                q.s.write_all(piece).unwrap();
+                std::thread::sleep(Duration::from_millis(2));
+            }
+        }
+        let c = q.completions(1)[0];
+        assert_eq!((c.cid, status(&c)), (cid, (0, 0)));
+        let (c, back) = q.exec(rw(0x02, 1024, 256), &[], 131072);
+        assert_eq!(status(&c), (0, 0));
+        assert!(back == data, "trickled 128 KiB read back differs (digests {digests})");
+    }
+    // A bad data digest on a large payload still ends the connection, and
+    // the zero-copy write's blocks keep their data (unchecked data never
+    // reaches the bdev's memory).
+    let mut q = io_queue(t.port, cntlid, 3, true);
+    let before = q.exec(rw(0x02, 1024, 128), &[], 65536).1;
+    let cid = q.send_only(rw(0x01, 1024, 128), 65536);
+    let ttag = match q.recv() {
+        Some(Rx::R2T { ttag, .. }) => ttag,
+        o => panic!("expected an R2T, got {o:?}"),
+    };
+    pdu::write_h2c_data(&mut q.buf, &q.txo, cid, ttag, 0, &pattern(65536, 99), true);
+    let n = q.buf.len();
+    q.buf[n - 1] ^= 0x5a;
+    q.s.write_all(&q.buf).unwrap();
+    while let Some(p) = q.recv() {
+        if let Rx::Resp(c) = p {
+            assert_ne!(status(&c), (0, 0), "a write with a bad digest must not succeed");
+        }
+    }
+    let mut q = io_queue(t.port, cntlid, 3, false);
+    assert!(q.exec(rw(0x02, 1024, 128), &[], 65536).1 == before, "the blocks kept their data");
+    // A large payload at the wrong offset: TermReq (data transfer out of range), as ever.
+    let cid = q.send_only(rw(0x01, 0, 128), 65536);
+    let ttag = match q.recv() {
+        Some(Rx::R2T { ttag, .. }) => ttag,
+        o => panic!("expected an R2T, got {o:?}"),
+    };
+    pdu::write_h2c_data(&mut q.buf, &q.txo, cid, ttag, 512, &pattern(32768, 1), false);
+    q.s.write_all(&q.buf).unwrap();
+    match q.recv() {
+        Some(Rx::Term { fes }) => assert_eq!(fes, 0x05),
+        o => panic!("expected a TermReq, got {o:?}"),
+    }
 }

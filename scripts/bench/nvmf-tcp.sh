@@ -2,7 +2,8 @@
 #   SPDX-License-Identifier: BSD-3-Clause
 # NVMe/TCP over loopback: rspdk_tgt on core 0 serving a null bdev, nvme_perf
 # (rspdk's NVMe/TCP host) on core 1. 4 KiB random read and write at queue
-# depth 128 (IOPS), and random read at queue depth 1 (average latency).
+# depth 128 (IOPS), 128 KiB random write at queue depth 32 (its data by
+# R2T/H2CData), and random read at queue depth 1 (average latency).
 # Figures, not pass/fail; run on a quiet machine. With --smoke, one short
 # run that only checks that I/O flowed without errors.
 set -euo pipefail
@@ -51,5 +52,7 @@ for w in randread randwrite; do
 	out=$(run -q 128 -o 4096 -w $w)
 	echo "4 KiB $w QD128: $(summary "$out")"
 done
+out=$(run -q 32 -o 131072 -w randwrite)
+echo "128 KiB randwrite QD32 (R2T/H2CData): $(summary "$out")"
 out=$(run -q 1 -o 4096 -w randread)
 echo "4 KiB randread QD1: $(summary "$out")"

@@ -149,6 +149,21 @@ pub enum Pdu<'a> {
     H2CData { flags: u8, cccid: u16, ttag: u16, datao: u32, data: &'a [u8] },
     C2HData { flags: u8, cccid: u16, datao: u32, data: &'a [u8] },
     R2T { cccid: u16, ttag: u16, r2to: u32, r2tl: u32 },
+    /// The validated header of an H2CData PDU whose data was not read yet,
+    /// from a reader with [`PduReader::set_split_h2c`] only: the caller
+    /// receives the data itself ([`PduReader::take_body`]), or the next
+    /// `feed` gathers it and yields the whole `H2CData`.
+    H2CDataHead { flags: u8, cccid: u16, ttag: u16, datao: u32, datal: u32 },
+}
+
+/// What follows a split H2CData header on the wire, for a caller that
+/// receives it itself: `pad` bytes to skip, `data_len` bytes of data, and a
+/// 4-byte data digest (CRC-32C of the data, little endian) when `digest`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Body {
+    pub pad: usize,
+    pub data_len: usize,
+    pub digest: bool,
 }
 
 /// Per-type header facts.
@@ -272,6 +287,10 @@ enum Stage {
     Header,
     /// Gathering padding, data and data digest.
     Body,
+    /// A split H2CData header was handed out (the next feed gathers its body).
+    Paused,
+    /// The caller receives the body itself (until `body_done`).
+    External,
     /// A PDU was handed out; the next feed starts a new one.
     Done,
 }
@@ -291,6 +310,8 @@ pub struct PduReader {
     stage: Stage,
     layout: Option<Layout>,
     failed: Option<PduError>,
+    /// Hand out H2CData headers before their data (`set_split_h2c`).
+    split_h2c: bool,
 }
 
 impl PduReader {
@@ -314,6 +335,34 @@ impl PduReader {
             stage: Stage::Common,
             layout: None,
             failed: None,
+            split_h2c: false,
+        }
+    }
+
+    /// With `on`, an H2CData PDU is handed out as [`Pdu::H2CDataHead`] as
+    /// soon as its header is validated, so its data can go straight where
+    /// it belongs ([`PduReader::take_body`]).
+    pub fn set_split_h2c(&mut self, on: bool) {
+        self.split_h2c = on;
+    }
+
+    /// Whether data digests were negotiated.
+    pub fn data_digest(&self) -> bool {
+        self.ddgst
+    }
+
+    /// After [`Pdu::H2CDataHead`]: the caller receives the body itself and
+    /// calls [`PduReader::body_done`] once it has; None at any other time.
+    pub fn take_body(&mut self) -> Option<Body> {
+        let l = self.layout.filter(|_| self.stage == Stage::Paused)?;
+        self.stage = Stage::External;
+        Some(Body { pad: l.data_off.saturating_sub(self.have), data_len: l.data_len, digest: l.dd })
+    }
+
+    /// The caller received the body it took: the next feed starts a new PDU.
+    pub fn body_done(&mut self) {
+        if self.stage == Stage::External {
+            self.stage = Stage::Done;
         }
     }
 
@@ -352,7 +401,7 @@ impl PduReader {
 
     /// Bytes of the PDU being gathered that are already buffered.
     pub fn pending(&self) -> usize {
-        if self.stage == Stage::Done {
+        if self.stage == Stage::Done || self.stage == Stage::External {
             0
         } else {
             self.have
@@ -367,17 +416,24 @@ impl PduReader {
         if let Some(e) = self.failed {
             return (0, Err(e));
         }
-        if self.stage == Stage::Done {
-            self.have = 0;
-            self.stage = Stage::Common;
-            self.layout = None;
+        match self.stage {
+            Stage::Done => {
+                self.have = 0;
+                self.stage = Stage::Common;
+                self.layout = None;
+            }
+            // The split header's body, gathered here after all.
+            Stage::Paused => self.stage = Stage::Body,
+            // The caller is receiving the body: nothing is ours to read.
+            Stage::External => return (0, Ok(None)),
+            _ => {}
         }
         let mut used = 0;
         loop {
             let want = match self.stage {
                 Stage::Common => COMMON_HDR_LEN,
                 Stage::Header => self.layout.map_or(0, |l| l.hlen + if l.hd { DIGEST_LEN } else { 0 }),
-                Stage::Body | Stage::Done => self.layout.map_or(0, |l| l.plen),
+                Stage::Body | Stage::Done | Stage::Paused | Stage::External => self.layout.map_or(0, |l| l.plen),
             };
             if self.have < want {
                 let n = (want - self.have).min(input.len() - used);
@@ -404,8 +460,15 @@ impl PduReader {
                         return (used, Err(self.fail(e)));
                     }
                     self.stage = Stage::Body;
+                    if let Some(l) = self.layout.filter(|l| self.split_h2c && l.pdu_type == SPDK_NVME_TCP_PDU_TYPE_H2C_DATA && l.data_len > 0) {
+                        self.stage = Stage::Paused;
+                        let h = self.buf.get(..l.hlen).unwrap_or(&[]);
+                        let flags = l.flags & !(SPDK_NVME_TCP_CH_FLAGS_HDGSTF | SPDK_NVME_TCP_CH_FLAGS_DDGSTF);
+                        let head = Pdu::H2CDataHead { flags, cccid: rd16(h, 8), ttag: rd16(h, 10), datao: rd32(h, 12), datal: l.data_len as u32 };
+                        return (used, Ok(Some(head)));
+                    }
                 }
-                Stage::Body | Stage::Done => {
+                Stage::Body | Stage::Done | Stage::Paused | Stage::External => {
                     if let Err(e) = self.check_data_digest() {
                         return (used, Err(self.fail(e)));
                     }
@@ -1185,5 +1248,49 @@ mod tests {
         let mut b = Vec::new();
         write_ic_resp(&mut b, 0, false, false, 64);
         assert!(matches!(r.feed(&b), (128, Ok(Some(Pdu::IcResp { .. })))));
+    }
+
+    #[test]
+    fn split_h2c_header_then_body_taken_or_gathered() {
+        // Header digest, data digest and CPDA 3 (16-byte alignment: 4 pad bytes after the 28-byte header).
+        let opts = TxOpts { hdgst: true, ddgst: true, pda: 3 };
+        let data = payload(300);
+        let mut b = Vec::new();
+        write_h2c_data(&mut b, &opts, 0x42, 5, 4096, &data, true);
+        let mut r = PduReader::new(Role::Controller, 1024);
+        r.set_ic_done(true);
+        r.set_digests(true, true);
+        r.set_pda(3);
+        r.set_split_h2c(true);
+        assert!(r.data_digest());
+        // Taken: the header alone is consumed; the caller skips, reads data and digest.
+        let (used, res) = r.feed(&b);
+        assert_eq!(used, 28);
+        assert_eq!(format!("{:?}", res.unwrap().unwrap()), format!("{:?}", Pdu::H2CDataHead { flags: SPDK_NVME_TCP_H2C_DATA_FLAGS_LAST_PDU, cccid: 0x42, ttag: 5, datao: 4096, datal: 300 }));
+        assert_eq!(r.take_body(), Some(Body { pad: 4, data_len: 300, digest: true }));
+        assert_eq!(r.take_body(), None, "taken once");
+        assert_eq!(r.feed(&b[28..]).0, 0, "the body is not the reader's");
+        assert_eq!(&b[32..332], &data[..]);
+        assert_eq!(u32::from_le_bytes(b[332..336].try_into().unwrap()), digest(&data));
+        r.body_done();
+        let mut next = Vec::new();
+        write_h2c_data(&mut next, &opts, 0x43, 6, 0, &data[..8], false);
+        // Not taken: the next feed gathers the body and yields the whole PDU (in any chunking).
+        let (used, res) = r.feed(&next[..10]);
+        assert_eq!((used, res.unwrap().is_none()), (10, true));
+        let (used, res) = r.feed(&next[10..]);
+        assert_eq!(used, 18);
+        assert!(matches!(res, Ok(Some(Pdu::H2CDataHead { cccid: 0x43, datal: 8, .. }))));
+        let (used, res) = r.feed(&next[28..31]);
+        assert_eq!((used, res.unwrap().is_none()), (3, true));
+        let (used, res) = r.feed(&next[31..]);
+        assert_eq!(31 + used, next.len());
+        assert!(matches!(res, Ok(Some(Pdu::H2CData { cccid: 0x43, ttag: 6, datao: 0, data: got, .. })) if got == &data[..8]));
+        // A bad data digest found on the gathered way, as without splitting.
+        let mut bad = next.clone();
+        let n = bad.len();
+        bad[n - 1] ^= 1;
+        assert!(matches!(r.feed(&bad), (28, Ok(Some(Pdu::H2CDataHead { .. })))));
+        assert!(matches!(r.feed(&bad[28..]), (_, Err(PduError::DataDigest { .. }))));
     }
 }

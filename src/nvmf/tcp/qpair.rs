@@ -27,6 +27,10 @@ const MAX_C2H_DATA: usize = 128 * 1024;
 /// smaller ones are copied into the send queue (cheaper than an iovec and
 /// holding the request until sent).
 const ZERO_COPY_MIN: usize = 16 * 1024;
+/// H2CData payloads from this size up are read from the socket straight
+/// into their request's buffers; smaller ones come with the receive
+/// buffer's chunks (fewer system calls).
+const DIRECT_RX_MIN: u32 = 16 * 1024;
 /// Bytes read from the socket at once.
 const RECV_CHUNK: usize = 64 * 1024;
 /// Above this much unsent output, stop reading new commands.
@@ -196,7 +200,27 @@ pub struct TcpQpair {
     sock: *mut Sock,
     reader: PduReader,
     rbuf: Vec<u8>,
+    /// The H2CData payload being received straight into its request's buffers.
+    rx: Option<RxBody>,
     pub c: Conn,
+}
+
+/// Where the rest of an H2CData PDU goes, once its header was checked
+/// against its request: padding skipped, data into the request's buffers
+/// (its CRC-32C computed there), then the digest.
+struct RxBody {
+    idx: u16,
+    cccid: u16,
+    /// Offset in the request's data of the next data byte.
+    at: usize,
+    /// The offset the data ends at.
+    end: u32,
+    pad: usize,
+    left: usize,
+    digest: bool,
+    crc: u32,
+    dig: [u8; 4],
+    dig_have: usize,
 }
 
 /// The connection's state besides its receive side.
@@ -323,8 +347,13 @@ impl TcpQpair {
             id,
             group: g,
             sock,
-            reader: PduReader::new(Role::Controller, MAX_H2C_DATA.max(opts.in_capsule_data_size).max(ADMIN_ICD)),
+            reader: {
+                let mut r = PduReader::new(Role::Controller, MAX_H2C_DATA.max(opts.in_capsule_data_size).max(ADMIN_ICD));
+                r.set_split_h2c(true);
+                r
+            },
             rbuf: vec![0; RECV_CHUNK],
+            rx: None,
             c: Conn::new(State::AwaitIcReq, opts, peer, local, None),
         }));
         let qaddr = q as usize;
@@ -354,7 +383,7 @@ impl TcpQpair {
     pub unsafe fn start_ext(g: *mut PollGroup, ext: Box<dyn crate::nvmf::ext::ExtConn>, opts: TcpOpts, id: u64, peer: (String, u16), local: (String, u16)) -> *mut TcpQpair {
         let mut c = Conn::new(State::Running, opts, peer, local, Some(ext));
         c.alloc_reqs();
-        let q = Box::into_raw(Box::new(TcpQpair { id, group: g, sock: std::ptr::null_mut(), reader: PduReader::new(Role::Controller, 0), rbuf: Vec::new(), c }));
+        let q = Box::into_raw(Box::new(TcpQpair { id, group: g, sock: std::ptr::null_mut(), reader: PduReader::new(Role::Controller, 0), rbuf: Vec::new(), rx: None, c }));
         // SAFETY: on the group's thread.
         unsafe { (*g).qpairs.insert(id, q) };
         q
@@ -381,6 +410,14 @@ impl TcpQpair {
             // The host is not reading: let it catch up first.
             return;
         }
+        if me.rx.is_some() {
+            me.body_direct();
+            if me.rx.is_some() || me.c.state != State::Running {
+                me.flush();
+                return;
+            }
+            // The payload is in: whatever follows is read on.
+        }
         // SAFETY: our live socket.
         let n = match unsafe { (*me.sock).recv(&mut me.rbuf) } {
             Ok(0) => {
@@ -396,6 +433,13 @@ impl TcpQpair {
         };
         let mut off = 0;
         while off < n && (me.c.state == State::Running || me.c.state == State::AwaitIcReq) {
+            if me.rx.is_some() {
+                // A payload's first bytes came with its header.
+                let rbuf = std::mem::take(&mut me.rbuf);
+                off += me.body_from(&rbuf[off..n]);
+                me.rbuf = rbuf;
+                continue;
+            }
             let (used, r) = me.reader.feed(&me.rbuf[off..n]);
             off += used;
             match r {
@@ -404,6 +448,7 @@ impl TcpQpair {
                         break;
                     }
                 }
+                Ok(Some(Pdu::H2CDataHead { cccid, ttag, datao, datal, .. })) => me.body_start(cccid, ttag, datao, datal),
                 Ok(Some(p)) => {
                     // SAFETY: split borrows: the PDU borrows the reader, handlers use the rest.
                     let p: Pdu<'_> = unsafe { std::mem::transmute::<Pdu<'_>, Pdu<'_>>(p) };
@@ -423,6 +468,177 @@ impl TcpQpair {
             }
         }
         me.flush();
+    }
+
+    /// An H2CData header was read: when it fits its request (which awaits
+    /// that data at that offset) and is large, its payload goes straight
+    /// into the request's buffers. Anything else (and a zero-copy write with data
+    /// digests, whose bdev memory must not see unchecked data) is gathered
+    /// by the reader and judged by `on_h2c`, as it always was.
+    fn body_start(&mut self, cccid: u16, ttag: u16, datao: u32, datal: u32) {
+        let dd = self.reader.data_digest();
+        let fits = self.c.reqs.get(ttag as usize).is_some_and(|r| {
+            r.state == ReqState::AwaitH2C
+                && r.cmd.cid() == cccid
+                && datao == r.h2c_got
+                && u64::from(datao) + u64::from(datal) <= u64::from(r.len)
+                && datal >= DIRECT_RX_MIN
+                && (!dd || r.zcopy.is_null())
+        });
+        if !fits {
+            return;
+        }
+        let Some(b) = self.reader.take_body() else { return };
+        self.rx = Some(RxBody { idx: ttag, cccid, at: datao as usize, end: datao + datal, pad: b.pad, left: b.data_len, digest: b.digest, crc: 0, dig: [0; 4], dig_have: 0 });
+    }
+
+    /// Whether the request of the payload being received still awaits it
+    /// (an Abort may have answered it meanwhile: the rest is then dropped).
+    fn body_live(&self, rx: &RxBody) -> bool {
+        let r = &self.c.reqs[rx.idx as usize];
+        r.state == ReqState::AwaitH2C && r.cmd.cid() == rx.cccid
+    }
+
+    /// Takes payload bytes that arrived in the receive buffer; returns how many.
+    fn body_from(&mut self, input: &[u8]) -> usize {
+        let Some(mut rx) = self.rx.take() else { return 0 };
+        let live = self.body_live(&rx);
+        let mut rest = input;
+        let k = rx.pad.min(rest.len());
+        rx.pad -= k;
+        rest = &rest[k..];
+        let k = rx.left.min(rest.len());
+        if k > 0 {
+            if live {
+                scatter(&self.c.reqs[rx.idx as usize].iovs, rx.at, &rest[..k]);
+            }
+            if rx.digest {
+                rx.crc = crc32c::crc32c_append(rx.crc, &rest[..k]);
+            }
+            rx.at += k;
+            rx.left -= k;
+            rest = &rest[k..];
+        }
+        if rx.left == 0 && rx.digest {
+            let k = (4 - rx.dig_have).min(rest.len());
+            rx.dig[rx.dig_have..rx.dig_have + k].copy_from_slice(&rest[..k]);
+            rx.dig_have += k;
+            rest = &rest[k..];
+        }
+        let used = input.len() - rest.len();
+        self.body_progress(rx);
+        used
+    }
+
+    /// Reads the rest of the payload from the socket, the data straight
+    /// into the request's buffers (one `readv`).
+    fn body_direct(&mut self) {
+        let Some(mut rx) = self.rx.take() else { return };
+        let live = self.body_live(&rx);
+        let empty = libc::iovec { iov_base: std::ptr::null_mut(), iov_len: 0 };
+        let mut iov = [empty; 2 + super::transport::MAX_BUFFERS_PER_REQUEST as usize + 1];
+        let mut n = 0;
+        if rx.pad > 0 {
+            iov[n] = libc::iovec { iov_base: self.rbuf.as_mut_ptr().cast(), iov_len: rx.pad };
+            n += 1;
+        }
+        let data_first = n;
+        if live {
+            let mut skip = rx.at;
+            let mut want = rx.left;
+            for v in &self.c.reqs[rx.idx as usize].iovs {
+                if want == 0 || n == iov.len() - 1 {
+                    break;
+                }
+                if skip >= v.iov_len {
+                    skip -= v.iov_len;
+                    continue;
+                }
+                let k = (v.iov_len - skip).min(want);
+                // SAFETY: inside the request's buffer.
+                iov[n] = libc::iovec { iov_base: unsafe { (v.iov_base as *mut u8).add(skip) }.cast(), iov_len: k };
+                n += 1;
+                want -= k;
+                skip = 0;
+            }
+        } else if rx.left > 0 {
+            // Dropped: into the receive buffer (after the padding's bytes).
+            let at = rx.pad;
+            let k = rx.left.min(self.rbuf.len() - at);
+            // SAFETY: inside the receive buffer.
+            iov[n] = libc::iovec { iov_base: unsafe { self.rbuf.as_mut_ptr().add(at) }.cast(), iov_len: k };
+            n += 1;
+        }
+        let data_end = n;
+        let data_asked: usize = iov[data_first..data_end].iter().map(|v| v.iov_len).sum();
+        if rx.digest && data_asked == rx.left {
+            // All the data fits this read: the digest may come with it.
+            iov[n] = libc::iovec { iov_base: rx.dig[rx.dig_have..].as_mut_ptr().cast(), iov_len: 4 - rx.dig_have };
+            n += 1;
+        }
+        // SAFETY: our live socket; the iovecs describe writable memory for the call.
+        let got = match unsafe { (*self.sock).readv_raw(iov.as_mut_ptr(), n as i32) } {
+            Ok(0) => {
+                self.begin_close();
+                return;
+            }
+            Ok(k) => k,
+            Err(e) if e.0 == libc::EAGAIN || e.0 == libc::EWOULDBLOCK || e.0 == libc::EINTR => {
+                self.rx = Some(rx);
+                return;
+            }
+            Err(_) => {
+                self.begin_close();
+                return;
+            }
+        };
+        // Account for what landed, in the order of the iovecs.
+        let mut left = got;
+        let k = rx.pad.min(left);
+        rx.pad -= k;
+        left -= k;
+        for v in &iov[data_first..data_end] {
+            if left == 0 {
+                break;
+            }
+            let k = v.iov_len.min(left);
+            if rx.digest {
+                // SAFETY: k bytes the readv just wrote there.
+                rx.crc = crc32c::crc32c_append(rx.crc, unsafe { std::slice::from_raw_parts(v.iov_base as *const u8, k) });
+            }
+            rx.at += k;
+            rx.left -= k;
+            left -= k;
+        }
+        if left > 0 {
+            rx.dig_have += left;
+        }
+        self.body_progress(rx);
+    }
+
+    /// Keeps the payload going, or finishes it: the digest checked (a
+    /// mismatch is the reader's data digest error, handled as ever), then
+    /// the data counted in as `on_h2c` does.
+    fn body_progress(&mut self, rx: RxBody) {
+        if rx.pad > 0 || rx.left > 0 || (rx.digest && rx.dig_have < 4) {
+            self.rx = Some(rx);
+            return;
+        }
+        self.reader.body_done();
+        if rx.digest {
+            let received = u32::from_le_bytes(rx.dig);
+            if received != rx.crc {
+                self.protocol_error(PduError::DataDigest { expected: rx.crc, received });
+                return;
+            }
+        }
+        if !self.body_live(&rx) {
+            // Its command was aborted meanwhile: dropped, as `on_h2c` drops late data.
+            return;
+        }
+        let g = self.group;
+        // SAFETY: the group outlives its qpairs.
+        self.c.h2c_landed(unsafe { &mut *g }, rx.idx, rx.end);
     }
 
     fn protocol_error(&mut self, e: PduError) {
@@ -911,7 +1127,15 @@ impl Conn {
             return Err(fatal(FES_DATA_TRANSFER_OUT_OF_RANGE, 16, format!("H2CData up to {end} beyond the command's {} bytes", r.len)));
         }
         scatter(&r.iovs, datao as usize, data);
-        r.h2c_got = end as u32;
+        self.h2c_landed(g, ttag, end as u32);
+        Ok(())
+    }
+
+    /// H2CData up to `end` is in request `ttag`'s buffers: once all of it
+    /// is, the command runs (a zero-copy write commits the bdev's buffers).
+    fn h2c_landed(&mut self, g: &mut PollGroup, ttag: u16, end: u32) {
+        let r = &mut self.reqs[ttag as usize];
+        r.h2c_got = end;
         if r.h2c_got == r.len {
             r.state = ReqState::Executing;
             if r.zcopy.is_null() {
@@ -923,7 +1147,6 @@ impl Conn {
                 io::zcopy_commit(r);
             }
         }
-        Ok(())
     }
 
     /// Whether a command with a transport SGL of `len` bytes takes the
