@@ -896,6 +896,36 @@ fn io_unit_size_splits_data_over_several_buffers() {
     }
 }
 
+/// The target's virtual memory size in KiB (VmSize of /proc/PID/status).
+fn vm_size_kib(t: &Tgt) -> u64 {
+    let st = std::fs::read_to_string(format!("/proc/{}/status", t.child.id())).unwrap();
+    let l = st.lines().find(|l| l.starts_with("VmSize:")).expect("VmSize in status");
+    l.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+#[test]
+fn the_shared_pool_holds_buffers_of_io_unit_size() {
+    // Two targets made by RPC that differ only in io_unit_size: 2048
+    // buffers of 128 KiB (256 MiB) against 2048 of 8 KiB (16 MiB). The pool
+    // is the only thing that depends on it, so the address spaces differ by
+    // the pools' difference (240 MiB); buffers of max_io_size would make
+    // them the same.
+    let opts = |unit: u32| serde_json::json!({"trtype": "TCP", "io_unit_size": unit, "max_io_size": 131072, "num_shared_buffers": 2048, "buf_cache_size": 0});
+    let big = start_tgt_transport(opts(131072));
+    let (_a, mut q) = admin_and_io(big.port);
+    let d = pattern(131072, 3);
+    assert_eq!(status(&q.exec(rw(0x01, 0, 256), &d, 0).0), (0, 0));
+    let small = start_tgt_transport(opts(8192));
+    let (_a2, mut q2) = admin_and_io(small.port);
+    assert_eq!(status(&q2.exec(rw(0x01, 0, 256), &d, 0).0), (0, 0), "128 KiB over 16 buffers of 8 KiB");
+    let (c, back) = q2.exec(rw(0x02, 0, 256), &[], 131072);
+    assert_eq!(status(&c), (0, 0));
+    assert!(back == d, "read back over 8 KiB buffers");
+    let (vb, vs) = (vm_size_kib(&big), vm_size_kib(&small));
+    let diff = vb as i64 - vs as i64;
+    assert!((200 * 1024..280 * 1024).contains(&diff), "VmSize {vb} KiB with 128 KiB units, {vs} KiB with 8 KiB units: {diff} KiB apart, expected about 240 MiB");
+}
+
 #[test]
 fn io_unit_size_of_512_bytes_and_a_dsm_list_across_buffers() {
     let t = start_tgt_transport(serde_json::json!({"trtype": "TCP", "io_unit_size": 512, "max_io_size": 8192, "in_capsule_data_size": 4096}));

@@ -158,7 +158,7 @@ pub fn create_with(o: TcpOpts, own_groups: bool) -> Result<(), String> {
         return Err("transport TCP already exists".into());
     }
     if own_groups && group::count() == 0 {
-        group::create_all(o.num_shared_buffers as usize, o.max_io_size as usize, o.buf_cache_size as usize)?;
+        group::create_all(o.num_shared_buffers as usize, o.io_unit_size as usize, o.buf_cache_size as usize)?;
     } else {
         group::create_pool(o.num_shared_buffers as usize, o.io_unit_size as usize, o.buf_cache_size as usize)?;
         group::set_cache_size(o.buf_cache_size as usize);
