@@ -13,6 +13,11 @@
  *   held; both queue pairs disconnect (the AER is freed, not answered; the
  *   transport sees poll_group_remove then qpair_fini); then the poll group
  *   and the transport are destroyed through their operations.
+ *   Also: the transport hears of namespaces and hosts added to and removed
+ *   from subsystems (and refuses one namespace), keeps its listeners list,
+ *   answers an Abort for a command it still holds (qpair_abort_request), a
+ *   Connect runs through spdk_nvmf_ctrlr_connect, and a queue pair leaves
+ *   its poll group by spdk_nvmf_poll_group_remove.
  */
 #include "spdk/stdinc.h"
 #include "spdk/env.h"
@@ -71,6 +76,10 @@ static int g_pg_created, g_pg_destroyed;
 static uint16_t g_cntlid;
 static uint16_t g_cid = 1;
 static struct loop_req *g_pending, *g_aer;
+static int g_ns_added, g_ns_removed, g_hosts_added, g_hosts_removed, g_aborts;
+static bool g_use_ctrlr_connect;
+/* A command the transport holds and has not handed to the target. */
+static struct loop_req *g_held;
 
 /* ---- the transport's operations ---- */
 
@@ -266,6 +275,77 @@ loop_discover(struct spdk_nvmf_transport *transport, struct spdk_nvme_transport_
 	memcpy(entry->trsvcid, "lp", 2);
 }
 
+/* Namespace 3 is refused; others are counted. */
+static int
+loop_add_ns(struct spdk_nvmf_transport *transport, const struct spdk_nvmf_subsystem *subsystem,
+	    struct spdk_nvmf_ns *ns)
+{
+	CHECK(transport == g_transport);
+	CHECK(subsystem == g_sub);
+	if (!CHECK(ns != NULL)) {
+		return -EINVAL;
+	}
+	if (spdk_nvmf_ns_get_id(ns) == 3) {
+		return -EPERM;
+	}
+	g_ns_added++;
+	return 0;
+}
+
+static void
+loop_remove_ns(struct spdk_nvmf_transport *transport, const struct spdk_nvmf_subsystem *subsystem, uint32_t nsid)
+{
+	(void)transport;
+	(void)subsystem;
+	(void)nsid;
+	g_ns_removed++;
+}
+
+static int
+loop_add_host(struct spdk_nvmf_transport *transport, const struct spdk_nvmf_subsystem *subsystem,
+	      const char *hostnqn, const struct spdk_json_val *transport_specific)
+{
+	(void)transport;
+	(void)transport_specific;
+	CHECK(subsystem == g_sub);
+	if (strstr(hostnqn, ":refused") != NULL) {
+		return -EACCES;
+	}
+	g_hosts_added++;
+	return 0;
+}
+
+static void
+loop_remove_host(struct spdk_nvmf_transport *transport, const struct spdk_nvmf_subsystem *subsystem,
+		 const char *hostnqn)
+{
+	(void)transport;
+	(void)subsystem;
+	(void)hostnqn;
+	g_hosts_removed++;
+}
+
+/* An Abort for a command the target does not have: this transport may hold
+ * it (g_held). Dword 0 bit 0 cleared says it was aborted. */
+static void
+loop_abort(struct spdk_nvmf_qpair *qpair, struct spdk_nvmf_request *req)
+{
+	uint16_t cid = (uint16_t)(req->cmd->nvme_cmd.cdw10 >> 16);
+
+	g_aborts++;
+	CHECK(qpair == &g_io.base);
+	CHECK_EQ_U(req->rsp->nvme_cpl.cdw0, 1);
+	CHECK(req->req_to_abort == NULL);
+	if (g_held && g_held->cmd.nvme_cmd.cid == cid && !g_held->done) {
+		g_held->rsp.nvme_cpl.cid = cid;
+		g_held->rsp.nvme_cpl.status.sct = SPDK_NVME_SCT_GENERIC;
+		g_held->rsp.nvme_cpl.status.sc = SPDK_NVME_SC_ABORTED_BY_REQUEST;
+		g_held->done = true;
+		req->rsp->nvme_cpl.cdw0 &= ~1U;
+	}
+	CHECK_EQ_I(spdk_nvmf_request_complete(req), 0);
+}
+
 static const struct spdk_nvmf_transport_ops loop_ops = {
 	.name = "LOOP",
 	.type = SPDK_NVME_TRANSPORT_CUSTOM,
@@ -286,6 +366,11 @@ static const struct spdk_nvmf_transport_ops loop_ops = {
 	.qpair_get_listen_trid = loop_trid,
 	.listener_discover = loop_discover,
 	.cdata_init = loop_cdata_init,
+	.subsystem_add_ns = loop_add_ns,
+	.subsystem_remove_ns = loop_remove_ns,
+	.subsystem_add_host = loop_add_host,
+	.subsystem_remove_host = loop_remove_host,
+	.qpair_abort_request = loop_abort,
 };
 
 SPDK_NVMF_TRANSPORT_REGISTER(loop, &loop_ops);
@@ -370,7 +455,11 @@ submit(struct loop_qpair *q, union nvmf_h2c_msg *cmd, uint32_t len, const void *
 			off += r->req.iov[i].iov_len;
 		}
 	}
-	spdk_nvmf_request_exec(&r->req);
+	if (g_use_ctrlr_connect) {
+		CHECK_EQ_I(spdk_nvmf_ctrlr_connect(&r->req), SPDK_NVMF_REQUEST_EXEC_STATUS_ASYNCHRONOUS);
+	} else {
+		spdk_nvmf_request_exec(&r->req);
+	}
 	return r;
 }
 
@@ -470,6 +559,13 @@ send_admin(struct loop_qpair *q, uint8_t opc, uint32_t nsid, uint32_t cdw10, uin
 	return submit(q, &c, len, NULL, len);
 }
 
+/* An Abort of command `cid` of queue `sqid`, on the admin queue. */
+static struct loop_req *
+send_abort(uint16_t sqid, uint16_t cid)
+{
+	return send_admin(&g_admin, SPDK_NVME_OPC_ABORT, 0, sqid | ((uint32_t)cid << 16), 0, 0);
+}
+
 static uint8_t g_wdata[8192], g_rdata[8192];
 static uint8_t g_page[4096];
 
@@ -554,6 +650,7 @@ driver(void *ctx)
 			break;
 		}
 		CHECK(g_admin.base.group == g_pg);
+		CHECK(TAILQ_FIRST(&g_pg->qpairs) == &g_admin.base);
 		CHECK(spdk_nvmf_qpair_is_active(&g_admin.base));
 		CHECK(g_admin.base.ctrlr == NULL);
 		/* A Connect to a subsystem that does not exist. */
@@ -599,6 +696,13 @@ driver(void *ctx)
 		spdk_nvmf_request_exec_fabrics(&k->req);
 		CHECK(k->done);
 		CHECK_EQ_U(finish(k, NULL, 0), SPDK_NVME_SC_INVALID_OPCODE);
+		/* So does spdk_nvmf_ctrlr_connect, at once. */
+		k->busy = true;
+		k->done = false;
+		CHECK_EQ_I(spdk_nvmf_ctrlr_connect(&k->req), SPDK_NVMF_REQUEST_EXEC_STATUS_COMPLETE);
+		CHECK(k->done);
+		CHECK_EQ_U(finish(k, NULL, 0), SPDK_NVME_SC_INVALID_OPCODE);
+		CHECK(!spdk_nvmf_request_get_dif_ctx(&k->req, NULL));
 		g_pending = send_prop(&g_admin, false, 0x1c, 0);
 		g_stage = 6;
 		break;
@@ -653,9 +757,38 @@ driver(void *ctx)
 		g_pending = send_io(&g_io, SPDK_NVME_OPC_READ, 1, 8, 16, NULL, sizeof(g_rdata));
 		g_stage = 12;
 		break;
-	case 12:
+	case 12: {
+		struct loop_req *h = &g_io.reqs[DEPTH - 1];
+
 		CHECK_EQ_U(finish(r, g_rdata, sizeof(g_rdata)), 0);
 		CHECK(memcmp(g_rdata, g_wdata, sizeof(g_rdata)) == 0);
+		/* A read the transport holds (say, waiting for a buffer): the
+		 * target does not have it, so an Abort asks the transport. */
+		memset(h, 0, sizeof(*h));
+		h->busy = true;
+		h->cmd.nvme_cmd.opc = SPDK_NVME_OPC_READ;
+		h->cmd.nvme_cmd.cid = 0x4321;
+		g_held = h;
+		g_pending = send_abort(1, 0x4321);
+		g_stage = 120;
+		break;
+	}
+	case 120:
+		CHECK_EQ_U(finish(r, NULL, 0), 0);
+		CHECK_EQ_U(r->rsp.nvme_cpl.cdw0 & 1, 0); /* aborted */
+		CHECK_EQ_I(g_aborts, 1);
+		CHECK(g_held->done);
+		CHECK_EQ_U(g_held->rsp.nvme_cpl.status.sc, SPDK_NVME_SC_ABORTED_BY_REQUEST);
+		g_held->busy = false;
+		g_held = NULL;
+		/* A command nobody has: the transport is asked, the answer is 1. */
+		g_pending = send_abort(1, 0x999);
+		g_stage = 121;
+		break;
+	case 121:
+		CHECK_EQ_U(finish(r, NULL, 0), 0);
+		CHECK_EQ_U(r->rsp.nvme_cpl.cdw0 & 1, 1);
+		CHECK_EQ_I(g_aborts, 2);
 		/* Namespace 9 does not exist. */
 		g_pending = send_io(&g_io, SPDK_NVME_OPC_READ, 9, 0, 1, NULL, 512);
 		g_stage = 13;
@@ -678,7 +811,9 @@ driver(void *ctx)
 		if (g_disc.added == 0) {
 			break;
 		}
+		g_use_ctrlr_connect = true;
 		g_pending = send_connect(&g_disc, 0, 0xffff, SPDK_NVMF_DISCOVERY_NQN);
+		g_use_ctrlr_connect = false;
 		g_stage = 141;
 		break;
 	case 141:
@@ -709,7 +844,14 @@ driver(void *ctx)
 			CHECK(memcmp(e->trsvcid, "lp ", 3) == 0);
 			CHECK(memcmp(e->traddr, "loop0 ", 6) == 0);
 		}
-		CHECK_EQ_I(spdk_nvmf_qpair_disconnect(&g_disc.base), 0);
+		/* It leaves its poll group now; the target then finishes it. */
+		spdk_nvmf_poll_group_remove(&g_disc.base);
+		CHECK_EQ_I(g_disc.removed, 1);
+		CHECK(g_disc.base.group == NULL);
+		CHECK_EQ_U(g_disc.base.state, SPDK_NVMF_QPAIR_ERROR);
+		CHECK(TAILQ_FIRST(&g_pg->qpairs) == &g_admin.base);
+		CHECK(TAILQ_NEXT(&g_admin.base, link) == &g_io.base);
+		CHECK(TAILQ_NEXT(&g_io.base, link) == NULL);
 		g_stage = 143;
 		break;
 	}
@@ -717,6 +859,8 @@ driver(void *ctx)
 		if (g_disc.fini == 0) {
 			break;
 		}
+		CHECK_EQ_I(g_disc.removed, 1);
+		CHECK_EQ_I(g_disc.order, 1);
 		/* An AER the controller holds; then the I/O queue goes. */
 		g_aer = send_admin(&g_admin, SPDK_NVME_OPC_ASYNC_EVENT_REQUEST, 0, 0, 0, 0);
 		CHECK(g_aer != NULL && !g_aer->done);
@@ -740,6 +884,7 @@ driver(void *ctx)
 			break;
 		}
 		CHECK_EQ_I(g_admin.removed, 1);
+		CHECK(TAILQ_EMPTY(&g_pg->qpairs));
 		/* The held AER went back unanswered. */
 		CHECK(g_aer != NULL && g_aer->freed && !g_aer->done);
 		CHECK_EQ_I(g_tgroup->qpairs, 0);
@@ -786,6 +931,7 @@ static void
 transport_added(void *ctx, int status)
 {
 	struct spdk_nvme_transport_id trid;
+	struct spdk_nvmf_ns_opts nso;
 
 	(void)ctx;
 	CHECK_EQ_I(status, 0);
@@ -801,9 +947,15 @@ transport_added(void *ctx, int status)
 	loop_trid(NULL, &trid);
 	snprintf(trid.traddr, sizeof(trid.traddr), "elsewhere");
 	CHECK(spdk_nvmf_tgt_listen_ext(g_tgt, &trid, NULL) != 0);
+	CHECK(TAILQ_EMPTY(&g_transport->listeners));
 	loop_trid(NULL, &trid);
 	CHECK_EQ_I(spdk_nvmf_tgt_listen_ext(g_tgt, &trid, NULL), 0);
 	CHECK_EQ_I(SPDK_CONTAINEROF(g_transport, struct loop_transport, base)->listens, 1);
+	/* The transport's listeners list has the address. */
+	if (CHECK(!TAILQ_EMPTY(&g_transport->listeners))) {
+		CHECK_STREQ(TAILQ_FIRST(&g_transport->listeners)->trid.traddr, "loop0");
+		CHECK(TAILQ_NEXT(TAILQ_FIRST(&g_transport->listeners), link) == NULL);
+	}
 
 	g_sub = spdk_nvmf_subsystem_create(g_tgt, NQN, SPDK_NVMF_SUBTYPE_NVME, 4);
 	if (!CHECK(g_sub != NULL)) {
@@ -812,6 +964,31 @@ transport_added(void *ctx, int status)
 	}
 	CHECK_EQ_I(spdk_nvmf_subsystem_set_allow_any_host(g_sub, true), 0);
 	CHECK_EQ_U(spdk_nvmf_subsystem_add_ns_ext(g_sub, "Malloc0", NULL, 0, NULL), 1);
+	CHECK_EQ_I(g_ns_added, 1);
+	/* The transport refuses namespace 3: it is not added, and the
+	 * transport hears of its removal. */
+	spdk_nvmf_ns_opts_get_defaults(&nso, sizeof(nso));
+	nso.nsid = 3;
+	CHECK_EQ_U(spdk_nvmf_subsystem_add_ns_ext(g_sub, "Malloc0", &nso, sizeof(nso), NULL), 0);
+	CHECK(spdk_nvmf_subsystem_get_ns(g_sub, 3) == NULL);
+	CHECK_EQ_I(g_ns_added, 1);
+	CHECK_EQ_I(g_ns_removed, 1);
+	nso.nsid = 2;
+	CHECK_EQ_U(spdk_nvmf_subsystem_add_ns_ext(g_sub, "Malloc0", &nso, sizeof(nso), NULL), 2);
+	CHECK_EQ_I(g_ns_added, 2);
+	CHECK_EQ_I(spdk_nvmf_subsystem_remove_ns(g_sub, 2), 0);
+	CHECK_EQ_I(g_ns_removed, 2);
+	/* Hosts: one added and removed, one refused. */
+	CHECK_EQ_I(spdk_nvmf_subsystem_add_host(g_sub, "nqn.2016-06.io.spdk:host1", NULL), 0);
+	CHECK_EQ_I(g_hosts_added, 1);
+	CHECK(spdk_nvmf_subsystem_host_allowed(g_sub, "nqn.2016-06.io.spdk:host1"));
+	CHECK(spdk_nvmf_subsystem_add_host(g_sub, "nqn.2016-06.io.spdk:refused", NULL) != 0);
+	CHECK_EQ_I(g_hosts_added, 1);
+	CHECK_EQ_I(g_hosts_removed, 1);
+	CHECK(spdk_nvmf_subsystem_get_first_host(g_sub) != NULL);
+	CHECK(spdk_nvmf_subsystem_get_next_host(g_sub, spdk_nvmf_subsystem_get_first_host(g_sub)) == NULL);
+	CHECK_EQ_I(spdk_nvmf_subsystem_remove_host(g_sub, "nqn.2016-06.io.spdk:host1"), 0);
+	CHECK_EQ_I(g_hosts_removed, 2);
 	spdk_nvmf_subsystem_add_listener(g_sub, &trid, listener_added, NULL);
 }
 

@@ -5415,6 +5415,56 @@ struct __attribute__((packed)) spdk_nvmf_ns_opts {
   bool hide_metadata;
 };
 
+/*
+ `struct spdk_dif_ctx` (`spdk/dif.h`): parameters of DIF/DIX processing.
+ */
+struct spdk_dif_ctx {
+  /*
+   Extended block size (data + metadata).
+   */
+  uint32_t block_size;
+  /*
+   Bytes covered by the guard.
+   */
+  uint32_t guard_interval;
+  /*
+   Metadata bytes per block.
+   */
+  uint32_t md_size;
+  /*
+   Metadata interleaved with the data (DIF) or separate (DIX).
+   */
+  bool md_interleave;
+  /*
+   `enum spdk_dif_type` value.
+   */
+  uint8_t dif_type;
+  /*
+   `enum spdk_dif_pi_format` value.
+   */
+  uint8_t dif_pi_format;
+  uint8_t rsvd[1];
+  /*
+   `SPDK_DIF_FLAGS_*`.
+   */
+  uint32_t dif_flags;
+  uint8_t rsvd2[4];
+  uint64_t init_ref_tag;
+  uint16_t app_tag;
+  uint16_t apptag_mask;
+  /*
+   Byte offset from the start of the whole data buffer.
+   */
+  uint32_t data_offset;
+  uint32_t ref_tag_offset;
+  uint32_t remapped_init_ref_tag;
+  /*
+   Guard of the last (partial) block, or the seed.
+   */
+  uint64_t last_guard;
+  uint64_t guard_seed;
+};
+
 typedef void (*spdk_rpc_method_handler)(struct spdk_jsonrpc_request *request,
                                         const struct spdk_json_val *params);
 
@@ -5781,56 +5831,6 @@ struct spdk_bdev_io_block_params_copy {
    First source block.
    */
   uint64_t src_offset_blocks;
-};
-
-/*
- `struct spdk_dif_ctx` (`spdk/dif.h`): parameters of DIF/DIX processing.
- */
-struct spdk_dif_ctx {
-  /*
-   Extended block size (data + metadata).
-   */
-  uint32_t block_size;
-  /*
-   Bytes covered by the guard.
-   */
-  uint32_t guard_interval;
-  /*
-   Metadata bytes per block.
-   */
-  uint32_t md_size;
-  /*
-   Metadata interleaved with the data (DIF) or separate (DIX).
-   */
-  bool md_interleave;
-  /*
-   `enum spdk_dif_type` value.
-   */
-  uint8_t dif_type;
-  /*
-   `enum spdk_dif_pi_format` value.
-   */
-  uint8_t dif_pi_format;
-  uint8_t rsvd[1];
-  /*
-   `SPDK_DIF_FLAGS_*`.
-   */
-  uint32_t dif_flags;
-  uint8_t rsvd2[4];
-  uint64_t init_ref_tag;
-  uint16_t app_tag;
-  uint16_t apptag_mask;
-  /*
-   Byte offset from the start of the whole data buffer.
-   */
-  uint32_t data_offset;
-  uint32_t ref_tag_offset;
-  uint32_t remapped_init_ref_tag;
-  /*
-   Guard of the last (partial) block, or the seed.
-   */
-  uint64_t last_guard;
-  uint64_t guard_seed;
 };
 
 /*
@@ -7988,6 +7988,15 @@ void spdk_nvmf_tgt_new_qpair(struct spdk_nvmf_tgt *tgt, struct spdk_nvmf_qpair *
  */
 int spdk_nvmf_qpair_disconnect(struct spdk_nvmf_qpair *qpair);
 
+/*
+ Take a queue pair out of its poll group now (on its thread): the
+ transport's poll_group_remove, `qpair->group` NULL and the state ERROR;
+ the target runs none of its commands after this (running ones finish,
+ held ones go back through req_free), then calls the transport's
+ qpair_fini as for a disconnect.
+ */
+void spdk_nvmf_poll_group_remove(struct spdk_nvmf_qpair *qpair);
+
 int spdk_nvmf_qpair_get_peer_trid(struct spdk_nvmf_qpair *qpair,
                                   struct spdk_nvme_transport_id *trid);
 
@@ -8011,7 +8020,10 @@ void spdk_nvmf_request_exec_fabrics(struct spdk_nvmf_request *req);
 
 /*
  Send a request's response as it stands (for requests the transport
- completes itself, e.g. failed before execution).
+ completes itself, e.g. failed before execution). An Abort handed to the
+ transport's qpair_abort_request comes back here: its dword 0 (bit 0
+ clear: aborted) goes to the target, which answers it through
+ req_complete.
  */
 int spdk_nvmf_request_complete(struct spdk_nvmf_request *req);
 
@@ -8045,6 +8057,21 @@ struct spdk_nvmf_subsystem *spdk_nvmf_ctrlr_get_subsystem(struct spdk_nvmf_ctrlr
  The controller's ID.
  */
 uint16_t spdk_nvmf_ctrlr_get_id(struct spdk_nvmf_ctrlr *ctrlr);
+
+/*
+ Run a fabrics Connect the transport received: the controller is made or
+ found and the answer comes through req_complete (ASYNCHRONOUS). Any other
+ command is answered Invalid Opcode at once (COMPLETE).
+ */
+int spdk_nvmf_ctrlr_connect(struct spdk_nvmf_request *req);
+
+/*
+ The DIF context of a request whose protection information the target
+ inserts or strips. This target never does (`dif_insert_or_strip` is
+ refused at transport creation), so no request has one: false, and
+ `dif_ctx` is left as it is.
+ */
+bool spdk_nvmf_request_get_dif_ctx(struct spdk_nvmf_request *req, struct spdk_dif_ctx *dif_ctx);
 
 /*
  Registers a method written in C; a second registration of a name is refused (logged).
@@ -9051,6 +9078,13 @@ SPDK_STATIC_ASSERT(sizeof(struct spdk_nvmf_referral_opts) == 576, "Incorrect siz
 #define NVMF_DATA_BUFFER_MASK (NVMF_DATA_BUFFER_ALIGNMENT - 1LL)
 #define SPDK_NVMF_DEFAULT_ACCEPT_POLL_RATE_US 10000
 #define MAX_MEMPOOL_NAME_LENGTH 40
+
+/* What a command handler did (spdk/nvmf_cmd.h): answered already, or the
+ * answer comes later through the transport's req_complete. */
+enum spdk_nvmf_request_exec_status {
+	SPDK_NVMF_REQUEST_EXEC_STATUS_COMPLETE,
+	SPDK_NVMF_REQUEST_EXEC_STATUS_ASYNCHRONOUS,
+};
 
 struct spdk_iobuf_channel;
 struct spdk_nvmf_subsystem_poll_group;

@@ -27,6 +27,7 @@ use crate::nvmf::group::{self, ExtPoll, PollGroup};
 use crate::nvmf::subsystem::ListenAddr;
 use crate::nvmf::tcp::qpair::TcpQpair;
 use crate::nvmf::tcp::transport::TcpOpts;
+use crate::nvmf::tgt::Notice;
 use parking_lot::Mutex;
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -66,6 +67,39 @@ struct TailqHead {
 struct TailqEntry {
     next: *mut c_void,
     prev: *mut *mut c_void,
+}
+
+/// Appends `elm`, whose list entry is at byte `off`, to a TAILQ.
+///
+/// # Safety
+/// `head` is a live, initialised list of such elements; `elm` is live and not in it.
+unsafe fn tailq_push(head: *mut TailqHead, elm: *mut c_void, off: usize) {
+    // SAFETY: per the contract.
+    unsafe {
+        let e = elm.cast::<u8>().add(off).cast::<TailqEntry>();
+        (*e).next = std::ptr::null_mut();
+        (*e).prev = (*head).last;
+        *(*head).last = elm;
+        (*head).last = std::ptr::addr_of_mut!((*e).next);
+    }
+}
+
+/// Unlinks `elm` (entry at byte `off`) from a TAILQ.
+///
+/// # Safety
+/// `elm` is in the live list `head`.
+unsafe fn tailq_remove(head: *mut TailqHead, elm: *mut c_void, off: usize) {
+    // SAFETY: per the contract.
+    unsafe {
+        let e = elm.cast::<u8>().add(off).cast::<TailqEntry>();
+        let next = (*e).next;
+        if next.is_null() {
+            (*head).last = (*e).prev;
+        } else {
+            (*next.cast::<u8>().add(off).cast::<TailqEntry>()).prev = (*e).prev;
+        }
+        *(*e).prev = next;
+    }
 }
 
 /// `struct spdk_nvmf_poll_group`: the first member of every
@@ -209,8 +243,8 @@ pub(super) struct COps {
     listen_dump_opts: *const c_void,
     stop_listen: Option<unsafe extern "C" fn(Tp, *const spdk_nvme_transport_id)>,
     listen_associate: Option<unsafe extern "C" fn(Tp, *const spdk_nvmf_subsystem, *const spdk_nvme_transport_id) -> c_int>,
-    subsystem_add_ns: *const c_void,
-    subsystem_remove_ns: *const c_void,
+    subsystem_add_ns: Option<unsafe extern "C" fn(Tp, *const spdk_nvmf_subsystem, *mut super::nvmf::spdk_nvmf_ns) -> c_int>,
+    subsystem_remove_ns: Option<unsafe extern "C" fn(Tp, *const spdk_nvmf_subsystem, u32)>,
     cdata_init: Option<unsafe extern "C" fn(Tp, *mut spdk_nvmf_subsystem, *mut u8)>,
     listener_discover: Option<unsafe extern "C" fn(Tp, Trid, *mut c_void)>,
     poll_group_create: Option<unsafe extern "C" fn(Tp, *mut CPollGroup) -> *mut CTgroup>,
@@ -225,10 +259,10 @@ pub(super) struct COps {
     qpair_get_peer_trid: Option<unsafe extern "C" fn(*mut CQpair, Trid) -> c_int>,
     qpair_get_local_trid: Option<unsafe extern "C" fn(*mut CQpair, Trid) -> c_int>,
     qpair_get_listen_trid: Option<unsafe extern "C" fn(*mut CQpair, Trid) -> c_int>,
-    qpair_abort_request: *const c_void,
+    qpair_abort_request: Option<unsafe extern "C" fn(*mut CQpair, *mut CRequest)>,
     poll_group_dump_stat: *const c_void,
-    subsystem_add_host: *const c_void,
-    subsystem_remove_host: *const c_void,
+    subsystem_add_host: Option<unsafe extern "C" fn(Tp, *const spdk_nvmf_subsystem, *const c_char, *const c_void) -> c_int>,
+    subsystem_remove_host: Option<unsafe extern "C" fn(Tp, *const spdk_nvmf_subsystem, *const c_char)>,
     subsystem_dump_host: *const c_void,
 }
 const _: () = assert!(std::mem::size_of::<COps>() == 280);
@@ -282,6 +316,47 @@ struct Ext {
     unit: usize,
     added: bool,
     listens: Vec<ListenAddr>,
+}
+
+/// An entry of `transport->listeners` (SPDK's `struct spdk_nvmf_listener`
+/// is opaque to transports: the list tells them what is listened on and
+/// whether anything is; the transport ID comes first).
+#[repr(C)]
+struct CListener {
+    trid: spdk_nvme_transport_id,
+    refs: u32,
+    sock_impl: *mut c_char,
+    link: TailqEntry,
+}
+
+/// Adds or drops the `transport->listeners` entry of `trid` (on the app thread).
+///
+/// # Safety
+/// `tp` is a live plugged-in transport whose list was initialised by `adopt`.
+unsafe fn keep_listener(tp: Tp, trid: &spdk_nvme_transport_id, add: bool) {
+    // SAFETY: per the contract; the entries are ours (made here).
+    unsafe {
+        let head = std::ptr::addr_of_mut!((*tp).listeners);
+        let off = std::mem::offset_of!(CListener, link);
+        let mut p = (*head).first as *mut CListener;
+        while !p.is_null() {
+            if super::nvme::spdk_nvme_transport_id_compare(&(*p).trid, trid) == 0 {
+                break;
+            }
+            p = (*p).link.next as *mut CListener;
+        }
+        match (add, p.is_null()) {
+            (true, true) => {
+                let n = Box::into_raw(Box::new(CListener { trid: *trid, refs: 1, sock_impl: std::ptr::null_mut(), link: TailqEntry { next: std::ptr::null_mut(), prev: std::ptr::null_mut() } }));
+                tailq_push(head, n.cast(), off);
+            }
+            (false, false) => {
+                tailq_remove(head, p.cast(), off);
+                drop(Box::from_raw(p));
+            }
+            _ => {}
+        }
+    }
 }
 static EXT: Mutex<Vec<Ext>> = Mutex::new(Vec::new());
 
@@ -362,7 +437,50 @@ pub unsafe extern "C" fn spdk_nvmf_transport_register(ops: *const spdk_nvmf_tran
         }
         OPS.lock().push(o as usize);
         let _ = crate::nvmf::logpage::RECORD_HOOK.set(discovery_record);
+        let _ = crate::nvmf::tgt::NOTICE_HOOK.set(notice);
     })
+}
+
+/// Tells every added transport of a change to a subsystem (on the app
+/// thread); the first negated errno refuses an addition (those told before
+/// it hear of the removal from the caller).
+fn notice(n: &Notice) -> c_int {
+    let nqn = match n {
+        Notice::AddNs(q, _) | Notice::RemoveNs(q, _) | Notice::AddHost(q, _) | Notice::RemoveHost(q, _) => *q,
+    };
+    let sub = super::nvmf::subsystem_handle(nqn);
+    for t in added() {
+        let tp = t as *mut CTransport;
+        // SAFETY: an added transport and its operations; the subsystem handle
+        // and the strings live through the call.
+        let rc = unsafe {
+            let o = &*(*tp).ops;
+            match *n {
+                Notice::AddNs(_, nsid) => o.subsystem_add_ns.map_or(0, |f| f(tp, sub, super::nvmf::spdk_nvmf_subsystem_get_ns(sub, nsid))),
+                Notice::RemoveNs(_, nsid) => {
+                    if let Some(f) = o.subsystem_remove_ns {
+                        f(tp, sub, nsid);
+                    }
+                    0
+                }
+                Notice::AddHost(_, h) => {
+                    let h = std::ffi::CString::new(h).unwrap_or_default();
+                    o.subsystem_add_host.map_or(0, |f| f(tp, sub, h.as_ptr(), std::ptr::null()))
+                }
+                Notice::RemoveHost(_, h) => {
+                    let h = std::ffi::CString::new(h).unwrap_or_default();
+                    if let Some(f) = o.subsystem_remove_host {
+                        f(tp, sub, h.as_ptr());
+                    }
+                    0
+                }
+            }
+        };
+        if rc != 0 {
+            return if rc < 0 { rc } else { -libc::EINVAL };
+        }
+    }
+    0
 }
 
 /// The discovery log record of a plugged-in transport's listener: the
@@ -534,11 +652,7 @@ fn add_to_group(g: &mut PollGroup, t: usize) -> Result<(), c_int> {
         (*tg).group = cg;
         (*tg).pending_buf_first = std::ptr::null_mut();
         (*tg).pending_buf_last = std::ptr::addr_of_mut!((*tg).pending_buf_first);
-        // Linked at the tail of the group's tgroups list.
-        (*tg).link.next = std::ptr::null_mut();
-        (*tg).link.prev = (*cg).tgroups.last;
-        *(*cg).tgroups.last = tg.cast();
-        (*cg).tgroups.last = std::ptr::addr_of_mut!((*tg).link.next);
+        tailq_push(std::ptr::addr_of_mut!((*cg).tgroups), tg.cast(), std::mem::offset_of!(CTgroup, link));
         g.ext.push(ExtPoll { transport: t, tgroup: tg as usize, poll: poll_tgroup, destroy: destroy_tgroup });
     }
     Ok(())
@@ -558,14 +672,7 @@ unsafe fn destroy_tgroup(tg: usize) {
     let tg = tg as *mut CTgroup;
     // SAFETY: per the contract. Unlinked from its group's list first.
     unsafe {
-        let cg = (*tg).group;
-        let next = (*tg).link.next as *mut CTgroup;
-        if next.is_null() {
-            (*cg).tgroups.last = (*tg).link.prev;
-        } else {
-            (*next).link.prev = (*tg).link.prev;
-        }
-        *(*tg).link.prev = next.cast();
+        tailq_remove(std::ptr::addr_of_mut!((*(*tg).group).tgroups), tg.cast(), std::mem::offset_of!(CTgroup, link));
         if let Some(f) = (*(*(*tg).transport).ops).poll_group_destroy {
             f(tg);
         }
@@ -598,6 +705,7 @@ pub(super) fn destroy(t: *mut c_void, done: Box<dyn FnOnce() + Send>) -> c_int {
                     if let Some(f) = (*(*tp).ops).stop_listen {
                         f(tp, &trid);
                     }
+                    keep_listener(tp, &trid, false);
                 }
             }
             drop(e.pool);
@@ -630,6 +738,8 @@ pub(super) fn listen(a: ListenAddr, trid: *const spdk_nvme_transport_id, opts: *
     // SAFETY: an added transport; the caller's transport ID and options.
     let rc = unsafe { (*(*tp).ops).listen.map_or(-libc::ENOTSUP, |f| f(tp, trid, opts)) };
     if rc == 0 {
+        // SAFETY: as above; on the app thread.
+        unsafe { keep_listener(tp, &super::nvmf::trid_pub(&a, &(*(*tp).ops).name()), true) };
         let mut v = EXT.lock();
         if let Some(e) = v.iter_mut().find(|e| e.t == t as usize) {
             if !e.listens.contains(&a) {
@@ -654,6 +764,7 @@ pub(super) fn stop_listen(a: &ListenAddr, trid: *const spdk_nvme_transport_id) -
         if let Some(f) = (*(*tp).ops).stop_listen {
             f(tp, trid);
         }
+        keep_listener(tp, &super::nvmf::trid_pub(a, &(*(*tp).ops).name()), false);
     }
     0
 }
@@ -673,6 +784,32 @@ struct Bridge {
     qp: *mut CQpair,
     tg: *mut CTgroup,
     ops: *const COps,
+    /// Out of its poll group already (spdk_nvmf_poll_group_remove).
+    removed: bool,
+}
+
+impl Bridge {
+    /// Takes the queue pair out of its poll group (once): the group's
+    /// qpairs list and the transport's poll group (its poll_group_remove).
+    fn leave(&mut self) {
+        if self.removed {
+            return;
+        }
+        let qp = self.qp;
+        self.removed = true;
+        // SAFETY: a bridge lives with its connection, on the group's thread,
+        // and the transport's queue pair outlives it (qpair_fini comes last).
+        unsafe {
+            let g = (*qp).group;
+            if !g.is_null() {
+                tailq_remove(std::ptr::addr_of_mut!((*g).qpairs), qp.cast(), std::mem::offset_of!(CQpair, link));
+            }
+            if let Some(f) = (*self.ops).poll_group_remove {
+                f(self.tg, qp);
+            }
+            (*qp).group = std::ptr::null_mut();
+        }
+    }
 }
 
 impl ExtConn for Bridge {
@@ -695,7 +832,34 @@ impl ExtConn for Bridge {
         }
     }
 
+    fn leave_group(&mut self) {
+        self.leave();
+    }
+
+    fn abort_request(&mut self, abort_token: usize, done: Box<dyn FnOnce(u32) + Send>) -> bool {
+        // SAFETY: the transport's operations.
+        let Some(f) = (unsafe { (*self.ops).qpair_abort_request }) else { return false };
+        if abort_token == 0 {
+            return false;
+        }
+        let r = abort_token as *mut CRequest;
+        // SAFETY: the Abort, a live request of this transport outstanding in
+        // the target until answered; this queue pair is live, on its thread.
+        unsafe {
+            if !(*r).rsp.is_null() {
+                let mut cpl = (*r).rsp.read_unaligned();
+                cpl.cdw0 = 1;
+                (*r).rsp.write_unaligned(cpl);
+            }
+            (*r).rest[REQ_TO_ABORT] = 0;
+            ABORTS.lock().push((abort_token, done));
+            f(self.qp, r);
+        }
+        true
+    }
+
     fn drop_req(&mut self, token: usize) {
+        ABORTS.lock().retain(|a| a.0 != token);
         // SAFETY: as above.
         unsafe {
             if let Some(f) = (*self.ops).req_free {
@@ -730,10 +894,7 @@ impl ExtConn for Bridge {
         unsafe {
             (*qp).state = QPAIR_ERROR;
             (*qp).ctrlr = std::ptr::null_mut();
-            if let Some(f) = (*self.ops).poll_group_remove {
-                f(self.tg, qp);
-            }
-            (*qp).group = std::ptr::null_mut();
+            self.leave();
             if let Some(f) = (*self.ops).qpair_fini {
                 f(qp, Some(fini_done), std::ptr::null_mut());
             }
@@ -742,6 +903,13 @@ impl ExtConn for Bridge {
 }
 
 unsafe extern "C" fn fini_done(_arg: *mut c_void) {}
+
+/// Abort requests handed to a transport's qpair_abort_request: how their
+/// answer reaches the generic target when the transport completes them.
+static ABORTS: Mutex<Vec<(usize, Box<dyn FnOnce(u32) + Send>)>> = Mutex::new(Vec::new());
+
+/// `req_to_abort` in the request's tail (after dif and bdev_io_wait).
+const REQ_TO_ABORT: usize = 17;
 
 /// Our connection for the transport's queue pair `qp` on this thread.
 fn conn_of(qp: *mut CQpair) -> Option<*mut TcpQpair> {
@@ -807,10 +975,12 @@ pub unsafe extern "C" fn spdk_nvmf_tgt_new_qpair(tgt: *mut spdk_nvmf_tgt, qpair:
                     l => l,
                 };
                 let id = NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let q = TcpQpair::start_ext(g, Box::new(Bridge { qp, tg, ops }), core, id, peer, local);
+                let q = TcpQpair::start_ext(g, Box::new(Bridge { qp, tg, ops, removed: false }), core, id, peer, local);
                 QPS.with(|m| m.borrow_mut().insert(qa, q as usize));
                 let rc = (*ops).poll_group_add.map_or(-libc::ENOTSUP, |f| f(tg, qp));
-                if rc != 0 {
+                if rc == 0 {
+                    tailq_push(std::ptr::addr_of_mut!((*g).c.qpairs), qp.cast(), std::mem::offset_of!(CQpair, link));
+                } else {
                     log_err("spdk_nvmf_tgt_new_qpair", format!("the transport refused the queue pair ({rc})"));
                     QPS.with(|m| m.borrow_mut().remove(&qa));
                     // Never was in the transport's group: dropped without its callbacks.
@@ -848,6 +1018,30 @@ pub unsafe extern "C" fn spdk_nvmf_qpair_disconnect(qpair: *mut spdk_nvmf_qpair)
             TcpQpair::close_now(q);
         }
         0
+    })
+}
+
+/// Take a queue pair out of its poll group now (on its thread): the
+/// transport's poll_group_remove, `qpair->group` NULL and the state ERROR;
+/// the target runs none of its commands after this (running ones finish,
+/// held ones go back through req_free), then calls the transport's
+/// qpair_fini as for a disconnect.
+#[no_mangle]
+pub unsafe extern "C" fn spdk_nvmf_poll_group_remove(qpair: *mut spdk_nvmf_qpair) {
+    guard((), || {
+        let qp = qpair as *mut CQpair;
+        let Some(q) = conn_of(qp) else {
+            log_err("spdk_nvmf_poll_group_remove", "the queue pair is in no poll group of this thread");
+            return;
+        };
+        // SAFETY: the transport's queue pair and our live connection for it, on this thread.
+        unsafe {
+            let Some(b) = (*q).c.ext.as_mut() else { return };
+            b.leave_group();
+            (*qp).state = QPAIR_ERROR;
+            (*qp).disconnect_started = true;
+            TcpQpair::close_now(q);
+        }
     })
 }
 
@@ -948,7 +1142,10 @@ pub unsafe extern "C" fn spdk_nvmf_request_exec_fabrics(req: *mut spdk_nvmf_requ
 }
 
 /// Send a request's response as it stands (for requests the transport
-/// completes itself, e.g. failed before execution).
+/// completes itself, e.g. failed before execution). An Abort handed to the
+/// transport's qpair_abort_request comes back here: its dword 0 (bit 0
+/// clear: aborted) goes to the target, which answers it through
+/// req_complete.
 #[no_mangle]
 pub unsafe extern "C" fn spdk_nvmf_request_complete(req: *mut spdk_nvmf_request) -> c_int {
     guard(-libc::EINVAL, || {
@@ -957,6 +1154,14 @@ pub unsafe extern "C" fn spdk_nvmf_request_complete(req: *mut spdk_nvmf_request)
         unsafe {
             if r.is_null() || (*r).qpair.is_null() || (*r).rsp.is_null() {
                 return -libc::EINVAL;
+            }
+            let asked = {
+                let mut a = ABORTS.lock();
+                a.iter().position(|x| x.0 == r as usize).map(|i| a.swap_remove(i).1)
+            };
+            if let Some(done) = asked {
+                done((*r).rsp.read_unaligned().cdw0 & 1);
+                return 0;
             }
             let mut cpl = (*r).rsp.read_unaligned();
             cpl.cid = (*r).cmd.read_unaligned().cid();
@@ -1076,4 +1281,52 @@ pub unsafe extern "C" fn spdk_nvmf_ctrlr_get_subsystem(ctrlr: *mut spdk_nvmf_ctr
 pub unsafe extern "C" fn spdk_nvmf_ctrlr_get_id(ctrlr: *mut spdk_nvmf_ctrlr) -> u16 {
     // SAFETY: as above.
     guard(0, || unsafe { (ctrlr as *const Ctrlr).as_ref() }.map_or(0, |c| c.cntlid))
+}
+
+/// `SPDK_NVMF_REQUEST_EXEC_STATUS_COMPLETE` / `_ASYNCHRONOUS` (nvmf_cmd.h).
+const EXEC_STATUS_COMPLETE: c_int = 0;
+const EXEC_STATUS_ASYNCHRONOUS: c_int = 1;
+
+/// Run a fabrics Connect the transport received: the controller is made or
+/// found and the answer comes through req_complete (ASYNCHRONOUS). Any other
+/// command is answered Invalid Opcode at once (COMPLETE).
+#[no_mangle]
+pub unsafe extern "C" fn spdk_nvmf_ctrlr_connect(req: *mut spdk_nvmf_request) -> c_int {
+    guard(EXEC_STATUS_COMPLETE, || {
+        let r = req as *mut CRequest;
+        // SAFETY: the transport's request, filled for execution.
+        let cmd = unsafe {
+            if r.is_null() || (*r).cmd.is_null() || (*r).qpair.is_null() {
+                return EXEC_STATUS_COMPLETE;
+            }
+            (*r).cmd.read_unaligned()
+        };
+        // SAFETY: the command capsule as bytes: byte 4 is the fabrics command type.
+        let fctype = unsafe { *(*r).cmd.cast::<u8>().add(4) };
+        if cmd.opc() == crate::nvmf::spec::SPDK_NVME_OPC_FABRIC && fctype == 0x01 {
+            // SAFETY: forwarded.
+            unsafe { spdk_nvmf_request_exec(req) };
+            return EXEC_STATUS_ASYNCHRONOUS;
+        }
+        // SAFETY: as above.
+        unsafe {
+            if !(*r).rsp.is_null() {
+                (*r).rsp.write_unaligned(Cpl { cid: cmd.cid(), status: 0x01 << 1, ..Default::default() });
+            }
+            if let Some(f) = (*(*(*r).qpair).transport).ops.as_ref().and_then(|o| o.req_complete) {
+                f(r);
+            }
+        }
+        EXEC_STATUS_COMPLETE
+    })
+}
+
+/// The DIF context of a request whose protection information the target
+/// inserts or strips. This target never does (`dif_insert_or_strip` is
+/// refused at transport creation), so no request has one: false, and
+/// `dif_ctx` is left as it is.
+#[no_mangle]
+pub extern "C" fn spdk_nvmf_request_get_dif_ctx(req: *mut spdk_nvmf_request, dif_ctx: *mut super::bdev_types::spdk_dif_ctx) -> bool {
+    let _ = (req, dif_ctx);
+    false
 }

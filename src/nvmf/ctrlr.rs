@@ -692,6 +692,7 @@ fn abort_cmd(q: &mut Conn, idx: u16, c: &Arc<Ctrlr>) -> Exec {
         c.st.lock().io_qpairs.iter().find(|x| x.0 == sqid).map(|x| (x.1, x.2))
     };
     let Some((thread, qpair)) = target else { return Exec::Done };
+    let ext_abort = if q.ext.is_some() { r.ext_req } else { 0 };
     let job = AbortJob {
         ctrlr: c.clone(),
         qpair,
@@ -701,6 +702,7 @@ fn abort_cmd(q: &mut Conn, idx: u16, c: &Arc<Ctrlr>) -> Exec {
         bdev_tried: false,
         abort_req: r as *mut Req as usize,
         origin: crate::thread::current() as usize,
+        ext_abort,
     };
     // SAFETY: group threads live until the transport goes.
     if crate::thread::send_fn(unsafe { &*(thread as *mut crate::thread::Thread) }, move || job.search()).is_err() {
@@ -723,6 +725,9 @@ struct AbortJob {
     /// The Abort's request, and its thread.
     abort_req: usize,
     origin: usize,
+    /// The Abort's request as its transport knows it (a transport plugged
+    /// in through the C API), or 0.
+    ext_abort: usize,
 }
 
 impl AbortJob {
@@ -744,7 +749,26 @@ impl AbortJob {
                 group::defer(Box::new(move || self.search()));
             }
             AbortOutcome::Aborted => self.answer(0),
-            _ => self.answer(1),
+            AbortOutcome::NotFound => self.ask_transport(),
+            AbortOutcome::Busy => self.answer(1),
+        }
+    }
+
+    /// Not in the target: a plugged-in transport may hold the command
+    /// still (its qpair_abort_request), else the Abort answers 1.
+    fn ask_transport(self) {
+        let qp = group_here().and_then(|g| {
+            // SAFETY: this thread's group.
+            unsafe { (*g).qpairs.get(&self.qpair).copied() }
+        });
+        let Some(qp) = qp else { return self.answer(1) };
+        let token = self.ext_abort;
+        let (req, origin) = (self.abort_req, self.origin);
+        let done: Box<dyn FnOnce(u32) + Send> = Box::new(move |cdw0| answer_abort(req, origin, cdw0));
+        // SAFETY: a live qpair of this thread's group.
+        let asked = unsafe { (*qp).c.ext.as_mut().is_some_and(|x| x.abort_request(token, done)) };
+        if !asked {
+            self.answer(1);
         }
     }
 
@@ -796,19 +820,23 @@ impl AbortJob {
 
     /// Completes the Abort with dword 0 `cdw0` on its own thread.
     fn answer(self, cdw0: u32) {
-        let (req, origin) = (self.abort_req, self.origin);
-        let done = move || {
-            let r = req as *mut Req;
-            // SAFETY: the Abort's request stays outstanding (its qpair with
-            // it) until this completion, on its thread.
-            unsafe {
-                (*r).cpl.cdw0 = cdw0;
-                TcpQpair::complete(r);
-            }
-        };
-        // SAFETY: group threads live until the transport goes.
-        let _ = crate::thread::send_fn(unsafe { &*(origin as *mut crate::thread::Thread) }, done);
+        answer_abort(self.abort_req, self.origin, cdw0);
     }
+}
+
+/// Completes Abort request `req` (of thread `origin`) with dword 0 `cdw0`.
+fn answer_abort(req: usize, origin: usize, cdw0: u32) {
+    let done = move || {
+        let r = req as *mut Req;
+        // SAFETY: the Abort's request stays outstanding (its qpair with
+        // it) until this completion, on its thread.
+        unsafe {
+            (*r).cpl.cdw0 = cdw0;
+            TcpQpair::complete(r);
+        }
+    };
+    // SAFETY: group threads live until the transport goes.
+    let _ = crate::thread::send_fn(unsafe { &*(origin as *mut crate::thread::Thread) }, done);
 }
 
 /// The bdev's answer to an Abort's `spdk_bdev_abort`: aborted (the command

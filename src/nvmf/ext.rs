@@ -19,4 +19,15 @@ pub trait ExtConn {
     /// The Identify Controller data for subsystem `subnqn` as the generic
     /// target made it (4096 bytes): the transport may set its part.
     fn cdata(&mut self, _subnqn: &str, _page: &mut [u8]) {}
+    /// The transport took the connection out of its poll group
+    /// (`spdk_nvmf_poll_group_remove`); the target closes it next.
+    fn leave_group(&mut self) {}
+    /// An Abort (`abort_token`, a request of the same transport, or 0 when
+    /// the Abort came on another transport's queue) names a command the
+    /// target does not have on this connection: the transport may still
+    /// hold it. Returns false when the transport cannot be asked; otherwise
+    /// `done(cdw0)` runs once the transport answered (bit 0 clear: aborted).
+    fn abort_request(&mut self, _abort_token: usize, _done: Box<dyn FnOnce(u32) + Send>) -> bool {
+        false
+    }
 }

@@ -290,6 +290,23 @@ fn close(desc: usize, ctx: usize) {
     drop(unsafe { Box::from_raw(ctx as *mut NsKey) });
 }
 
+/// A change to a subsystem that transports plugged in through the C API are
+/// told of (their `subsystem_add_ns`/`remove_ns`/`add_host`/`remove_host`).
+pub enum Notice<'a> {
+    AddNs(&'a str, u32),
+    RemoveNs(&'a str, u32),
+    AddHost(&'a str, &'a str),
+    RemoveHost(&'a str, &'a str),
+}
+
+/// Tells the plugged-in transports of a change; a negated errno from one of
+/// them refuses an addition (set by `crate::capi::nvmf_transport`).
+pub static NOTICE_HOOK: std::sync::OnceLock<fn(&Notice) -> i32> = std::sync::OnceLock::new();
+
+fn notify(n: &Notice) -> i32 {
+    NOTICE_HOOK.get().map_or(0, |f| f(n))
+}
+
 /// `nvmf_subsystem_add_ns`: opens the bdev (read-write) and adds the namespace.
 pub fn add_ns(nqn: &str, ns: Namespace) -> Result<u32> {
     if with(|t| t.subs.get(nqn).is_none()) {
@@ -309,6 +326,22 @@ pub fn add_ns(nqn: &str, ns: Namespace) -> Result<u32> {
         t.descs.push((nqn.to_string(), id, desc as usize, key as usize));
         Ok(id)
     });
+    // A transport may refuse the namespace: it goes again, and every
+    // transport is told it was removed (as SPDK does).
+    let r = match r {
+        Ok(id) => match notify(&Notice::AddNs(nqn, id)) {
+            0 => Ok(id),
+            rc => {
+                let _ = with(|t| {
+                    t.descs.retain(|d| !(d.0 == nqn && d.1 == id));
+                    t.subs.remove_ns(nqn, id)
+                });
+                notify(&Notice::RemoveNs(nqn, id));
+                Err(Error::Invalid(format!("a transport refused namespace {id} of {nqn}: {}", std::io::Error::from_raw_os_error(-rc))))
+            }
+        },
+        e => e,
+    };
     match r {
         Ok(id) => {
             // SAFETY: the key is ours until its descriptor closes; events come on this (the app) thread.
@@ -330,6 +363,7 @@ pub fn remove_ns(nqn: &str, nsid: u32) -> Result<()> {
         Ok(i.map(|i| t.descs.remove(i)).map(|d| (d.2, d.3)))
     })?;
     super::ctrlr::reservation_forget(nqn, nsid);
+    notify(&Notice::RemoveNs(nqn, nsid));
     let n = nqn.to_string();
     // The groups put their channels before the descriptor closes.
     super::group::for_each(
@@ -348,11 +382,21 @@ pub fn remove_ns(nqn: &str, nsid: u32) -> Result<()> {
 }
 
 pub fn add_host(nqn: &str, host: &str) -> Result<()> {
-    with(|t| t.subs.add_host(nqn, host))
+    with(|t| t.subs.add_host(nqn, host))?;
+    match notify(&Notice::AddHost(nqn, host)) {
+        0 => Ok(()),
+        rc => {
+            let _ = with(|t| t.subs.remove_host(nqn, host));
+            notify(&Notice::RemoveHost(nqn, host));
+            Err(Error::Invalid(format!("a transport refused host {host} on {nqn}: {}", std::io::Error::from_raw_os_error(-rc))))
+        }
+    }
 }
 
 pub fn remove_host(nqn: &str, host: &str) -> Result<()> {
-    with(|t| t.subs.remove_host(nqn, host))
+    with(|t| t.subs.remove_host(nqn, host))?;
+    notify(&Notice::RemoveHost(nqn, host));
+    Ok(())
 }
 
 pub fn allow_any_host(nqn: &str, on: bool) -> Result<()> {

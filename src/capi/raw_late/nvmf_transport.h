@@ -16,6 +16,13 @@
 #define SPDK_NVMF_DEFAULT_ACCEPT_POLL_RATE_US 10000
 #define MAX_MEMPOOL_NAME_LENGTH 40
 
+/* What a command handler did (spdk/nvmf_cmd.h): answered already, or the
+ * answer comes later through the transport's req_complete. */
+enum spdk_nvmf_request_exec_status {
+	SPDK_NVMF_REQUEST_EXEC_STATUS_COMPLETE,
+	SPDK_NVMF_REQUEST_EXEC_STATUS_ASYNCHRONOUS,
+};
+
 struct spdk_iobuf_channel;
 struct spdk_nvmf_subsystem_poll_group;
 struct spdk_nvmf_qpair_auth;
