@@ -127,6 +127,28 @@ pub struct Req {
 }
 
 impl Req {
+    /// Sets a free slot up for command `cmd` as received: executing, no
+    /// data yet; `token` is a plugged-in transport's request (0 for TCP).
+    fn begin(&mut self, cmd: Cmd, dir: Dir, len: u32, token: usize) {
+        self.cmd = cmd;
+        self.cpl = Cpl { cid: cmd.cid(), ..Default::default() };
+        self.state = ReqState::Executing;
+        self.dir = dir;
+        self.len = len;
+        self.c2h_len = 0;
+        self.buf = std::ptr::null_mut();
+        self.iovs.clear();
+        self.ext_iovs.clear();
+        self.h2c_got = 0;
+        self.fused_partner = None;
+        self.aborted = false;
+        self.preempted = false;
+        self.io_wait = std::ptr::null_mut();
+        self.ext_req = token;
+        self.ext_copy = false;
+        self.zc = false;
+    }
+
     /// The data, when contiguous (always for admin commands and in-capsule
     /// data); empty when it spans several pool buffers (see `gather`).
     pub fn data(&self) -> &[u8] {
@@ -1050,20 +1072,7 @@ impl Conn {
         }
         let ic_off = idx as usize * self.ic_slot;
         let r = &mut self.reqs[idx as usize];
-        r.cmd = cmd;
-        r.cpl = Cpl { cid: cmd.cid(), ..Default::default() };
-        r.state = ReqState::Executing;
-        r.dir = transfer_dir(&cmd);
-        r.len = 0;
-        r.c2h_len = 0;
-        r.buf = std::ptr::null_mut();
-        r.iovs.clear();
-        r.h2c_got = 0;
-        r.fused_partner = None;
-        r.aborted = false;
-        r.preempted = false;
-        r.io_wait = std::ptr::null_mut();
-        r.zc = false;
+        r.begin(cmd, transfer_dir(&cmd), 0, 0);
         if r.stale_h2c == Some(cmd.cid()) {
             // The host reuses the CID: its old data is no longer told apart.
             r.stale_h2c = None;
@@ -1631,24 +1640,8 @@ impl Conn {
         if self.sq_size > 0 {
             self.sq_head = (self.sq_head + 1) % self.sq_size;
         }
-        let r = &mut self.reqs[idx as usize];
-        r.cmd = cmd;
-        r.cpl = Cpl { cid: cmd.cid(), ..Default::default() };
-        r.state = ReqState::Executing;
-        r.dir = if len == 0 { Dir::None } else { transfer_dir(&cmd) };
-        r.len = len;
-        r.c2h_len = 0;
-        r.buf = std::ptr::null_mut();
-        r.iovs.clear();
-        r.ext_iovs.clear();
-        r.h2c_got = 0;
-        r.fused_partner = None;
-        r.aborted = false;
-        r.preempted = false;
-        r.io_wait = std::ptr::null_mut();
-        r.ext_req = token;
-        r.ext_copy = false;
-        r.zc = false;
+        let dir = if len == 0 { Dir::None } else { transfer_dir(&cmd) };
+        self.reqs[idx as usize].begin(cmd, dir, len, token);
         Some(idx)
     }
 
