@@ -472,6 +472,7 @@ send_admin(struct loop_qpair *q, uint8_t opc, uint32_t nsid, uint32_t cdw10, uin
 }
 
 static uint8_t g_wdata[8192], g_rdata[8192];
+static struct loop_req *g_zlent;
 static uint8_t g_page[4096];
 
 static void transport_destroyed(void *ctx);
@@ -528,7 +529,11 @@ zcopy_steps(struct loop_req *r)
 		if (step == 4) {
 			CHECK(memcmp(got, pattern, sizeof(got)) == 0);
 		}
+		/* Lent to the transport: exec refuses it, without an answer. */
 		r->done = false;
+		spdk_nvmf_request_exec(&r->req);
+		CHECK(!r->done);
+		CHECK_EQ_U(r->req.zcopy_phase, NVMF_ZCOPY_PHASE_EXECUTE);
 		g_pending = r;
 		spdk_nvmf_request_zcopy_end(&r->req, step == 2);
 		return false;
@@ -537,6 +542,11 @@ zcopy_steps(struct loop_req *r)
 		CHECK_EQ_U(r->req.zcopy_phase, NVMF_ZCOPY_PHASE_COMPLETE);
 		CHECK_EQ_U(r->rsp.nvme_cpl.status.sct << 8 | r->rsp.nvme_cpl.status.sc, 0);
 		CHECK(r->req.zcopy_bdev_io == NULL);
+		/* Ended: a second end is refused, without an answer. */
+		r->done = false;
+		spdk_nvmf_request_zcopy_end(&r->req, false);
+		CHECK(!r->done);
+		CHECK_EQ_U(r->req.zcopy_phase, NVMF_ZCOPY_PHASE_COMPLETE);
 		r->busy = false;
 		if (step == 5) {
 			memset(got, 0, sizeof(got));
@@ -557,11 +567,17 @@ zcopy_steps(struct loop_req *r)
 			   step == 7 ? SPDK_NVME_SC_LBA_OUT_OF_RANGE : SPDK_NVME_SC_INVALID_NAMESPACE_OR_FORMAT);
 		CHECK(r->req.zcopy_bdev_io == NULL);
 		r->busy = false;
-		if (step == 8) {
-			return true;
-		}
 		nsid = 9;
+		if (step == 8) {
+			/* A Write left started: the queue pair's disconnect ends it. */
+			nsid = 1;
+			opc = SPDK_NVME_OPC_WRITE;
+		}
 		break;
+	case 8:
+		CHECK_EQ_U(r->req.zcopy_phase, NVMF_ZCOPY_PHASE_EXECUTE);
+		g_zlent = r;
+		return true;
 	default:
 		return true;
 	}
@@ -859,6 +875,8 @@ driver(void *ctx)
 		CHECK_EQ_I(g_io.order, 1);
 		CHECK_EQ_U(g_io.base.state, SPDK_NVMF_QPAIR_ERROR);
 		CHECK(g_aer != NULL && !g_aer->done && !g_aer->freed);
+		/* The zero-copy Write it held went back through req_free, ended. */
+		CHECK(g_zlent != NULL && g_zlent->freed && g_zlent->req.zcopy_phase == NVMF_ZCOPY_PHASE_COMPLETE);
 		CHECK_EQ_I(spdk_nvmf_qpair_disconnect(&g_admin.base), 0);
 		g_stage = 16;
 		break;
