@@ -94,6 +94,7 @@ loop_opts_init(struct spdk_nvmf_transport_opts *opts)
 	opts->io_unit_size = 4096;
 	opts->num_shared_buffers = 32;
 	opts->buf_cache_size = 0;
+	opts->zcopy = true;
 }
 
 static struct spdk_nvmf_transport *
@@ -567,9 +568,145 @@ send_abort(uint16_t sqid, uint16_t cid)
 }
 
 static uint8_t g_wdata[8192], g_rdata[8192];
+static struct loop_req *g_zlent;
 static uint8_t g_page[4096];
 
 static void transport_destroyed(void *ctx);
+
+/* Zero copy through the transport API on the I/O queue, one step per call
+ * (each when the request it waits for was answered); true once all are
+ * done. A Write by zero copy: spdk_nvmf_request_zcopy_start in phase INIT,
+ * req_complete sees EXECUTE with the malloc bdev's buffers (not the pool's),
+ * the data is copied in, spdk_nvmf_request_zcopy_end(commit) answers with
+ * COMPLETE. A Read by zero copy sees that data in its buffers at EXECUTE and
+ * ends without commit; a normal Read sees it too. Starts beyond the
+ * namespace's end and on a namespace that does not exist fail (INIT_FAILED)
+ * with the normal path's statuses. */
+static bool
+zcopy_steps(struct loop_req *r)
+{
+	static int step;
+	static uint8_t pattern[4096], got[4096];
+	struct loop_req *k = NULL;
+	uint8_t opc = SPDK_NVME_OPC_READ;
+	uint32_t i, off, nsid = 1;
+	uint64_t slba = 64;
+
+	switch (step++) {
+	case 0:
+		CHECK(g_transport->opts.zcopy);
+		for (i = 0; i < sizeof(pattern); i++) {
+			pattern[i] = (uint8_t)(i * 13 + 1);
+		}
+		opc = SPDK_NVME_OPC_WRITE;
+		break;
+	case 1:
+	case 3:
+		CHECK_EQ_U(r->req.zcopy_phase, NVMF_ZCOPY_PHASE_EXECUTE);
+		CHECK_EQ_U(r->rsp.nvme_cpl.status.sct << 8 | r->rsp.nvme_cpl.status.sc, 0);
+		CHECK_EQ_U(r->rsp.nvme_cpl.cid, r->cmd.nvme_cmd.cid);
+		CHECK(r->req.zcopy_bdev_io != NULL);
+		CHECK(!r->req.data_from_pool);
+		CHECK(r->req.iovcnt >= 1);
+		for (i = 0, off = 0; i < r->req.iovcnt; i++) {
+			uint32_t n = (uint32_t)r->req.iov[i].iov_len;
+
+			if (!CHECK(off + n <= sizeof(pattern))) {
+				break;
+			}
+			if (step == 2) {
+				memcpy(r->req.iov[i].iov_base, pattern + off, n);
+			} else {
+				memcpy(got + off, r->req.iov[i].iov_base, n);
+			}
+			off += n;
+		}
+		CHECK_EQ_U(off, sizeof(pattern));
+		if (step == 4) {
+			CHECK(memcmp(got, pattern, sizeof(got)) == 0);
+		}
+		/* Lent to the transport: exec refuses it, without an answer. */
+		r->done = false;
+		spdk_nvmf_request_exec(&r->req);
+		CHECK(!r->done);
+		CHECK_EQ_U(r->req.zcopy_phase, NVMF_ZCOPY_PHASE_EXECUTE);
+		g_pending = r;
+		spdk_nvmf_request_zcopy_end(&r->req, step == 2);
+		return false;
+	case 2:
+	case 4:
+		CHECK_EQ_U(r->req.zcopy_phase, NVMF_ZCOPY_PHASE_COMPLETE);
+		CHECK_EQ_U(r->rsp.nvme_cpl.status.sct << 8 | r->rsp.nvme_cpl.status.sc, 0);
+		CHECK(r->req.zcopy_bdev_io == NULL);
+		/* Ended: a second end is refused, without an answer. */
+		r->done = false;
+		spdk_nvmf_request_zcopy_end(&r->req, false);
+		CHECK(!r->done);
+		CHECK_EQ_U(r->req.zcopy_phase, NVMF_ZCOPY_PHASE_COMPLETE);
+		r->busy = false;
+		if (step == 5) {
+			memset(got, 0, sizeof(got));
+			g_pending = send_io(&g_io, SPDK_NVME_OPC_READ, 1, 64, 8, NULL, sizeof(got));
+			return false;
+		}
+		break;
+	case 5:
+		CHECK_EQ_U(finish(r, got, sizeof(got)), 0);
+		CHECK(memcmp(got, pattern, sizeof(got)) == 0);
+		/* Blocks 2044..2051 of 2048. */
+		slba = 2048 - 4;
+		break;
+	case 6:
+	case 7:
+		CHECK_EQ_U(r->req.zcopy_phase, NVMF_ZCOPY_PHASE_INIT_FAILED);
+		CHECK_EQ_U(r->rsp.nvme_cpl.status.sct << 8 | r->rsp.nvme_cpl.status.sc,
+			   step == 7 ? SPDK_NVME_SC_LBA_OUT_OF_RANGE : SPDK_NVME_SC_INVALID_NAMESPACE_OR_FORMAT);
+		CHECK(r->req.zcopy_bdev_io == NULL);
+		r->busy = false;
+		nsid = 9;
+		if (step == 8) {
+			/* A Write left started: the queue pair's disconnect ends it. */
+			nsid = 1;
+			opc = SPDK_NVME_OPC_WRITE;
+		}
+		break;
+	case 8:
+		CHECK_EQ_U(r->req.zcopy_phase, NVMF_ZCOPY_PHASE_EXECUTE);
+		g_zlent = r;
+		return true;
+	default:
+		return true;
+	}
+	/* A zero-copy start of 8 blocks (4 KiB) from slba. */
+	for (i = 0; i < DEPTH && k == NULL; i++) {
+		if (!g_io.reqs[i].busy) {
+			k = &g_io.reqs[i];
+		}
+	}
+	if (!CHECK(k != NULL)) {
+		return true;
+	}
+	memset(k, 0, sizeof(*k));
+	k->busy = true;
+	k->cmd.nvme_cmd.opc = opc;
+	k->cmd.nvme_cmd.psdt = SPDK_NVME_PSDT_SGL_MPTR_CONTIG;
+	k->cmd.nvme_cmd.nsid = nsid;
+	k->cmd.nvme_cmd.cdw10 = (uint32_t)slba;
+	k->cmd.nvme_cmd.cdw11 = (uint32_t)(slba >> 32);
+	k->cmd.nvme_cmd.cdw12 = 8 - 1;
+	k->cmd.nvme_cmd.cid = g_cid++;
+	k->cmd.nvme_cmd.dptr.sgl1.unkeyed.type = SPDK_NVME_SGL_TYPE_DATA_BLOCK;
+	k->cmd.nvme_cmd.dptr.sgl1.unkeyed.length = 4096;
+	k->req.qpair = &g_io.base;
+	k->req.cmd = &k->cmd;
+	k->req.rsp = &k->rsp;
+	k->req.length = 4096;
+	k->req.xfer = spdk_nvmf_req_get_xfer(&k->req);
+	k->req.zcopy_phase = NVMF_ZCOPY_PHASE_INIT;
+	g_pending = k;
+	spdk_nvmf_request_zcopy_start(&k->req);
+	return false;
+}
 
 static void
 pg_destroyed(void *ctx, int status)
@@ -789,6 +926,12 @@ driver(void *ctx)
 		CHECK_EQ_U(finish(r, NULL, 0), 0);
 		CHECK_EQ_U(r->rsp.nvme_cpl.cdw0 & 1, 1);
 		CHECK_EQ_I(g_aborts, 2);
+		g_stage = 122;
+		break;
+	case 122:
+		if (!zcopy_steps(r)) {
+			break;
+		}
 		/* Namespace 9 does not exist. */
 		g_pending = send_io(&g_io, SPDK_NVME_OPC_READ, 9, 0, 1, NULL, 512);
 		g_stage = 13;
@@ -876,6 +1019,8 @@ driver(void *ctx)
 		CHECK_EQ_I(g_io.order, 1);
 		CHECK_EQ_U(g_io.base.state, SPDK_NVMF_QPAIR_ERROR);
 		CHECK(g_aer != NULL && !g_aer->done && !g_aer->freed);
+		/* The zero-copy Write it held went back through req_free, ended. */
+		CHECK(g_zlent != NULL && g_zlent->freed && g_zlent->req.zcopy_phase == NVMF_ZCOPY_PHASE_COMPLETE);
 		CHECK_EQ_I(spdk_nvmf_qpair_disconnect(&g_admin.base), 0);
 		g_stage = 16;
 		break;

@@ -7985,6 +7985,11 @@ void spdk_nvmf_tgt_new_qpair(struct spdk_nvmf_tgt *tgt, struct spdk_nvmf_qpair *
 /*
  Disconnect a queue pair (on its poll group's thread): commands not yet
  answered finish, then the transport's poll_group_remove and qpair_fini.
+ Zero-copy requests the transport holds (phase EXECUTE) do not wait for
+ its spdk_nvmf_request_zcopy_end: their buffers go back to the bdev
+ uncommitted and each request goes back through req_free with phase
+ COMPLETE (a disconnect also comes from the target itself, e.g. a
+ keep-alive timeout, when the transport would not know to end them).
  */
 int spdk_nvmf_qpair_disconnect(struct spdk_nvmf_qpair *qpair);
 
@@ -8072,6 +8077,19 @@ int spdk_nvmf_ctrlr_connect(struct spdk_nvmf_request *req);
  `dif_ctx` is left as it is.
  */
 bool spdk_nvmf_request_get_dif_ctx(struct spdk_nvmf_request *req, struct spdk_dif_ctx *dif_ctx);
+
+/*
+ Start the zero-copy Read or Write `req` (phase INIT): the transport's
+ req_complete follows with phase EXECUTE or INIT_FAILED.
+ */
+void spdk_nvmf_request_zcopy_start(struct spdk_nvmf_request *req);
+
+/*
+ End the zero-copy request `req` (phase EXECUTE): `commit` writes its
+ buffers to the blocks (a Write), else they go back unchanged (a Read).
+ The transport's req_complete follows with phase COMPLETE.
+ */
+void spdk_nvmf_request_zcopy_end(struct spdk_nvmf_request *req, bool commit);
 
 /*
  Registers a method written in C; a second registration of a name is refused (logged).

@@ -19,6 +19,7 @@ pub mod nvme_spec;
 pub mod nvme_types;
 pub mod nvmf;
 pub mod nvmf_transport;
+pub mod nvmf_zcopy;
 pub mod rpc;
 pub mod shim;
 pub mod sock;

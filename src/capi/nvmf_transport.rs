@@ -146,15 +146,16 @@ impl CPollGroup {
 
 /// `struct spdk_nvmf_request` (784 bytes); the members rspdk uses are named.
 #[repr(C)]
-struct CRequest {
-    qpair: *mut CQpair,
-    length: u32,
+pub(super) struct CRequest {
+    pub(super) qpair: *mut CQpair,
+    pub(super) length: u32,
     xfer: u8,
     flags: u8,
-    zcopy_phase: u8,
+    /// `enum spdk_nvmf_zcopy_phase` (the `ZCOPY_*` constants).
+    pub(super) zcopy_phase: u8,
     iovcnt: u8,
-    cmd: *mut Cmd,
-    rsp: *mut Cpl,
+    pub(super) cmd: *mut Cmd,
+    pub(super) rsp: *mut Cpl,
     buf_link: *mut c_void,
     link: TailqEntry,
     memory_domain: *mut c_void,
@@ -162,25 +163,34 @@ struct CRequest {
     accel_sequence: *mut c_void,
     iov: [libc::iovec; MAX_BUFFERS],
     stripped_data: *mut c_void,
-    /// dif, bdev_io_wait, cmd_cb_fn, first_fused_req, req_to_abort, poller,
-    /// zcopy_bdev_io, timeout_tsc.
-    rest: [u64; 21],
+    /// dif, bdev_io_wait, cmd_cb_fn, first_fused_req, req_to_abort, poller.
+    rest: [u64; 19],
+    zcopy_bdev_io: *mut c_void,
+    timeout_tsc: u64,
 }
 const MAX_BUFFERS: usize = 33;
 const _: () = assert!(std::mem::size_of::<CRequest>() == 784);
 const _: () = assert!(std::mem::offset_of!(CRequest, iov) == 80);
+const _: () = assert!(std::mem::offset_of!(CRequest, zcopy_bdev_io) == 768);
+/// `enum spdk_nvmf_zcopy_phase`.
+pub(super) const ZCOPY_NONE: u8 = 0;
+pub(super) const ZCOPY_INIT: u8 = 1;
+pub(super) const ZCOPY_EXECUTE: u8 = 2;
+pub(super) const ZCOPY_END_PENDING: u8 = 3;
+pub(super) const ZCOPY_COMPLETE: u8 = 4;
+pub(super) const ZCOPY_INIT_FAILED: u8 = 5;
 /// `data_from_pool`, bit 0 of the request's flag byte.
 const DATA_FROM_POOL: u8 = 1;
 
 /// `struct spdk_nvmf_qpair`.
 #[repr(C)]
-struct CQpair {
+pub(super) struct CQpair {
     state: u8,
     rsvd: u8,
     qid: u16,
     sq_head: u16,
     sq_head_max: u16,
-    transport: *mut CTransport,
+    pub(super) transport: *mut CTransport,
     ctrlr: *mut c_void,
     group: *mut CPollGroup,
     first_fused_req: *mut c_void,
@@ -216,7 +226,7 @@ const _: () = assert!(std::mem::size_of::<CTgroup>() == 56);
 #[repr(C)]
 pub(super) struct CTransport {
     tgt: *mut spdk_nvmf_tgt,
-    ops: *const COps,
+    pub(super) ops: *const COps,
     pub(super) opts: spdk_nvmf_transport_opts,
     iobuf_name: [c_char; 40],
     listeners: TailqHead,
@@ -254,7 +264,7 @@ pub(super) struct COps {
     poll_group_remove: Option<unsafe extern "C" fn(*mut CTgroup, *mut CQpair) -> c_int>,
     poll_group_poll: Option<unsafe extern "C" fn(*mut CTgroup) -> c_int>,
     req_free: Option<unsafe extern "C" fn(*mut CRequest) -> c_int>,
-    req_complete: Option<unsafe extern "C" fn(*mut CRequest) -> c_int>,
+    pub(super) req_complete: Option<unsafe extern "C" fn(*mut CRequest) -> c_int>,
     qpair_fini: Option<unsafe extern "C" fn(*mut CQpair, Option<unsafe extern "C" fn(*mut c_void)>, *mut c_void)>,
     qpair_get_peer_trid: Option<unsafe extern "C" fn(*mut CQpair, Trid) -> c_int>,
     qpair_get_local_trid: Option<unsafe extern "C" fn(*mut CQpair, Trid) -> c_int>,
@@ -420,7 +430,7 @@ pub(super) fn listen_addr(t: &spdk_nvme_transport_id) -> Option<ListenAddr> {
     Some(ListenAddr { trtype: name, adrfam: adrfam.into(), traddr: read_str(&t.traddr), trsvcid: read_str(&t.trsvcid) })
 }
 
-fn log_err(what: &str, e: impl std::fmt::Display) {
+pub(super) fn log_err(what: &str, e: impl std::fmt::Display) {
     crate::log::error(format_args!("nvmf: {what}: {e}\n"));
 }
 
@@ -812,20 +822,49 @@ impl Bridge {
     }
 }
 
-impl ExtConn for Bridge {
-    fn answer(&mut self, token: usize, cpl: &Cpl, qid: u16, ctrlr: usize) {
-        let r = token as *mut CRequest;
-        // SAFETY: the transport's live request and queue pair, on their thread.
+impl Bridge {
+    /// The queue pair's members after a command: its qid, SQ head, controller.
+    fn update_qpair(&mut self, qid: u16, sqhd: u16, ctrlr: usize) {
+        // SAFETY: the transport's live queue pair, on its thread.
         unsafe {
-            if !(*r).rsp.is_null() {
-                (*r).rsp.write_unaligned(*cpl);
-            }
             (*self.qp).qid = qid;
-            (*self.qp).sq_head = cpl.sqhd;
+            (*self.qp).sq_head = sqhd;
             if ctrlr != 0 && (*self.qp).ctrlr.is_null() {
                 (*self.qp).ctrlr = ctrlr as *mut c_void;
                 (*self.qp).state = QPAIR_ENABLED;
             }
+        }
+    }
+}
+
+impl ExtConn for Bridge {
+    fn answer(&mut self, token: usize, cpl: &Cpl, qid: u16, ctrlr: usize) {
+        let r = token as *mut CRequest;
+        let mut cpl = *cpl;
+        // SAFETY: the transport's live request, on its queue pair's thread.
+        unsafe {
+            match (*r).zcopy_phase {
+                // A zero-copy start answered is a failed one (a started one
+                // comes through `lent`).
+                ZCOPY_INIT => {
+                    (*r).zcopy_phase = ZCOPY_INIT_FAILED;
+                    if cpl.status >> 1 == 0 {
+                        cpl.status = 0x06 << 1;
+                    }
+                }
+                ZCOPY_END_PENDING => {
+                    (*r).zcopy_phase = ZCOPY_COMPLETE;
+                    (*r).zcopy_bdev_io = std::ptr::null_mut();
+                }
+                _ => {}
+            }
+            if !(*r).rsp.is_null() {
+                (*r).rsp.write_unaligned(cpl);
+            }
+        }
+        self.update_qpair(qid, cpl.sqhd, ctrlr);
+        // SAFETY: as above.
+        unsafe {
             if let Some(f) = (*self.ops).req_complete {
                 f(r);
             }
@@ -858,10 +897,48 @@ impl ExtConn for Bridge {
         true
     }
 
+    fn lent(&mut self, token: usize, cpl: &Cpl, iovs: &[libc::iovec], bdev_io: usize, qid: u16, ctrlr: usize) -> bool {
+        if iovs.is_empty() || iovs.len() > MAX_BUFFERS {
+            return false;
+        }
+        let r = token as *mut CRequest;
+        // SAFETY: the transport's live request, on its queue pair's thread;
+        // `iovs` fit in its iov array.
+        unsafe {
+            (&mut (*r).iov)[..iovs.len()].copy_from_slice(iovs);
+            (*r).iovcnt = iovs.len() as u8;
+            (*r).zcopy_bdev_io = bdev_io as *mut c_void;
+            (*r).zcopy_phase = ZCOPY_EXECUTE;
+            if !(*r).rsp.is_null() {
+                (*r).rsp.write_unaligned(*cpl);
+            }
+        }
+        self.update_qpair(qid, cpl.sqhd, ctrlr);
+        true
+    }
+
+    fn notify(&mut self, token: usize) {
+        // SAFETY: the transport's live request, on its queue pair's thread.
+        unsafe {
+            if let Some(f) = (*self.ops).req_complete {
+                f(token as *mut CRequest);
+            }
+        }
+    }
+
     fn drop_req(&mut self, token: usize) {
         ABORTS.lock().retain(|a| a.0 != token);
+        let r = token as *mut CRequest;
         // SAFETY: as above.
         unsafe {
+            // A zero-copy request going back unanswered is over: the
+            // transport ends it no more (its buffers went back uncommitted).
+            match (*r).zcopy_phase {
+                ZCOPY_INIT => (*r).zcopy_phase = ZCOPY_INIT_FAILED,
+                ZCOPY_EXECUTE | ZCOPY_END_PENDING => (*r).zcopy_phase = ZCOPY_COMPLETE,
+                _ => {}
+            }
+            (*r).zcopy_bdev_io = std::ptr::null_mut();
             if let Some(f) = (*self.ops).req_free {
                 f(token as *mut CRequest);
             }
@@ -912,7 +989,7 @@ static ABORTS: Mutex<Vec<(usize, Box<dyn FnOnce(u32) + Send>)>> = Mutex::new(Vec
 const REQ_TO_ABORT: usize = 17;
 
 /// Our connection for the transport's queue pair `qp` on this thread.
-fn conn_of(qp: *mut CQpair) -> Option<*mut TcpQpair> {
+pub(super) fn conn_of(qp: *mut CQpair) -> Option<*mut TcpQpair> {
     QPS.with(|m| m.borrow().get(&(qp as usize)).map(|&q| q as *mut TcpQpair))
 }
 
@@ -1003,6 +1080,11 @@ pub unsafe extern "C" fn spdk_nvmf_tgt_new_qpair(tgt: *mut spdk_nvmf_tgt, qpair:
 
 /// Disconnect a queue pair (on its poll group's thread): commands not yet
 /// answered finish, then the transport's poll_group_remove and qpair_fini.
+/// Zero-copy requests the transport holds (phase EXECUTE) do not wait for
+/// its spdk_nvmf_request_zcopy_end: their buffers go back to the bdev
+/// uncommitted and each request goes back through req_free with phase
+/// COMPLETE (a disconnect also comes from the target itself, e.g. a
+/// keep-alive timeout, when the transport would not know to end them).
 #[no_mangle]
 pub unsafe extern "C" fn spdk_nvmf_qpair_disconnect(qpair: *mut spdk_nvmf_qpair) -> c_int {
     guard(-libc::EINVAL, || {
@@ -1085,6 +1167,14 @@ pub unsafe extern "C" fn spdk_nvmf_request_exec(req: *mut spdk_nvmf_request) {
         if r.is_null() {
             return;
         }
+        // SAFETY: the transport's request, on its queue pair's thread.
+        match unsafe { (*r).zcopy_phase } {
+            ZCOPY_NONE => {}
+            // What SPDK's own zcopy_start does: execute in phase INIT.
+            // SAFETY: forwarded.
+            ZCOPY_INIT => return unsafe { super::nvmf_zcopy::spdk_nvmf_request_zcopy_start(req) },
+            _ => return super::nvmf_zcopy::refuse_exec(r),
+        }
         // SAFETY: the transport's request, filled for execution, on its queue pair's thread.
         unsafe {
             let qp = (*r).qpair;
@@ -1164,6 +1254,10 @@ pub unsafe extern "C" fn spdk_nvmf_request_complete(req: *mut spdk_nvmf_request)
                 return 0;
             }
             let mut cpl = (*r).rsp.read_unaligned();
+            if (*r).zcopy_phase == ZCOPY_INIT && cpl.status >> 1 != 0 {
+                // Failed by the transport before its zero-copy start.
+                (*r).zcopy_phase = ZCOPY_INIT_FAILED;
+            }
             cpl.cid = (*r).cmd.read_unaligned().cid();
             cpl.sqid = (*(*r).qpair).qid;
             cpl.sqhd = (*(*r).qpair).sq_head;

@@ -13,6 +13,15 @@ pub trait ExtConn {
     fn answer(&mut self, token: usize, cpl: &Cpl, qid: u16, ctrlr: usize);
     /// Request `token` goes back without an answer (the connection closed).
     fn drop_req(&mut self, token: usize);
+    /// Zero-copy request `token` started: `iovs` are the bdev's buffers and
+    /// `bdev_io` its I/O, both the transport's to use until it ends the
+    /// request; `cpl` (success) is its status meanwhile. Sets the request
+    /// up without telling the transport ([`ExtConn::notify`] does); false,
+    /// changing nothing, when the request cannot describe so many buffers.
+    fn lent(&mut self, token: usize, cpl: &Cpl, iovs: &[libc::iovec], bdev_io: usize, qid: u16, ctrlr: usize) -> bool;
+    /// Tells the transport that request `token`, set up by `lent`, has its
+    /// buffers (it may end the request from inside this call).
+    fn notify(&mut self, token: usize);
     /// The connection closed and nothing of it is outstanding: the
     /// transport finishes it.
     fn fini(&mut self);

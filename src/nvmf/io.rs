@@ -112,6 +112,11 @@ fn rw(r: &mut Req, ns: &mut NsEntry, op: u8) -> Exec {
     r.set_len(bytes as usize);
     r.c2h_len = bytes as u32;
     if r.zc {
+        if !crate::bdev::io_type_supported(ns.bdev, spdk_bdev_io_type::SPDK_BDEV_IO_TYPE_ZCOPY) {
+            // Only a plugged-in transport's zero-copy start gets here so:
+            // this namespace cannot lend buffers.
+            return fail(r, SC_INVALID_FIELD);
+        }
         // The bdev lends its buffers: filled for a read, to fill for a write.
         return submit(r, ns, spdk_bdev_io_type::SPDK_BDEV_IO_TYPE_ZCOPY, slba, nlb, op == opc::READ);
     }
@@ -296,9 +301,16 @@ extern "C" fn zcopy_started(io: *mut spdk_bdev_io, success: bool, arg: *mut c_vo
 /// A zero-copy write's data is all in the bdev's buffers: commits them;
 /// the request completes when the bdev is done.
 pub fn zcopy_commit(r: &mut Req) {
+    zcopy_end(r, true);
+}
+
+/// Ends request `r`'s started zero-copy I/O, committing its buffers or
+/// not; the request (counted outstanding) completes with the bdev's status
+/// when the bdev is done.
+pub fn zcopy_end(r: &mut Req, commit: bool) {
     let rp = r as *mut Req;
     let io = std::mem::replace(&mut r.zcopy, std::ptr::null_mut());
-    if zcopy::end(io, true, Some(io_done), rp.cast()).is_err() {
+    if zcopy::end(io, commit, Some(io_done), rp.cast()).is_err() {
         bio::free_io(io);
         r.status(0, SC_INTERNAL_DEVICE_ERROR);
         // SAFETY: counted outstanding by the caller, on this thread.

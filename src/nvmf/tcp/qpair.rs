@@ -57,6 +57,11 @@ pub enum ReqState {
     Executing,
     /// Answered; its C2H data is still being sent from its buffers.
     Sending,
+    /// A zero-copy Read or Write of a transport plugged in through the C
+    /// API between its start and its end: the transport holds the bdev's
+    /// buffers (`zcopy`). Counted outstanding, as SPDK keeps such a request
+    /// outstanding until its end, so a pause or a close waits for it.
+    ZcopyLent,
 }
 
 /// What executing a command did.
@@ -122,6 +127,28 @@ pub struct Req {
 }
 
 impl Req {
+    /// Sets a free slot up for command `cmd` as received: executing, no
+    /// data yet; `token` is a plugged-in transport's request (0 for TCP).
+    fn begin(&mut self, cmd: Cmd, dir: Dir, len: u32, token: usize) {
+        self.cmd = cmd;
+        self.cpl = Cpl { cid: cmd.cid(), ..Default::default() };
+        self.state = ReqState::Executing;
+        self.dir = dir;
+        self.len = len;
+        self.c2h_len = 0;
+        self.buf = std::ptr::null_mut();
+        self.iovs.clear();
+        self.ext_iovs.clear();
+        self.h2c_got = 0;
+        self.fused_partner = None;
+        self.aborted = false;
+        self.preempted = false;
+        self.io_wait = std::ptr::null_mut();
+        self.ext_req = token;
+        self.ext_copy = false;
+        self.zc = false;
+    }
+
     /// The data, when contiguous (always for admin commands and in-capsule
     /// data); empty when it spans several pool buffers (see `gather`).
     pub fn data(&self) -> &[u8] {
@@ -315,6 +342,7 @@ const SGL_SUBTYPE_OFFSET: u8 = 0x1;
 const SGL_SUBTYPE_TRANSPORT: u8 = 0xa;
 /// Generic status codes used here.
 const SC_INVALID_FIELD: u8 = 0x02;
+const SC_INTERNAL_DEVICE_ERROR: u8 = 0x06;
 const SC_DATA_SGL_LENGTH_INVALID: u8 = 0x0f;
 const SC_SGL_DESCRIPTOR_TYPE_INVALID: u8 = 0x11;
 const SC_INVALID_SGL_OFFSET: u8 = 0x16;
@@ -747,6 +775,18 @@ impl TcpQpair {
             if st == ReqState::NeedBuf || st == ReqState::AwaitH2C {
                 self.c.release(g, i as u16);
             }
+            if st == ReqState::ZcopyLent {
+                // Its transport still holds the bdev's buffers: they go back
+                // uncommitted (the release counts outstanding until the bdev
+                // is done) and the request goes back to the transport, which
+                // sees it ended (phase COMPLETE) and ends it no more.
+                self.c.outstanding -= 1;
+                let t = std::mem::replace(&mut self.c.reqs[i].ext_req, 0);
+                if let (Some(x), true) = (self.c.ext.as_mut(), t != 0) {
+                    x.drop_req(t);
+                }
+                self.c.release(g, i as u16);
+            }
         }
         self.c.waiting.clear();
         // A held fused compare never reaches a bdev now.
@@ -842,6 +882,12 @@ impl TcpQpair {
     pub unsafe fn zcopy_started(r: *mut Req) {
         // SAFETY: per the contract.
         let (q, idx, dir) = unsafe { ((*r).qp, (*r).idx, (*r).dir) };
+        // SAFETY: as above.
+        if unsafe { (*q).c.ext.is_some() } {
+            // SAFETY: as above.
+            unsafe { TcpQpair::zcopy_lend(q, idx) };
+            return;
+        }
         if dir == Dir::C2H {
             // SAFETY: as above.
             unsafe { TcpQpair::complete(r) };
@@ -863,6 +909,46 @@ impl TcpQpair {
         c.scratch.clear();
         pdu::write_r2t(&mut c.scratch, &c.txo, cid, idx, 0, len);
         c.queue_scratch();
+    }
+}
+
+impl TcpQpair {
+    /// A zero-copy start of a plugged-in transport's request succeeded:
+    /// the transport gets the bdev's buffers (phase EXECUTE) and keeps the
+    /// request until it ends it ([`Conn::ext_zcopy_end`]). On a closing
+    /// connection the buffers go back at once and so does the request.
+    ///
+    /// # Safety
+    /// As [`TcpQpair::zcopy_started`]; the connection has an `ext`.
+    unsafe fn zcopy_lend(q: *mut TcpQpair, idx: u16) {
+        // SAFETY: per the contract.
+        let c = unsafe { &mut (*q).c };
+        if c.state != State::Running {
+            let r = &mut c.reqs[idx as usize] as *mut Req;
+            // SAFETY: counted outstanding: answered (dropped) as closed.
+            unsafe { TcpQpair::complete(r) };
+            return;
+        }
+        let (sqhd, qid) = (c.sq_head, c.qid);
+        let ctrlr = c.ctrlr.as_ref().map_or(0, |k| Arc::as_ptr(k) as usize);
+        let r = &mut c.reqs[idx as usize];
+        r.state = ReqState::ZcopyLent;
+        r.cpl.sqhd = sqhd;
+        r.cpl.sqid = qid;
+        r.cpl.cid = r.cmd.cid();
+        let (token, cpl, io) = (r.ext_req, r.cpl, r.zcopy as usize);
+        let Some(x) = c.ext.as_mut() else { return };
+        if x.lent(token, &cpl, &r.iovs, io, qid, ctrlr) {
+            // The transport may end the request from inside this call.
+            x.notify(token);
+            return;
+        }
+        // More buffers than a request describes: the start fails.
+        r.state = ReqState::Executing;
+        r.status(0, SC_INTERNAL_DEVICE_ERROR);
+        let rp = r as *mut Req;
+        // SAFETY: counted outstanding; `release` gives the buffers back.
+        unsafe { TcpQpair::complete(rp) };
     }
 }
 
@@ -986,20 +1072,7 @@ impl Conn {
         }
         let ic_off = idx as usize * self.ic_slot;
         let r = &mut self.reqs[idx as usize];
-        r.cmd = cmd;
-        r.cpl = Cpl { cid: cmd.cid(), ..Default::default() };
-        r.state = ReqState::Executing;
-        r.dir = transfer_dir(&cmd);
-        r.len = 0;
-        r.c2h_len = 0;
-        r.buf = std::ptr::null_mut();
-        r.iovs.clear();
-        r.h2c_got = 0;
-        r.fused_partner = None;
-        r.aborted = false;
-        r.preempted = false;
-        r.io_wait = std::ptr::null_mut();
-        r.zc = false;
+        r.begin(cmd, transfer_dir(&cmd), 0, 0);
         if r.stale_h2c == Some(cmd.cid()) {
             // The host reuses the CID: its old data is no longer told apart.
             r.stale_h2c = None;
@@ -1348,7 +1421,8 @@ impl Conn {
     fn abort_waiting(&mut self, g: &mut PollGroup, idx: u16, sc: u8) -> bool {
         let i = idx as usize;
         match self.reqs[i].state {
-            ReqState::Free | ReqState::Sending => false,
+            // A lent zero-copy request ends by its transport (or at close).
+            ReqState::Free | ReqState::Sending | ReqState::ZcopyLent => false,
             ReqState::NeedBuf | ReqState::AwaitH2C => {
                 if self.reqs[i].state == ReqState::NeedBuf {
                     self.waiting.retain(|&w| w != idx);
@@ -1471,32 +1545,9 @@ impl Conn {
     /// answered through the connection's [`crate::nvmf::ext::ExtConn`].
     /// False when every slot is taken (the transport exceeded its queue).
     pub fn ext_exec(&mut self, g: &mut PollGroup, cmd: Cmd, len: u32, iovs: &[libc::iovec], token: usize) -> bool {
-        if self.state != State::Running {
-            return false;
-        }
-        let Some(idx) = self.free.pop() else { return false };
-        if self.sq_size > 0 {
-            self.sq_head = (self.sq_head + 1) % self.sq_size;
-        }
+        let Some(idx) = self.ext_take(cmd, len, token) else { return false };
         let contiguous = self.qid == 0 || cmd.opc() == SPDK_NVME_OPC_FABRIC;
         let r = &mut self.reqs[idx as usize];
-        r.cmd = cmd;
-        r.cpl = Cpl { cid: cmd.cid(), ..Default::default() };
-        r.state = ReqState::Executing;
-        r.dir = if len == 0 { Dir::None } else { transfer_dir(&cmd) };
-        r.len = len;
-        r.c2h_len = 0;
-        r.buf = std::ptr::null_mut();
-        r.iovs.clear();
-        r.ext_iovs.clear();
-        r.h2c_got = 0;
-        r.fused_partner = None;
-        r.aborted = false;
-        r.preempted = false;
-        r.io_wait = std::ptr::null_mut();
-        r.ext_req = token;
-        r.ext_copy = false;
-        r.zc = false;
         if r.dir != Dir::None {
             let have: usize = iovs.iter().map(|v| v.iov_len).sum();
             if have < len as usize {
@@ -1540,6 +1591,58 @@ impl Conn {
         }
         self.execute(g, idx);
         true
+    }
+
+    /// Starts a zero-copy Read or Write a transport plugged in through the
+    /// C API received (`spdk_nvmf_request_zcopy_start`): the command runs
+    /// the checks of any I/O (namespace, reservation, pause, range, length),
+    /// then the namespace's bdev lends its buffers. The transport gets them
+    /// through [`crate::nvmf::ext::ExtConn::lent`] or the command's error
+    /// through `answer`. A command that cannot go this way (the transport's
+    /// `zcopy` is off, an admin queue, not a plain Read or Write) fails with
+    /// Invalid Field. False when every slot is taken.
+    pub fn ext_zcopy_start(&mut self, g: &mut PollGroup, cmd: Cmd, len: u32, token: usize) -> bool {
+        use crate::nvme::spec::nvm;
+        let Some(idx) = self.ext_take(cmd, len, token) else { return false };
+        let plain_rw = (cmd.opc() == nvm::READ || cmd.opc() == nvm::WRITE) && cmd.fuse() == 0;
+        let r = &mut self.reqs[idx as usize];
+        if !self.opts.zcopy || self.qid == 0 || !plain_rw {
+            r.status(0, SC_INVALID_FIELD);
+            r.dnr();
+            r.dir = Dir::None;
+            self.respond(g, idx);
+            return true;
+        }
+        r.zc = true;
+        self.execute(g, idx);
+        true
+    }
+
+    /// Ends the lent zero-copy request `token` (`spdk_nvmf_request_zcopy_end`):
+    /// `commit` writes the bdev's buffers to its blocks; the answer (the
+    /// bdev's status) comes through `answer` once the bdev is done. False
+    /// when no lent request is the transport's `token`.
+    pub fn ext_zcopy_end(&mut self, token: usize, commit: bool) -> bool {
+        let Some(r) = self.reqs.iter_mut().find(|r| r.state == ReqState::ZcopyLent && r.ext_req == token) else { return false };
+        // Still counted outstanding: with the bdev again.
+        r.state = ReqState::Executing;
+        io::zcopy_end(r, commit);
+        true
+    }
+
+    /// Takes a slot for a plugged-in transport's command `token`, set up as
+    /// received (no data yet). None when closing or every slot is taken.
+    fn ext_take(&mut self, cmd: Cmd, len: u32, token: usize) -> Option<u16> {
+        if self.state != State::Running {
+            return None;
+        }
+        let idx = self.free.pop()?;
+        if self.sq_size > 0 {
+            self.sq_head = (self.sq_head + 1) % self.sq_size;
+        }
+        let dir = if len == 0 { Dir::None } else { transfer_dir(&cmd) };
+        self.reqs[idx as usize].begin(cmd, dir, len, token);
+        Some(idx)
     }
 
     /// Whether the connection is up (not closing).
