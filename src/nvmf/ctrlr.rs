@@ -127,8 +127,6 @@ pub enum StateError {
     WrongThread,
     /// The event queue is full.
     QueueFull,
-    /// The controller is gone.
-    Gone,
 }
 
 impl StateError {
@@ -137,7 +135,6 @@ impl StateError {
             StateError::NotPaused => libc::EBUSY,
             StateError::WrongThread => libc::EPERM,
             StateError::QueueFull => libc::ENOSPC,
-            StateError::Gone => libc::ENODEV,
         }
     }
 }
