@@ -12,12 +12,15 @@
  *   and read back into others; bad commands get their NVMe errors; an AER is
  *   held; both queue pairs disconnect (the AER is freed, not answered; the
  *   transport sees poll_group_remove then qpair_fini); then the poll group
- *   and the transport are destroyed through their operations.
+ *   and the transport are destroyed through their operations. Before that,
+ *   the controller's state: registers, migration data saved and restored
+ *   while the subsystem is paused, error events and AER abort.
  *   Also: the transport hears of namespaces and hosts added to and removed
  *   from subsystems (and refuses one namespace), keeps its listeners list,
  *   answers an Abort for a command it still holds (qpair_abort_request), a
- *   Connect runs through spdk_nvmf_ctrlr_connect, and a queue pair leaves
- *   its poll group by spdk_nvmf_poll_group_remove.
+ *   Connect runs through spdk_nvmf_ctrlr_connect, a queue pair leaves its
+ *   poll group by spdk_nvmf_poll_group_remove, and Reads/Writes move by
+ *   zero copy (spdk_nvmf_request_zcopy_start/end).
  */
 #include "spdk/stdinc.h"
 #include "spdk/env.h"
@@ -761,6 +764,188 @@ sub_stopped(struct spdk_nvmf_subsystem *s, void *ctx, int status)
 	}
 }
 
+/* ---- controller state: registers, migration data, error events, AER abort ---- */
+
+static int g_cs;
+static bool g_cs_resumed;
+static uint32_t g_kato;
+static struct loop_req *g_mr;
+static struct spdk_nvmf_ctrlr_migr_data g_migr, g_migr2;
+
+static void
+cs_resumed(struct spdk_nvmf_subsystem *s, void *ctx, int status)
+{
+	(void)s;
+	(void)ctx;
+	CHECK_EQ_I(status, 0);
+	g_cs_resumed = true;
+}
+
+/* Subsystem paused: save, change, restore (partly), save again, resume. */
+static void
+cs_paused(struct spdk_nvmf_subsystem *s, void *ctx, int status)
+{
+	struct spdk_nvmf_ctrlr *ctrlr = g_admin.base.ctrlr;
+	union spdk_nvme_async_event_completion ev;
+
+	(void)ctx;
+	CHECK_EQ_I(status, 0);
+	memset(&g_migr, 0xee, sizeof(g_migr));
+	CHECK_EQ_I(spdk_nvmf_ctrlr_save_migr_data(ctrlr, &g_migr), 0);
+	CHECK_EQ_U(g_migr.data_size, offsetof(struct spdk_nvmf_ctrlr_migr_data, unused));
+	CHECK_EQ_U(g_migr.regs_size, sizeof(struct spdk_nvmf_registers));
+	CHECK_EQ_U(g_migr.feat_size, sizeof(struct spdk_nvmf_ctrlr_feat));
+	CHECK_EQ_U(g_migr.cntlid, g_cntlid);
+	CHECK_EQ_U(g_migr.regs.cc.bits.en, 1);
+	CHECK_EQ_U(g_migr.regs.csts.bits.rdy, 1);
+	CHECK_EQ_U(g_migr.regs.cap.bits.mqes, DEPTH - 1);
+	CHECK_EQ_U(g_migr.feat.arbitration.raw, 0x04030201); /* Set Features earlier */
+	CHECK_EQ_U(g_migr.feat.keep_alive_timer.bits.kato, g_kato);
+	/* Stage 8's Set Features Number of Queues: one I/O queue (0's based). */
+	CHECK_EQ_U(g_migr.feat.number_of_queues.bits.nsqr, 0);
+	CHECK_EQ_U(g_migr.feat.number_of_queues.bits.ncqr, 0);
+	CHECK_EQ_U(g_migr.feat.async_event_configuration.bits.ns_attr_notice, 1);
+	CHECK_EQ_U(g_migr.num_aer_cids, 1);
+	CHECK_EQ_U(g_migr.aer_cids[0], g_mr->cmd.nvme_cmd.cid);
+	CHECK_EQ_U(g_migr.num_async_events, 0);
+	CHECK_EQ_U(g_migr.notice_aen_mask, 0);
+
+	/* Sizes above ours are refused. */
+	g_migr2 = g_migr;
+	g_migr2.feat_size = sizeof(struct spdk_nvmf_ctrlr_feat) + 4;
+	CHECK_EQ_I(spdk_nvmf_ctrlr_restore_migr_data(ctrlr, &g_migr2), -EINVAL);
+
+	/* Changed: arbitration (within feat_size 4), keep alive (beyond it,
+	 * so not taken), a pending notice, the ANA change mask bit. */
+	g_migr.feat.arbitration.raw = 0x07060502;
+	g_migr.feat.keep_alive_timer.bits.kato = 99000;
+	g_migr.feat_size = 4;
+	ev.raw = 0;
+	ev.bits.async_event_type = SPDK_NVME_ASYNC_EVENT_TYPE_NOTICE;
+	ev.bits.async_event_info = SPDK_NVME_ASYNC_EVENT_NS_ATTR_CHANGED;
+	ev.bits.log_page_identifier = SPDK_NVME_LOG_CHANGED_NS_LIST;
+	g_migr.async_events[0] = ev;
+	g_migr.num_async_events = 1;
+	g_migr.notice_aen_mask = 1u << 1;
+	CHECK_EQ_I(spdk_nvmf_ctrlr_restore_migr_data(ctrlr, &g_migr), 0);
+	CHECK(!g_mr->done); /* the event reaches the held AER from the admin thread's queue */
+
+	CHECK_EQ_I(spdk_nvmf_ctrlr_save_migr_data(ctrlr, &g_migr2), 0);
+	CHECK_EQ_U(g_migr2.feat.arbitration.raw, 0x07060502);
+	CHECK_EQ_U(g_migr2.feat.keep_alive_timer.bits.kato, g_kato);
+	CHECK_EQ_U(g_migr2.feat_size, sizeof(struct spdk_nvmf_ctrlr_feat));
+	CHECK_EQ_U(g_migr2.num_async_events, 1);
+	CHECK_EQ_U(g_migr2.async_events[0].raw, ev.raw);
+	CHECK_EQ_U(g_migr2.notice_aen_mask, 1u << 1);
+	CHECK_EQ_U(g_migr2.num_aer_cids, 1);
+	CHECK_EQ_U(g_migr2.cntlid, g_cntlid);
+	CHECK_EQ_I(spdk_nvmf_subsystem_resume(s, cs_resumed, NULL), 0);
+}
+
+/* Driven from the main sequence with the admin queue connected; returns
+ * true when done (no AER left held, no command pending). */
+static bool
+ctrlr_state_step(struct loop_req *r)
+{
+	struct spdk_nvmf_ctrlr *ctrlr = g_admin.base.ctrlr;
+	const struct spdk_nvmf_registers *regs;
+	union spdk_nvme_async_event_completion ev;
+
+	switch (g_cs) {
+	case 0:
+		regs = spdk_nvmf_ctrlr_get_regs(ctrlr);
+		if (!CHECK(regs != NULL)) {
+			return true;
+		}
+		CHECK(spdk_nvmf_ctrlr_get_regs(ctrlr) == regs);
+		/* Stage 4's Property Set: IOSQES 6, IOCQES 4, EN; then ready. */
+		CHECK_EQ_U(regs->cc.bits.en, 1);
+		CHECK_EQ_U(regs->cc.bits.iosqes, 6);
+		CHECK_EQ_U(regs->cc.bits.iocqes, 4);
+		CHECK_EQ_U(regs->csts.bits.rdy, 1);
+		CHECK_EQ_U(regs->cap.bits.mqes, DEPTH - 1);
+		CHECK_EQ_U(regs->vs.bits.mjr, 1);
+		CHECK_EQ_U(regs->vs.bits.mnr, 3);
+		CHECK_EQ_U(regs->aqa.raw, 0);
+		CHECK(regs->asq == 0 && regs->acq == 0);
+		/* Active subsystem: no saving. */
+		CHECK_EQ_I(spdk_nvmf_ctrlr_save_migr_data(ctrlr, &g_migr), -EBUSY);
+		g_pending = send_admin(&g_admin, SPDK_NVME_OPC_SET_FEATURES, 0, SPDK_NVME_FEAT_ARBITRATION, 0x04030201, 0);
+		g_cs = 1;
+		return false;
+	case 1:
+		CHECK_EQ_U(finish(r, NULL, 0), 0);
+		g_pending = send_admin(&g_admin, SPDK_NVME_OPC_GET_FEATURES, 0, SPDK_NVME_FEAT_KEEP_ALIVE_TIMER, 0, 0);
+		g_cs = 2;
+		return false;
+	case 2:
+		CHECK_EQ_U(finish(r, NULL, 0), 0);
+		g_kato = r->rsp.nvme_cpl.cdw0;
+		CHECK(g_kato >= 30000);
+		g_mr = send_admin(&g_admin, SPDK_NVME_OPC_ASYNC_EVENT_REQUEST, 0, 0, 0, 0);
+		CHECK(g_mr != NULL && !g_mr->done);
+		CHECK_EQ_I(spdk_nvmf_subsystem_pause(g_sub, 0, cs_paused, NULL), 0);
+		g_cs = 3;
+		return false;
+	case 3:
+		if (!g_cs_resumed) {
+			return false;
+		}
+		/* The restored notice completed the AER held across the pause. */
+		CHECK(g_mr->done);
+		CHECK_EQ_U(finish(g_mr, NULL, 0), 0);
+		CHECK_EQ_U(g_mr->rsp.nvme_cpl.cdw0, 0x00040002);
+		CHECK_EQ_I(spdk_nvmf_ctrlr_restore_migr_data(ctrlr, &g_migr), -EBUSY);
+		g_pending = send_admin(&g_admin, SPDK_NVME_OPC_GET_FEATURES, 0, SPDK_NVME_FEAT_ARBITRATION, 0, 0);
+		g_cs = 4;
+		return false;
+	case 4:
+		CHECK_EQ_U(finish(r, NULL, 0), 0);
+		CHECK_EQ_U(r->rsp.nvme_cpl.cdw0, 0x07060502);
+		/* An error event completes a held AER. */
+		g_mr = send_admin(&g_admin, SPDK_NVME_OPC_ASYNC_EVENT_REQUEST, 0, 0, 0, 0);
+		CHECK(g_mr != NULL && !g_mr->done);
+		CHECK_EQ_I(spdk_nvmf_ctrlr_async_event_error_event(ctrlr, SPDK_NVME_ASYNC_EVENT_PERSISTENT_INTERNAL), 0);
+		g_pending = g_mr;
+		g_cs = 5;
+		return false;
+	case 5:
+		CHECK_EQ_U(finish(r, NULL, 0), 0);
+		ev.raw = r->rsp.nvme_cpl.cdw0;
+		CHECK_EQ_U(ev.bits.async_event_type, SPDK_NVME_ASYNC_EVENT_TYPE_ERROR);
+		CHECK_EQ_U(ev.bits.async_event_info, SPDK_NVME_ASYNC_EVENT_PERSISTENT_INTERNAL);
+		CHECK_EQ_U(ev.bits.log_page_identifier, SPDK_NVME_LOG_ERROR);
+		/* Reading the Error log page (RAE 0) re-arms error events. */
+		g_pending = send_admin(&g_admin, SPDK_NVME_OPC_GET_LOG_PAGE, 0,
+				       SPDK_NVME_LOG_ERROR | ((64 / 4 - 1) << 16), 0, 64);
+		g_cs = 6;
+		return false;
+	case 6:
+		CHECK_EQ_U(finish(r, NULL, 0), 0);
+		/* No AER held: the event waits for one. */
+		CHECK_EQ_I(spdk_nvmf_ctrlr_async_event_error_event(ctrlr, SPDK_NVME_ASYNC_EVENT_TRANSIENT_INTERNAL), 0);
+		g_pending = send_admin(&g_admin, SPDK_NVME_OPC_ASYNC_EVENT_REQUEST, 0, 0, 0, 0);
+		g_cs = 7;
+		return false;
+	case 7:
+		CHECK_EQ_U(finish(r, NULL, 0), 0);
+		ev.raw = r->rsp.nvme_cpl.cdw0;
+		CHECK_EQ_U(ev.bits.async_event_type, SPDK_NVME_ASYNC_EVENT_TYPE_ERROR);
+		CHECK_EQ_U(ev.bits.async_event_info, SPDK_NVME_ASYNC_EVENT_TRANSIENT_INTERNAL);
+		CHECK_EQ_U(ev.bits.log_page_identifier, SPDK_NVME_LOG_ERROR);
+		/* abort_aer answers the held AER with Command Abort Requested. */
+		g_mr = send_admin(&g_admin, SPDK_NVME_OPC_ASYNC_EVENT_REQUEST, 0, 0, 0, 0);
+		CHECK(g_mr != NULL && !g_mr->done);
+		spdk_nvmf_ctrlr_abort_aer(ctrlr);
+		CHECK(g_mr != NULL && g_mr->done);
+		CHECK_EQ_U(finish(g_mr, NULL, 0), SPDK_NVME_SC_ABORTED_BY_REQUEST);
+		g_cs = 8;
+		return true;
+	default:
+		return true;
+	}
+}
+
 /* The host's steps: one command at a time, each checked when answered. */
 static int
 driver(void *ctx)
@@ -929,6 +1114,14 @@ driver(void *ctx)
 		g_stage = 122;
 		break;
 	case 122:
+		/* The controller's state, before zero copy leaves a Write open
+		 * (which a pause waits for). */
+		if (!ctrlr_state_step(r)) {
+			break;
+		}
+		g_stage = 123;
+		break;
+	case 123:
 		if (!zcopy_steps(r)) {
 			break;
 		}

@@ -18,6 +18,7 @@ pub mod nvme;
 pub mod nvme_spec;
 pub mod nvme_types;
 pub mod nvmf;
+pub mod nvmf_ctrlr;
 pub mod nvmf_transport;
 pub mod nvmf_zcopy;
 pub mod rpc;

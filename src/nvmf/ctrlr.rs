@@ -33,6 +33,7 @@ const SC_CONNECT_INVALID_HOST: u8 = SPDK_NVMF_FABRIC_SC_INVALID_HOST;
 const SC_INVALID_OPCODE: u8 = 0x01;
 const SC_COMMAND_SEQUENCE_ERROR: u8 = 0x0c;
 const SC_INVALID_NAMESPACE: u8 = 0x0b;
+const SC_ABORT_REQUESTED: u8 = 0x07;
 /// Command-specific: Asynchronous Event Request Limit Exceeded, Invalid Log Page.
 const SC_AER_LIMIT: u8 = 0x05;
 const SC_INVALID_LOG_PAGE: u8 = 0x09;
@@ -55,6 +56,88 @@ const AEN_RESV_LOG: u32 = 6 | (0x80 << 16);
 /// Async Event Configuration bits enabling those notices.
 const AEC_NS_ATTR: u32 = 1 << 8;
 const AEC_ANA: u32 = 1 << 11;
+/// Asynchronous event type Error Status (0): its log page is Error Information (01h).
+const AEN_TYPE_ERROR: u32 = 0;
+const LID_ERROR: u32 = 0x01;
+/// Events that may wait for an AER (SPDK_NVMF_MIGR_MAX_PENDING_AERS, what
+/// the migration data can carry).
+pub const MAX_PENDING_EVENTS: usize = 256;
+
+/// Bits of the mask of events sent and not re-armed yet (SPDK's
+/// `notice_aen_mask` and its `enum spdk_nvme_async_event_mask_bit`).
+pub mod mask_bit {
+    pub const NS_ATTR_CHANGE: u32 = 0;
+    pub const ANA_CHANGE: u32 = 1;
+    pub const DISCOVERY_LOG_CHANGE: u32 = 2;
+    pub const RESERVATION_LOG_AVAIL: u32 = 3;
+    pub const ERROR: u32 = 4;
+}
+
+/// The mask bit an event (completion dword 0) sets once sent; None for
+/// events that are never masked.
+fn mask_bit_of(ev: u32) -> Option<u32> {
+    let (ty, info, lid) = (ev & 7, (ev >> 8) & 0xff, (ev >> 16) & 0xff);
+    match (ty, info, lid) {
+        (AEN_TYPE_ERROR, _, _) => Some(mask_bit::ERROR),
+        (2, 0x00, _) => Some(mask_bit::NS_ATTR_CHANGE),
+        (2, 0x03, _) => Some(mask_bit::ANA_CHANGE),
+        (2, 0xf0, _) => Some(mask_bit::DISCOVERY_LOG_CHANGE),
+        (6, 0x00, 0x80) => Some(mask_bit::RESERVATION_LOG_AVAIL),
+        _ => None,
+    }
+}
+
+/// The controller's properties, laid out as SPDK's `struct spdk_nvmf_registers`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Registers {
+    pub cap: u64,
+    pub vs: u32,
+    pub cc: u32,
+    pub csts: u32,
+    pub aqa: u32,
+    pub asq: u64,
+    pub acq: u64,
+}
+const _: () = assert!(std::mem::size_of::<Registers>() == 40);
+const _: () = assert!(std::mem::offset_of!(Registers, asq) == 24);
+
+/// A controller's state as live migration moves it (SPDK's
+/// `struct spdk_nvmf_ctrlr_migr_data` without its sizes and padding).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MigrState {
+    pub regs: Registers,
+    pub feat: super::features::FeatDwords,
+    pub cntlid: u16,
+    pub acre: bool,
+    /// Events waiting for an AER (completion dword 0).
+    pub events: Vec<u32>,
+    /// CIDs of the AERs held.
+    pub aer_cids: Vec<u16>,
+    /// Events sent and masked until their log page is read ([`mask_bit`]).
+    pub notice_aen_mask: u64,
+}
+
+/// Why a controller-state call was refused (a negated errno at the C boundary).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StateError {
+    /// The subsystem is not paused.
+    NotPaused,
+    /// Not called on the controller's admin thread.
+    WrongThread,
+    /// The event queue is full.
+    QueueFull,
+}
+
+impl StateError {
+    pub fn errno(self) -> i32 {
+        match self {
+            StateError::NotPaused => libc::EBUSY,
+            StateError::WrongThread => libc::EPERM,
+            StateError::QueueFull => libc::ENOSPC,
+        }
+    }
+}
 
 pub struct Ctrlr {
     pub cntlid: u16,
@@ -62,6 +145,8 @@ pub struct Ctrlr {
     pub hostnqn: String,
     pub hostid: [u8; 16],
     pub discovery: bool,
+    /// CAP as Property Get reports it.
+    pub cap: u64,
     /// Keep alive timeout in ms (0: none) and the last keep alive, in ms since start.
     kato_ms: AtomicU64,
     last_ka: AtomicU64,
@@ -80,8 +165,12 @@ pub struct CtrlrState {
     /// Events waiting for an AER (completion dword 0).
     events: VecDeque<u32>,
     /// Events reported and masked until the host reads their log page
-    /// (with RAE cleared); no further event of the kind is sent meanwhile.
-    aen_masked: Vec<u32>,
+    /// (with RAE cleared), one bit per kind ([`mask_bit`]); no further
+    /// event of the kind is sent meanwhile.
+    aen_mask: u64,
+    /// The properties as last reported to C (`spdk_nvmf_ctrlr_get_regs`);
+    /// AQA, ASQ and ACQ live only here (0 on fabrics unless restored).
+    regs: Registers,
     /// Reservation Notification log pages not read yet.
     resv_notices: NoticeQueue,
     /// Reservation Notification Mask (feature 82h) per NSID.
@@ -188,6 +277,7 @@ pub fn fabric(q: &mut Conn, g: &mut PollGroup, idx: u16) -> Exec {
 
 fn connect(q: &mut Conn, g: &mut PollGroup, idx: u16) -> Exec {
     let my_id = qpair_id_of(q);
+    let cap = cap(q);
     let r = &mut q.reqs[idx as usize];
     if q.ctrlr.is_some() {
         r.status(0, SC_COMMAND_SEQUENCE_ERROR);
@@ -260,6 +350,7 @@ fn connect(q: &mut Conn, g: &mut PollGroup, idx: u16) -> Exec {
             hostnqn,
             hostid,
             discovery,
+            cap,
             kato_ms: AtomicU64::new(u64::from(kato)),
             last_ka: AtomicU64::new(now_ms()),
             st: Mutex::new(CtrlrState {
@@ -268,7 +359,8 @@ fn connect(q: &mut Conn, g: &mut PollGroup, idx: u16) -> Exec {
                 features,
                 aers: Vec::new(),
                 events: VecDeque::new(),
-                aen_masked: Vec::new(),
+                aen_mask: 0,
+                regs: Registers::default(),
                 resv_notices: NoticeQueue::default(),
                 resv_masks: HashMap::new(),
                 changed_ns: Vec::new(),
@@ -384,7 +476,7 @@ fn property_set(c: &Ctrlr, r: &mut Req) -> Exec {
         // Controller reset: its I/O queues go, the notification log restarts.
         st.csts &= !CSTS_RDY;
         st.resv_notices = NoticeQueue::default();
-        st.aen_masked.clear();
+        st.aen_mask = 0;
         let ios = std::mem::take(&mut st.io_qpairs);
         drop(st);
         close_qpairs(ios);
@@ -908,8 +1000,11 @@ fn get_log_page(q: &mut Conn, idx: u16, s: &Subsystem, c: &Arc<Ctrlr>) -> Exec {
         }
         _ if c.discovery => return done_status(&mut q.reqs[idx as usize], super::status(1, SC_INVALID_LOG_PAGE)),
         logpage::lid::ERROR => {
-            let stt = c.st.lock();
+            let mut stt = c.st.lock();
             logpage::error_log(&stt.errors, &mut page);
+            if !lp.rae {
+                unmask(&mut stt, mask_bit::ERROR);
+            }
         }
         logpage::lid::HEALTH_INFORMATION => {
             let mut p = [0u8; 512];
@@ -928,7 +1023,7 @@ fn get_log_page(q: &mut Conn, idx: u16, s: &Subsystem, c: &Arc<Ctrlr>) -> Exec {
             logpage::changed_ns_list(&stt.changed_ns, &mut p);
             if !lp.rae {
                 stt.changed_ns.clear();
-                unmask(&mut stt, AEN_NS_ATTR_CHANGED);
+                unmask(&mut stt, mask_bit::NS_ATTR_CHANGE);
             }
             page.extend_from_slice(&p);
         }
@@ -945,7 +1040,7 @@ fn get_log_page(q: &mut Conn, idx: u16, s: &Subsystem, c: &Arc<Ctrlr>) -> Exec {
             let cc = {
                 let mut stt = c.st.lock();
                 if !lp.rae {
-                    unmask(&mut stt, AEN_ANA_CHANGE);
+                    unmask(&mut stt, mask_bit::ANA_CHANGE);
                 }
                 stt.ana_change_count
             };
@@ -957,13 +1052,13 @@ fn get_log_page(q: &mut Conn, idx: u16, s: &Subsystem, c: &Arc<Ctrlr>) -> Exec {
                 let mut stt = c.st.lock();
                 stt.resv_notices.pop(&mut p);
                 if !lp.rae {
-                    unmask(&mut stt, AEN_RESV_LOG);
+                    unmask(&mut stt, mask_bit::RESERVATION_LOG_AVAIL);
                 }
                 !lp.rae && !stt.resv_notices.is_empty()
             };
             if again {
                 // More pages wait: tell the host again.
-                raise(c, AEN_RESV_LOG);
+                let _ = raise(c, AEN_RESV_LOG);
             }
             page.extend_from_slice(&p);
         }
@@ -993,21 +1088,38 @@ fn deliver_events_locked(c: &Arc<Ctrlr>) {
             }
             let (qp, idx) = st.aers.remove(0);
             let ev = st.events.pop_front().unwrap_or(0);
-            if !st.aen_masked.contains(&ev) {
-                st.aen_masked.push(ev);
+            if let Some(b) = mask_bit_of(ev) {
+                st.aen_mask |= 1 << b;
             }
             (qp, idx, ev)
         };
-        let qp = qp as *mut TcpQpair;
-        // SAFETY: a held AER of a live admin qpair (a closing qpair takes its AERs back first), on its thread.
-        unsafe {
-            let r = std::ptr::addr_of_mut!((*qp).c.reqs).as_mut().and_then(|v| v.get_mut(idx as usize)).map_or(std::ptr::null_mut(), |r| r as *mut Req);
-            if r.is_null() {
-                continue;
-            }
-            (*r).cpl.cdw0 = ev;
-            TcpQpair::complete(r);
-        }
+        complete_held(qp, idx, |r| r.cpl.cdw0 = ev);
+    }
+}
+
+/// The request of a held AER.
+///
+/// # Safety
+/// `(qp, idx)` must come from `CtrlrState::aers` and the call be made on
+/// the admin queue's thread (a closing qpair takes its AERs back first, so
+/// the qpair is live).
+unsafe fn held_req(qp: usize, idx: u16) -> *mut Req {
+    let qp = qp as *mut TcpQpair;
+    // SAFETY: per the contract, a live qpair on this thread.
+    unsafe { std::ptr::addr_of_mut!((*qp).c.reqs).as_mut() }.and_then(|v| v.get_mut(idx as usize)).map_or(std::ptr::null_mut(), |r| r as *mut Req)
+}
+
+/// Completes a held AER (already taken out of the list) after `fill` set its completion.
+fn complete_held(qp: usize, idx: u16, fill: impl FnOnce(&mut Req)) {
+    // SAFETY: a held AER, on the admin thread (every caller runs there).
+    let r = unsafe { held_req(qp, idx) };
+    if r.is_null() {
+        return;
+    }
+    // SAFETY: a live request of that qpair, not completed yet.
+    unsafe {
+        fill(&mut *r);
+        TcpQpair::complete(r);
     }
 }
 
@@ -1028,17 +1140,23 @@ fn notify(nqn: &str, ev: u32, aec_bit: u32, nsid: Option<u32>) {
                 continue;
             }
         }
-        raise(&c, ev);
+        let _ = raise(&c, ev);
     }
 }
 
 /// Queues event `ev` for `c` unless it is queued already or masked (sent
 /// and its log page not read since); its admin thread delivers it.
-fn raise(c: &Arc<Ctrlr>, ev: u32) {
+fn raise(c: &Arc<Ctrlr>, ev: u32) -> Result<(), StateError> {
     {
         let mut st = c.st.lock();
-        if st.events.contains(&ev) || st.aen_masked.contains(&ev) {
-            return;
+        let masked = mask_bit_of(ev).is_some_and(|b| st.aen_mask & (1 << b) != 0);
+        if st.events.contains(&ev) || masked {
+            return Ok(());
+        }
+        if st.events.len() >= MAX_PENDING_EVENTS {
+            drop(st);
+            crate::log::error(format_args!("nvmf: controller {} of {}: {MAX_PENDING_EVENTS} asynchronous events wait already; event {ev:#010x} dropped\n", c.cntlid, c.subnqn));
+            return Err(StateError::QueueFull);
         }
         st.events.push_back(ev);
     }
@@ -1046,12 +1164,142 @@ fn raise(c: &Arc<Ctrlr>, ev: u32) {
     let c2 = c.clone();
     // SAFETY: group threads live until the transport goes.
     let _ = crate::thread::send_fn(unsafe { &*th }, move || deliver_events_locked(&c2));
+    Ok(())
 }
 
-/// The host read the log page of event `ev` with RAE cleared: the event
-/// may be sent again.
-fn unmask(st: &mut CtrlrState, ev: u32) {
-    st.aen_masked.retain(|&e| e != ev);
+/// The host read the log page of events of mask bit `bit` with RAE
+/// cleared: such events may be sent again.
+fn unmask(st: &mut CtrlrState, bit: u32) {
+    st.aen_mask &= !(1u64 << bit);
+}
+
+/// The controller a C `struct spdk_nvmf_ctrlr *` points at, if it still exists.
+pub fn by_ptr(p: *const Ctrlr) -> Option<Arc<Ctrlr>> {
+    REG.lock().ctrlrs.iter().find(|c| Arc::as_ptr(c) == p).cloned()
+}
+
+impl Ctrlr {
+    fn on_admin_thread(&self) -> bool {
+        crate::thread::current() as usize == self.admin_thread
+    }
+
+    /// Save and restore need the controller quiet: its subsystem paused,
+    /// the caller on the admin thread.
+    fn check_migratable(&self, what: &str) -> Result<(), StateError> {
+        if !self.on_admin_thread() {
+            crate::log::error(format_args!("nvmf: {what} of controller {} of {}: not on its admin thread\n", self.cntlid, self.subnqn));
+            return Err(StateError::WrongThread);
+        }
+        if !tgt::subsystem(&self.subnqn).is_some_and(|s| s.state == super::subsystem::State::Paused) {
+            crate::log::error(format_args!("nvmf: {what} of controller {} of {}: the subsystem is not paused\n", self.cntlid, self.subnqn));
+            return Err(StateError::NotPaused);
+        }
+        Ok(())
+    }
+
+    /// Refreshes the registers kept for C from the current properties and
+    /// returns where they are: the address stays valid for the controller's
+    /// life (the values are those of the last call).
+    pub fn regs_ptr(&self) -> *const Registers {
+        let mut st = self.st.lock();
+        st.regs = self.current_regs(&st);
+        &st.regs as *const Registers
+    }
+
+    /// CAP and VS as Property Get reports them, CC and CSTS as set, the rest as kept.
+    fn current_regs(&self, st: &CtrlrState) -> Registers {
+        Registers { cap: self.cap, vs: identify::NVMF_VERSION, cc: st.cc, csts: st.csts, ..st.regs }
+    }
+
+    /// The controller's state for live migration (subsystem paused, on the admin thread).
+    pub fn save_state(&self) -> Result<MigrState, StateError> {
+        self.check_migratable("saving the state")?;
+        Ok(self.state_now())
+    }
+
+    /// The state [`Ctrlr::save_state`] gives, without its checks (the CIDs
+    /// of held AERs only on the admin thread).
+    pub fn state_now(&self) -> MigrState {
+        let here = self.on_admin_thread();
+        let st = self.st.lock();
+        let regs = self.current_regs(&st);
+        let aer_cids = st
+            .aers
+            .iter()
+            .filter(|_| here)
+            .filter_map(|&(qp, idx)| {
+                // SAFETY: a held AER, on the admin thread (just checked).
+                let r = unsafe { held_req(qp, idx) };
+                // SAFETY: a live request of that qpair.
+                unsafe { r.as_ref() }.map(|r| r.cmd.cid())
+            })
+            .collect();
+        MigrState {
+            regs,
+            feat: st.features.dwords(),
+            cntlid: self.cntlid,
+            acre: st.features.host_behavior_acre,
+            events: st.events.iter().copied().collect(),
+            aer_cids,
+            notice_aen_mask: st.aen_mask,
+        }
+    }
+
+    /// Restores a saved state (subsystem paused, on the admin thread):
+    /// CC, CSTS, AQA, ASQ, ACQ, the features, the pending events and the
+    /// mask. The controller keeps its ID (`m.cntlid` is ignored) and its
+    /// AERs (the transport submits the AERs it had again); events find
+    /// the AERs held once the admin thread runs again.
+    pub fn restore_state(self: &Arc<Self>, m: &MigrState) -> Result<(), StateError> {
+        self.check_migratable("restoring the state")?;
+        let deliver = {
+            let mut st = self.st.lock();
+            st.cc = m.regs.cc;
+            st.csts = m.regs.csts;
+            st.regs.aqa = m.regs.aqa;
+            st.regs.asq = m.regs.asq;
+            st.regs.acq = m.regs.acq;
+            st.features.restore_dwords(&m.feat);
+            st.features.host_behavior_acre = m.acre;
+            st.num_io_queues = Some((st.features.number_of_queues & 0xffff) + 1);
+            self.kato_ms.store(u64::from(st.features.keep_alive_timer), Ordering::Relaxed);
+            st.events = m.events.iter().copied().take(MAX_PENDING_EVENTS).collect();
+            let known = (1u64 << (mask_bit::ERROR + 1)) - 1;
+            st.aen_mask = m.notice_aen_mask & known;
+            !st.events.is_empty() && !st.aers.is_empty()
+        };
+        if deliver {
+            let c2 = self.clone();
+            let th = self.admin_thread as *mut crate::thread::Thread;
+            // SAFETY: group threads live until the transport goes.
+            let _ = crate::thread::send_fn(unsafe { &*th }, move || deliver_events_locked(&c2));
+        }
+        Ok(())
+    }
+}
+
+/// Raises an Error Status asynchronous event with `info` (log page Error
+/// Information): it completes a held AER on the admin thread, or waits for
+/// one. Masked (dropped, like SPDK) while an error event was sent and the
+/// Error log page not read since.
+pub fn error_event(c: &Arc<Ctrlr>, info: u8) -> Result<(), StateError> {
+    raise(c, AEN_TYPE_ERROR | (u32::from(info) << 8) | (LID_ERROR << 16))
+}
+
+/// Completes every AER `c` holds with Command Abort Requested (on its
+/// admin thread: now if called there, else by message).
+pub fn abort_aers(c: &Arc<Ctrlr>) {
+    if !c.on_admin_thread() {
+        let c2 = c.clone();
+        let th = c.admin_thread as *mut crate::thread::Thread;
+        // SAFETY: group threads live until the transport goes.
+        let _ = crate::thread::send_fn(unsafe { &*th }, move || abort_aers(&c2));
+        return;
+    }
+    let held = std::mem::take(&mut c.st.lock().aers);
+    for (qp, idx) in held {
+        complete_held(qp, idx, |r| r.status(0, SC_ABORT_REQUESTED));
+    }
 }
 
 /// A namespace of `nqn` was added or removed (on the app thread).
@@ -1148,7 +1396,7 @@ fn resv_notify(nqn: &str, nsid: u32, kind: u8, hosts: &[[u8; 16]]) {
             }
             st.resv_notices.push(kind, nsid);
         }
-        raise(&c, AEN_RESV_LOG);
+        let _ = raise(&c, AEN_RESV_LOG);
     }
 }
 

@@ -61,6 +61,25 @@ pub const AEC_NS_ATTRIBUTE: u32 = 1 << 8;
 pub const AEC_ANA_CHANGE: u32 = 1 << 11;
 pub const AEC_DISCOVERY_LOG_CHANGE: u32 = 1 << 31;
 
+/// The controller features live migration carries, in the order and
+/// layout of SPDK's `struct spdk_nvmf_ctrlr_feat` (each the dword Get
+/// Features returns).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FeatDwords {
+    pub arbitration: u32,
+    pub power_management: u32,
+    pub error_recovery: u32,
+    pub volatile_write_cache: u32,
+    pub number_of_queues: u32,
+    pub interrupt_coalescing: u32,
+    pub interrupt_vector_configuration: u32,
+    pub write_atomicity: u32,
+    pub async_event_configuration: u32,
+    pub keep_alive_timer: u32,
+}
+const _: () = assert!(std::mem::size_of::<FeatDwords>() == 40);
+
 /// What the controller allows, given by the caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FeatureLimits {
@@ -230,6 +249,39 @@ impl Features {
         }
     }
 
+    /// The current values as Get Features returns them (Interrupt Vector
+    /// Configuration for vector 0).
+    pub fn dwords(&self) -> FeatDwords {
+        FeatDwords {
+            arbitration: self.arbitration,
+            power_management: self.power_management,
+            error_recovery: self.error_recovery,
+            volatile_write_cache: u32::from(self.volatile_write_cache),
+            number_of_queues: self.number_of_queues,
+            interrupt_coalescing: self.interrupt_coalescing,
+            interrupt_vector_configuration: u32::from(self.interrupt_coalescing_disabled) << 16,
+            write_atomicity: self.write_atomicity,
+            async_event_configuration: self.async_event_config,
+            keep_alive_timer: self.keep_alive_timer,
+        }
+    }
+
+    /// Takes saved values back (live migration): each dword is kept to the
+    /// bits Set Features would keep; a write cache the controller lacks
+    /// stays off.
+    pub fn restore_dwords(&mut self, d: &FeatDwords) {
+        self.arbitration = d.arbitration & !0xf8;
+        self.power_management = d.power_management & 0xff;
+        self.error_recovery = d.error_recovery & 0xffff;
+        self.volatile_write_cache = self.vwc_present && d.volatile_write_cache & 1 != 0;
+        self.number_of_queues = d.number_of_queues;
+        self.interrupt_coalescing = d.interrupt_coalescing & 0xffff;
+        self.interrupt_coalescing_disabled = d.interrupt_vector_configuration & (1 << 16) != 0;
+        self.write_atomicity = d.write_atomicity & 1;
+        self.async_event_config = d.async_event_configuration & AEC_SUPPORTED;
+        self.keep_alive_timer = d.keep_alive_timer;
+    }
+
     /// Get Features: FID (CDW10 7:0), SEL (10:8), CDW11 per feature.
     /// Returns completion dword 0; the Host Identifier (16 bytes) and Host
     /// Behavior Support (512 bytes) data go to `data_out`.
@@ -387,6 +439,25 @@ mod tests {
 
     fn get(f: &Features, cdw10: u32, cdw11: u32) -> Result<u32, u16> {
         f.get(&cmd(cdw10, cdw11), &mut Vec::new())
+    }
+
+    #[test]
+    fn dwords_round_trip() {
+        let mut f = feats();
+        f.set(&cmd(fid::ARBITRATION as u32, 0x0403_0201), &[], &FeatureLimits::default()).unwrap();
+        let mut d = f.dwords();
+        assert_eq!(d.arbitration, 0x0403_0201);
+        assert_eq!(d.keep_alive_timer, 20_000);
+        assert_eq!(d.interrupt_vector_configuration, 1 << 16);
+        d.arbitration = 0x0706_05ff;
+        d.write_atomicity = 3;
+        d.async_event_configuration = 0xffff_ffff;
+        let mut g = Features::default();
+        g.restore_dwords(&d);
+        assert_eq!(get(&g, fid::ARBITRATION as u32, 0), Ok(0x0706_0507), "reserved bits 7:3 dropped");
+        assert_eq!(get(&g, fid::WRITE_ATOMICITY as u32, 0), Ok(1));
+        assert_eq!(get(&g, fid::ASYNC_EVENT_CONFIGURATION as u32, 0), Ok(AEC_SUPPORTED));
+        assert_eq!(g.dwords().keep_alive_timer, 20_000);
     }
 
     #[test]

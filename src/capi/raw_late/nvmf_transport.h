@@ -322,3 +322,90 @@ static void __attribute__((constructor)) _spdk_nvmf_transport_register_##name(vo
 { \
 	spdk_nvmf_transport_register(transport_ops); \
 }
+
+/* ---- Controller state: properties, live migration data, asynchronous events ---- */
+
+/* The controller's properties (CAP and VS as Property Get reports them,
+ * CC and CSTS as set; AQA, ASQ and ACQ are 0 on fabrics unless restored). */
+struct spdk_nvmf_registers {
+	union spdk_nvme_cap_register	cap;
+	union spdk_nvme_vs_register	vs;
+	union spdk_nvme_cc_register	cc;
+	union spdk_nvme_csts_register	csts;
+	union spdk_nvme_aqa_register	aqa;
+	uint64_t			asq;
+	uint64_t			acq;
+};
+SPDK_STATIC_ASSERT(sizeof(struct spdk_nvmf_registers) == 40, "Incorrect size");
+
+/* The features a controller's state carries (each the dword Get Features returns). */
+struct spdk_nvmf_ctrlr_feat {
+	union spdk_nvme_feat_arbitration arbitration;
+	union spdk_nvme_feat_power_management power_management;
+	union spdk_nvme_feat_error_recovery error_recovery;
+	union spdk_nvme_feat_volatile_write_cache volatile_write_cache;
+	union spdk_nvme_feat_number_of_queues number_of_queues;
+	union spdk_nvme_feat_interrupt_coalescing interrupt_coalescing;
+	union spdk_nvme_feat_interrupt_vector_configuration interrupt_vector_configuration;
+	union spdk_nvme_feat_write_atomicity write_atomicity;
+	union spdk_nvme_feat_async_event_configuration async_event_configuration;
+	union spdk_nvme_feat_keep_alive_timer keep_alive_timer;
+};
+SPDK_STATIC_ASSERT(sizeof(struct spdk_nvmf_ctrlr_feat) == 40, "Incorrect size");
+
+/* A controller's state for live migration. notice_aen_mask holds one bit
+ * per kind of event sent whose log page was not read yet: 0 namespace
+ * attribute changed, 1 ANA change, 2 discovery log change, 3 reservation
+ * log page available, 4 error. */
+struct spdk_nvmf_ctrlr_migr_data {
+	uint32_t				data_size;
+	uint32_t				regs_size;
+	uint32_t				feat_size;
+	uint32_t				reserved;
+
+	struct spdk_nvmf_registers		regs;
+	uint8_t					regs_reserved[216];
+
+	struct spdk_nvmf_ctrlr_feat		feat;
+	uint8_t					feat_reserved[216];
+
+	uint16_t				cntlid;
+	uint8_t					acre;
+	uint8_t					num_aer_cids;
+	uint32_t				num_async_events;
+
+	union spdk_nvme_async_event_completion	async_events[SPDK_NVMF_MIGR_MAX_PENDING_AERS];
+	uint16_t				aer_cids[SPDK_NVMF_MAX_ASYNC_EVENTS];
+	uint64_t				notice_aen_mask;
+
+	uint8_t					unused[2516];
+};
+SPDK_STATIC_ASSERT(offsetof(struct spdk_nvmf_ctrlr_migr_data, regs) -
+		   offsetof(struct spdk_nvmf_ctrlr_migr_data, data_size) == 16, "Incorrect header size");
+SPDK_STATIC_ASSERT(offsetof(struct spdk_nvmf_ctrlr_migr_data, feat) -
+		   offsetof(struct spdk_nvmf_ctrlr_migr_data, regs) == 256, "Incorrect regs size");
+SPDK_STATIC_ASSERT(offsetof(struct spdk_nvmf_ctrlr_migr_data, cntlid) -
+		   offsetof(struct spdk_nvmf_ctrlr_migr_data, feat) == 256, "Incorrect feat size");
+SPDK_STATIC_ASSERT(sizeof(struct spdk_nvmf_ctrlr_migr_data) == 4096, "Incorrect size");
+
+/* The controller's properties; valid for the controller's life, refreshed by each call. */
+const struct spdk_nvmf_registers *spdk_nvmf_ctrlr_get_regs(struct spdk_nvmf_ctrlr *ctrlr);
+
+/* Saves the controller's state. Its subsystem must be paused (else -EBUSY)
+ * and the call made on the controller's admin thread (else -EPERM). */
+int spdk_nvmf_ctrlr_save_migr_data(struct spdk_nvmf_ctrlr *ctrlr,
+				   struct spdk_nvmf_ctrlr_migr_data *data);
+
+/* Restores a saved state (subsystem paused, admin thread): what data_size,
+ * regs_size and feat_size cover (-EINVAL if above this version's). AERs
+ * are not restored: the transport executes them again. */
+int spdk_nvmf_ctrlr_restore_migr_data(struct spdk_nvmf_ctrlr *ctrlr,
+				      const struct spdk_nvmf_ctrlr_migr_data *data);
+
+/* Raises an Error Status asynchronous event (log page Error Information):
+ * 0, or -ENOSPC if the event queue is full. */
+int spdk_nvmf_ctrlr_async_event_error_event(struct spdk_nvmf_ctrlr *ctrlr,
+		enum spdk_nvme_async_event_info_error info);
+
+/* Completes every AER the controller holds with Command Abort Requested. */
+void spdk_nvmf_ctrlr_abort_aer(struct spdk_nvmf_ctrlr *ctrlr);
