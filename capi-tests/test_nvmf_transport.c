@@ -30,6 +30,9 @@
 #include "spdk/nvmf.h"
 #include "spdk/nvmf_transport.h"
 #include "check.h"
+#include "rpc_client.h"
+
+#include <pthread.h>
 
 #define NQN "nqn.2016-06.io.spdk:looptest"
 #define HOSTNQN "nqn.2014-08.org.nvmexpress:uuid:0f0e0d0c-0b0a-0908-0706-050403020100"
@@ -350,6 +353,23 @@ loop_abort(struct spdk_nvmf_qpair *qpair, struct spdk_nvmf_request *req)
 	CHECK_EQ_I(spdk_nvmf_request_complete(req), 0);
 }
 
+/* Its own options and poll group statistics in nvmf_get_transports and
+ * nvmf_get_stats. */
+static void
+loop_dump_opts(struct spdk_nvmf_transport *transport, struct spdk_json_write_ctx *w)
+{
+	CHECK(transport == g_transport);
+	spdk_json_write_named_uint32(w, "loop_frames", 7);
+}
+
+static void
+loop_dump_stat(struct spdk_nvmf_transport_poll_group *group, struct spdk_json_write_ctx *w)
+{
+	struct loop_tgroup *tg = SPDK_CONTAINEROF(group, struct loop_tgroup, base);
+
+	spdk_json_write_named_uint32(w, "loop_qpairs", (uint32_t)tg->qpairs);
+}
+
 static const struct spdk_nvmf_transport_ops loop_ops = {
 	.name = "LOOP",
 	.type = SPDK_NVME_TRANSPORT_CUSTOM,
@@ -375,6 +395,8 @@ static const struct spdk_nvmf_transport_ops loop_ops = {
 	.subsystem_add_host = loop_add_host,
 	.subsystem_remove_host = loop_remove_host,
 	.qpair_abort_request = loop_abort,
+	.dump_opts = loop_dump_opts,
+	.poll_group_dump_stat = loop_dump_stat,
 };
 
 SPDK_NVMF_TRANSPORT_REGISTER(loop, &loop_ops);
@@ -561,6 +583,28 @@ send_admin(struct loop_qpair *q, uint8_t opc, uint32_t nsid, uint32_t cdw10, uin
 	c.nvme_cmd.cdw10 = cdw10;
 	c.nvme_cmd.cdw11 = cdw11;
 	return submit(q, &c, len, NULL, len);
+}
+
+/* The RPC client's view (a thread of its own: the server runs here). */
+static pthread_t g_client;
+static volatile int g_client_done;
+static char g_transports[4096], g_stats[4096];
+
+static void *
+client(void *arg)
+{
+	int fd = client_connect();
+
+	(void)arg;
+	if (fd >= 0) {
+		snprintf(g_transports, sizeof(g_transports), "%s",
+			 call(fd, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"nvmf_get_transports\",\"params\":{\"trtype\":\"loop\"}}"));
+		snprintf(g_stats, sizeof(g_stats), "%s",
+			 call(fd, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"nvmf_get_stats\"}"));
+		close(fd);
+	}
+	__atomic_store_n(&g_client_done, 1, __ATOMIC_RELEASE);
+	return NULL;
 }
 
 /* An Abort of command `cid` of queue `sqid`, on the admin queue. */
@@ -1111,6 +1155,24 @@ driver(void *ctx)
 		CHECK_EQ_U(finish(r, NULL, 0), 0);
 		CHECK_EQ_U(r->rsp.nvme_cpl.cdw0 & 1, 1);
 		CHECK_EQ_I(g_aborts, 2);
+		/* Over JSON-RPC: the transport with its options, its poll group
+		 * with its statistics (two queue pairs now). */
+		CHECK(pthread_create(&g_client, NULL, client, NULL) == 0);
+		g_stage = 1215;
+		break;
+	case 1215:
+		if (!__atomic_load_n(&g_client_done, __ATOMIC_ACQUIRE)) {
+			break;
+		}
+		pthread_join(g_client, NULL);
+		CHECK(strstr(g_transports, "\"trtype\":\"LOOP\"") != NULL);
+		CHECK(strstr(g_transports, "\"io_unit_size\":4096") != NULL);
+		CHECK(strstr(g_transports, "\"max_queue_depth\":8") != NULL);
+		CHECK(strstr(g_transports, "\"loop_frames\":7") != NULL);
+		CHECK(strstr(g_stats, "\"trtype\":\"LOOP\",\"loop_qpairs\":2") != NULL);
+		if (strstr(g_stats, "loop_qpairs") == NULL) {
+			fprintf(stderr, "nvmf_get_transports: %s\nnvmf_get_stats: %s\n", g_transports, g_stats);
+		}
 		g_stage = 122;
 		break;
 	case 122:
@@ -1423,7 +1485,8 @@ main(void)
 	opts.name = "test_nvmf_transport";
 	opts.reactor_mask = "0x1";
 	opts.json_config_file = cfg;
-	opts.rpc_addr = NULL;
+	snprintf(g_sock, sizeof(g_sock), "/tmp/rspdk_test_nvmf_transport.%d.sock", (int)getpid());
+	opts.rpc_addr = g_sock;
 	rc = spdk_app_start(&opts, start_fn, NULL);
 	CHECK_EQ_I(rc, 0);
 	CHECK_EQ_I(g_stage, 100);

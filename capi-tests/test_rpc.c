@@ -16,6 +16,7 @@
 #include "spdk/rpc.h"
 #include "spdk/bdev_module.h"
 #include "check.h"
+#include "rpc_client.h"
 
 #include <sys/un.h>
 
@@ -297,51 +298,8 @@ static int ch_create(void *dev, void *ctx) { (void)dev; (void)ctx; return 0; }
 static void ch_destroy(void *dev, void *ctx) { (void)dev; (void)ctx; }
 
 /* ---- the client ---- */
-static char g_sock[108];
 static pthread_t g_client;
 
-static int
-client_connect(void)
-{
-	struct sockaddr_un a = {.sun_family = AF_UNIX};
-	int fd = socket(AF_UNIX, SOCK_STREAM, 0), i;
-
-	snprintf(a.sun_path, sizeof(a.sun_path), "%s", g_sock);
-	for (i = 0; i < 100; i++) {
-		if (connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0) {
-			return fd;
-		}
-		usleep(20000);
-	}
-	close(fd);
-	return -1;
-}
-
-/* Sends one request and returns its one-line response (static buffer). */
-static const char *
-call(int fd, const char *req)
-{
-	static char resp[65536];
-	size_t len = 0;
-	ssize_t n;
-
-	if (write(fd, req, strlen(req)) != (ssize_t)strlen(req)) {
-		return "";
-	}
-	while (len < sizeof(resp) - 1) {
-		n = read(fd, resp + len, sizeof(resp) - 1 - len);
-		if (n <= 0) {
-			break;
-		}
-		len += (size_t)n;
-		resp[len] = '\0';
-		if (resp[len - 1] == '\n') {
-			break;
-		}
-	}
-	resp[len] = '\0';
-	return resp;
-}
 
 #define CHECK_HAS(hay, needle) do { \
 	const char *h_ = (hay); \

@@ -828,6 +828,38 @@ fn abort_of_a_command_with_the_bdev_is_passed_to_the_bdev() {
 }
 
 #[test]
+fn remove_ns_lets_the_namespace_commands_finish_first() {
+    // The delay bdev holds reads for 3 s. Removing the namespace of an
+    // active subsystem pauses it first (as SPDK's RPC does): the read that
+    // is with the bdev finishes with its data before the namespace's
+    // channels go, and the RPC answers after that.
+    let t = start_tgt_slow_reads(30);
+    let (_a, mut q) = admin_and_io(t.port);
+    q.s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let d = pattern(4096, 11);
+    assert_eq!(status(&q.exec(rw(0x01, 0, 8), &d, 0).0), (0, 0));
+    let rcid = q.send_only(rw(0x02, 0, 8), 4096);
+    // Well inside the read's 3 s: it is with the delay bdev now.
+    std::thread::sleep(Duration::from_millis(500));
+    rpc(&t, "nvmf_subsystem_remove_ns", serde_json::json!({"nqn": NQN, "nsid": 1})).expect("the namespace is removed");
+    // The read was answered before the RPC was: its data and completion
+    // are here already (without the pause they would come seconds later).
+    q.s.set_read_timeout(Some(Duration::from_millis(500))).unwrap();
+    let mut back = vec![0u8; 4096];
+    let mut others = 0;
+    let c = wait_for(&mut q, rcid, Some(&mut back), &mut others);
+    assert_eq!(status(&c), (0, 0), "the read completed normally");
+    assert!(back == d, "with its data");
+    // The namespace is gone and the subsystem runs again.
+    q.s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    assert_eq!(status(&q.exec(rw(0x02, 0, 8), &[], 4096).0), (0, 0x0b), "namespace 1 is gone");
+    let subs = rpc(&t, "nvmf_get_subsystems", serde_json::json!({})).unwrap();
+    let me = subs.as_array().unwrap().iter().find(|s| s["nqn"] == NQN).expect("the subsystem");
+    assert_eq!(me["namespaces"].as_array().map_or(0, Vec::len), 0);
+    assert!(rpc(&t, "nvmf_subsystem_remove_ns", serde_json::json!({"nqn": NQN, "nsid": 1})).is_err(), "removing it again fails");
+}
+
+#[test]
 fn abort_of_a_command_the_bdev_cannot_abort_waits_for_abort_timeout() {
     // A null bdev (its module cannot abort) limited by QoS to 1 MiB/s: 24
     // reads of 128 KiB wait their turn in the bdev layer for seconds.

@@ -19,6 +19,7 @@ use super::nvme::{fill, read_str};
 use super::nvme_types::spdk_nvme_transport_id;
 use super::nvmf::{spdk_nvmf_poll_group_stat, spdk_nvmf_subsystem, spdk_nvmf_tgt, spdk_nvmf_transport_opts};
 use super::guard;
+use super::bdev_types::spdk_json_write_ctx;
 use crate::env::mempool::Mempool;
 use crate::nvme::spec::{Cmd, Cpl};
 use crate::nvmf::ctrlr::Ctrlr;
@@ -247,7 +248,7 @@ pub(super) struct COps {
     opts_init: Option<unsafe extern "C" fn(*mut spdk_nvmf_transport_opts)>,
     create: Option<unsafe extern "C" fn(*mut spdk_nvmf_transport_opts) -> Tp>,
     create_async: Option<unsafe extern "C" fn(*mut spdk_nvmf_transport_opts, Option<unsafe extern "C" fn(*mut c_void, Tp)>, *mut c_void) -> c_int>,
-    dump_opts: *const c_void,
+    dump_opts: Option<unsafe extern "C" fn(Tp, *mut spdk_json_write_ctx)>,
     destroy: Option<unsafe extern "C" fn(Tp, Option<unsafe extern "C" fn(*mut c_void)>, *mut c_void) -> c_int>,
     listen: Option<unsafe extern "C" fn(Tp, *const spdk_nvme_transport_id, *mut c_void) -> c_int>,
     listen_dump_opts: *const c_void,
@@ -270,7 +271,7 @@ pub(super) struct COps {
     qpair_get_local_trid: Option<unsafe extern "C" fn(*mut CQpair, Trid) -> c_int>,
     qpair_get_listen_trid: Option<unsafe extern "C" fn(*mut CQpair, Trid) -> c_int>,
     qpair_abort_request: Option<unsafe extern "C" fn(*mut CQpair, *mut CRequest)>,
-    poll_group_dump_stat: *const c_void,
+    poll_group_dump_stat: Option<unsafe extern "C" fn(*mut CTgroup, *mut spdk_json_write_ctx)>,
     subsystem_add_host: Option<unsafe extern "C" fn(Tp, *const spdk_nvmf_subsystem, *const c_char, *const c_void) -> c_int>,
     subsystem_remove_host: Option<unsafe extern "C" fn(Tp, *const spdk_nvmf_subsystem, *const c_char)>,
     subsystem_dump_host: *const c_void,
@@ -1423,4 +1424,88 @@ pub unsafe extern "C" fn spdk_nvmf_ctrlr_connect(req: *mut spdk_nvmf_request) ->
 pub extern "C" fn spdk_nvmf_request_get_dif_ctx(req: *mut spdk_nvmf_request, dif_ctx: *mut super::bdev_types::spdk_dif_ctx) -> bool {
     let _ = (req, dif_ctx);
     false
+}
+
+// ---------------------------------------------------------------- JSON views
+
+/// What a transport's dump operation writes into an object, as JSON members
+/// (`write(w)` gets an open object; its members come back).
+fn dumped(write: impl FnOnce(*mut spdk_json_write_ctx)) -> serde_json::Map<String, serde_json::Value> {
+    unsafe extern "C" fn collect(ctx: *mut c_void, data: *const c_void, size: usize) -> c_int {
+        // SAFETY: the Vec handed to spdk_json_write_begin below; `size` bytes of output.
+        unsafe { (*(ctx as *mut Vec<u8>)).extend_from_slice(std::slice::from_raw_parts(data as *const u8, size)) };
+        0
+    }
+    let mut out: Vec<u8> = Vec::new();
+    // SAFETY: the writer lives until spdk_json_write_end, `out` longer.
+    unsafe {
+        let w = super::json::spdk_json_write_begin(Some(collect), std::ptr::addr_of_mut!(out).cast(), 0);
+        if w.is_null() {
+            return serde_json::Map::new();
+        }
+        super::json::spdk_json_write_object_begin(w);
+        write(w);
+        super::json::spdk_json_write_object_end(w);
+        if super::json::spdk_json_write_end(w) != 0 {
+            log_err("a transport's JSON dump", "it wrote invalid JSON; ignored");
+            return serde_json::Map::new();
+        }
+    }
+    match serde_json::from_slice(&out) {
+        Ok(serde_json::Value::Object(m)) => m,
+        _ => serde_json::Map::new(),
+    }
+}
+
+/// `nvmf_get_transports` entries of the added plugged-in transports: their
+/// generic options, then what their dump_opts writes.
+pub(crate) fn transports_json() -> Vec<serde_json::Value> {
+    added()
+        .into_iter()
+        .map(|t| {
+            let tp = t as *mut CTransport;
+            // SAFETY: an added transport and its operations (on the app thread).
+            let (name, o, dump) = unsafe { ((*(*tp).ops).name(), (*tp).opts, (*(*tp).ops).dump_opts) };
+            let io_qpairs = { o.max_qpairs_per_ctrlr }.saturating_sub(1);
+            let mut v = serde_json::json!({
+                "trtype": name,
+                "max_queue_depth": ({ o.max_queue_depth }),
+                "max_io_qpairs_per_ctrlr": io_qpairs,
+                "in_capsule_data_size": ({ o.in_capsule_data_size }),
+                "max_io_size": ({ o.max_io_size }),
+                "io_unit_size": ({ o.io_unit_size }),
+                "max_aq_depth": ({ o.max_aq_depth }),
+                "num_shared_buffers": ({ o.num_shared_buffers }),
+                "buf_cache_size": ({ o.buf_cache_size }),
+                "dif_insert_or_strip": ({ o.dif_insert_or_strip }),
+                "zcopy": ({ o.zcopy }),
+                "abort_timeout_sec": ({ o.abort_timeout_sec }),
+                "disable_command_passthru": ({ o.disable_command_passthru }),
+            });
+            if let (Some(f), Some(m)) = (dump, v.as_object_mut()) {
+                // SAFETY: as above; the writer is open for the call.
+                m.extend(dumped(|w| unsafe { f(tp, w) }));
+            }
+            v
+        })
+        .collect()
+}
+
+/// `nvmf_get_stats` entries of a poll group's plugged-in transports: the
+/// name, then what their poll_group_dump_stat writes (on the group's thread).
+pub(crate) fn group_stats_json(g: &PollGroup) -> Vec<serde_json::Value> {
+    g.ext
+        .iter()
+        .map(|e| {
+            let tg = e.tgroup as *mut CTgroup;
+            // SAFETY: a live transport poll group of this group, on its thread.
+            let (name, dump) = unsafe { ((*(*(*tg).transport).ops).name(), (*(*(*tg).transport).ops).poll_group_dump_stat) };
+            let mut v = serde_json::json!({ "trtype": name });
+            if let (Some(f), Some(m)) = (dump, v.as_object_mut()) {
+                // SAFETY: as above; the writer is open for the call.
+                m.extend(dumped(|w| unsafe { f(tg, w) }));
+            }
+            v
+        })
+        .collect()
 }

@@ -281,7 +281,12 @@ extern "C" fn ns_event(t: spdk_bdev_event_type, _b: *mut spdk_bdev, ctx: *mut c_
     let k = unsafe { &*(ctx as *const NsKey) };
     crate::log::notice(format_args!("nvmf: the bdev of namespace {} of {} is going away; removing the namespace\n", k.nsid, k.nqn));
     let (nqn, nsid) = (k.nqn.clone(), k.nsid);
-    let _ = remove_ns(&nqn, nsid);
+    let n2 = nqn.clone();
+    remove_ns_quiet(&n2, nsid, move |r| {
+        if let Err(e) = r {
+            crate::log::error(format_args!("nvmf: removing namespace {nsid} of {nqn}: {e}\n"));
+        }
+    });
 }
 
 fn close(desc: usize, ctx: usize) {
@@ -355,8 +360,62 @@ pub fn add_ns(nqn: &str, ns: Namespace) -> Result<u32> {
     r
 }
 
+/// `nvmf_subsystem_remove_ns` on an active subsystem, as SPDK's RPC does
+/// it: the subsystem is paused first (its running commands finish, new ones
+/// are held), the namespace goes (the groups put its channels, then its
+/// descriptor closes), then the subsystem resumes and `done` gets the
+/// result (on this thread). A paused or inactive subsystem has nothing
+/// running: the namespace goes at once.
+pub fn remove_ns_quiet(nqn: &str, nsid: u32, done: impl FnOnce(Result<()>) + Send + 'static) {
+    let st = with(|t| t.subs.get(nqn).map(|s| (s.state, s.namespaces.contains_key(&nsid))));
+    match st {
+        None => return done(Err(Error::NotFound(format!("subsystem {nqn} not found")))),
+        Some((_, false)) => return done(Err(Error::NotFound(format!("{nqn} has no namespace {nsid}")))),
+        Some((State::Active, true)) => {}
+        Some(_) => return done(remove_ns(nqn, nsid)),
+    }
+    // `done` runs once, from whichever step ends the removal.
+    let done = std::sync::Arc::new(Mutex::new(Some(done)));
+    let finish = move |r: Result<()>| {
+        if let Some(f) = done.lock().take() {
+            f(r);
+        }
+    };
+    let (n, f2) = (nqn.to_string(), finish.clone());
+    let paused = pause(nqn, move || {
+        let n2 = n.clone();
+        let resumed = move |r: Result<()>| {
+            let f3 = f2.clone();
+            if let Err(e) = resume(&n2, move || f3(r)) {
+                f2(Err(e));
+            }
+        };
+        let once = std::sync::Arc::new(Mutex::new(Some(resumed)));
+        let o2 = once.clone();
+        let removed = remove_ns_then(&n, nsid, move || {
+            if let Some(f) = o2.lock().take() {
+                f(Ok(()));
+            }
+        });
+        if let Err(e) = removed {
+            if let Some(f) = once.lock().take() {
+                f(Err(e));
+            }
+        }
+    });
+    if let Err(e) = paused {
+        finish(Err(e));
+    }
+}
+
 /// `nvmf_subsystem_remove_ns`: closes the namespace's descriptor.
 pub fn remove_ns(nqn: &str, nsid: u32) -> Result<()> {
+    remove_ns_then(nqn, nsid, || {})
+}
+
+/// Removes a namespace; `then` runs (on this thread) once every group put
+/// its channel and the descriptor closed, or at once if it fails.
+fn remove_ns_then(nqn: &str, nsid: u32, then: impl FnOnce() + Send + 'static) -> Result<()> {
     let d = with(|t| -> Result<Option<(usize, usize)>> {
         t.subs.remove_ns(nqn, nsid)?;
         let i = t.descs.iter().position(|d| d.0 == nqn && d.1 == nsid);
@@ -376,6 +435,7 @@ pub fn remove_ns(nqn: &str, nsid: u32) -> Result<()> {
                 close(desc, ctx);
             }
             super::ctrlr::ns_changed(&n, nsid);
+            then();
         },
     );
     Ok(())

@@ -164,7 +164,7 @@ fn nvmf_subsystem_remove_ns(p: Value, r: Responder) {
         let nsid = p.u64("nsid")?.ok_or_else(|| format!("{M}: missing required parameter 'nsid'"))?;
         Ok((p.req_str("nqn")?.to_string(), u32::try_from(nsid).map_err(|_| format!("{M}: nsid {nsid} is out of range"))?))
     }) {
-        Ok((nqn, nsid)) => answer(M, r, tgt::remove_ns(&nqn, nsid)),
+        Ok((nqn, nsid)) => tgt::remove_ns_quiet(&nqn, nsid, move |res| answer(M, r, res)),
         Err(e) => r.invalid(e),
     }
 }
@@ -346,9 +346,11 @@ fn nvmf_get_transports(p: Value, r: Responder) {
         Ok(t) => t,
         Err(e) => return r.invalid(e),
     };
-    let list = transport::list_json();
+    let mut list = transport::list_json();
+    list.extend(crate::capi::nvmf_transport::transports_json());
     if let Some(t) = t {
-        if !t.eq_ignore_ascii_case("tcp") || list.is_empty() {
+        list.retain(|x| x["trtype"].as_str().is_some_and(|n| n.eq_ignore_ascii_case(&t)));
+        if list.is_empty() {
             return r.err(-libc::ENODEV, format!("{M}: transport {t} not found"));
         }
     }
@@ -527,6 +529,14 @@ fn nvmf_subsystem_get_qpairs(p: Value, r: Responder) {
     );
 }
 
+/// A poll group's transports in `nvmf_get_stats`: TCP when it exists, then
+/// the plugged-in ones with their own statistics.
+fn transport_stats(g: &group::PollGroup) -> Vec<Value> {
+    let mut v: Vec<Value> = transport::list_json().into_iter().map(|_| json!({"trtype": "TCP"})).collect();
+    v.extend(crate::capi::nvmf_transport::group_stats_json(g));
+    v
+}
+
 fn nvmf_get_stats(p: Value, r: Responder) {
     const M: &str = "nvmf_get_stats";
     if let Err(e) = Params::new(M, &p, &["tgt_name"]).and_then(|p| check_tgt(&p)) {
@@ -547,7 +557,7 @@ fn nvmf_get_stats(p: Value, r: Responder) {
                     "current_io_qpairs": s.current_io_qpairs,
                     "pending_bdev_io": s.pending_bdev_io,
                     "completed_nvme_io": s.completed_nvme_io,
-                    "transports": [{"trtype": "TCP"}],
+                    "transports": transport_stats(g),
                 }),
             ));
         },
