@@ -362,6 +362,15 @@ loop_dump_opts(struct spdk_nvmf_transport *transport, struct spdk_json_write_ctx
 	spdk_json_write_named_uint32(w, "loop_frames", 7);
 }
 
+/* Its part of a queue pair's entry in nvmf_subsystem_get_qpairs. */
+static void
+loop_listen_dump_opts(struct spdk_nvmf_transport *transport, const struct spdk_nvme_transport_id *trid,
+		      struct spdk_json_write_ctx *w)
+{
+	CHECK(transport == g_transport);
+	spdk_json_write_named_string(w, "loop_port", trid->traddr);
+}
+
 static void
 loop_dump_stat(struct spdk_nvmf_transport_poll_group *group, struct spdk_json_write_ctx *w)
 {
@@ -396,6 +405,7 @@ static const struct spdk_nvmf_transport_ops loop_ops = {
 	.subsystem_remove_host = loop_remove_host,
 	.qpair_abort_request = loop_abort,
 	.dump_opts = loop_dump_opts,
+	.listen_dump_opts = loop_listen_dump_opts,
 	.poll_group_dump_stat = loop_dump_stat,
 };
 
@@ -588,7 +598,7 @@ send_admin(struct loop_qpair *q, uint8_t opc, uint32_t nsid, uint32_t cdw10, uin
 /* The RPC client's view (a thread of its own: the server runs here). */
 static pthread_t g_client;
 static volatile int g_client_done;
-static char g_transports[4096], g_stats[4096];
+static char g_transports[4096], g_stats[4096], g_qpairs[4096];
 
 static void *
 client(void *arg)
@@ -601,6 +611,8 @@ client(void *arg)
 			 call(fd, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"nvmf_get_transports\",\"params\":{\"trtype\":\"loop\"}}"));
 		snprintf(g_stats, sizeof(g_stats), "%s",
 			 call(fd, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"nvmf_get_stats\"}"));
+		snprintf(g_qpairs, sizeof(g_qpairs), "%s",
+			 call(fd, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"nvmf_subsystem_get_qpairs\",\"params\":{\"nqn\":\"" NQN "\"}}"));
 		close(fd);
 	}
 	__atomic_store_n(&g_client_done, 1, __ATOMIC_RELEASE);
@@ -1156,7 +1168,7 @@ driver(void *ctx)
 		CHECK_EQ_U(r->rsp.nvme_cpl.cdw0 & 1, 1);
 		CHECK_EQ_I(g_aborts, 2);
 		/* Over JSON-RPC: the transport with its options, its poll group
-		 * with its statistics (two queue pairs now). */
+		 * with its statistics (two queue pairs now), the queue pairs. */
 		CHECK(pthread_create(&g_client, NULL, client, NULL) == 0);
 		g_stage = 1215;
 		break;
@@ -1170,8 +1182,16 @@ driver(void *ctx)
 		CHECK(strstr(g_transports, "\"max_queue_depth\":8") != NULL);
 		CHECK(strstr(g_transports, "\"loop_frames\":7") != NULL);
 		CHECK(strstr(g_stats, "\"trtype\":\"LOOP\",\"loop_qpairs\":2") != NULL);
-		if (strstr(g_stats, "loop_qpairs") == NULL) {
-			fprintf(stderr, "nvmf_get_transports: %s\nnvmf_get_stats: %s\n", g_transports, g_stats);
+		/* Both queue pairs, with the transport's addresses and its member. */
+		CHECK(strstr(g_qpairs, "\"qid\":0") != NULL);
+		CHECK(strstr(g_qpairs, "\"qid\":1") != NULL);
+		CHECK(strstr(g_qpairs, "\"listen_address\":{\"trtype\":\"LOOP\"") != NULL);
+		CHECK(strstr(g_qpairs, "\"peer_address\":{\"trtype\":\"LOOP\"") != NULL);
+		CHECK(strstr(g_qpairs, "\"TCP\"") == NULL);
+		CHECK(strstr(g_qpairs, "\"loop_port\":\"loop0\"") != NULL);
+		if (strstr(g_stats, "loop_qpairs") == NULL || strstr(g_qpairs, "loop_port") == NULL) {
+			fprintf(stderr, "nvmf_get_transports: %s\nnvmf_get_stats: %s\nnvmf_subsystem_get_qpairs: %s\n",
+				g_transports, g_stats, g_qpairs);
 		}
 		g_stage = 122;
 		break;

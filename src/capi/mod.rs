@@ -20,6 +20,7 @@ pub mod nvme_types;
 pub mod nvmf;
 pub mod nvmf_ctrlr;
 pub mod nvmf_transport;
+pub mod nvmf_transport_rpc;
 pub mod nvmf_zcopy;
 pub mod rpc;
 pub mod shim;

@@ -632,7 +632,7 @@ unsafe impl Send for TransportH {}
 /// The TCP transport's handle (at most one).
 static TRANSPORT: Mutex<Option<Box<TransportH>>> = Mutex::new(None);
 
-fn transport_defaults(size: usize) -> spdk_nvmf_transport_opts {
+pub(super) fn transport_defaults(size: usize) -> spdk_nvmf_transport_opts {
     let t = TcpOpts::default();
     spdk_nvmf_transport_opts {
         max_queue_depth: t.max_queue_depth as u16,
@@ -1219,11 +1219,14 @@ pub unsafe extern "C" fn spdk_nvmf_subsystem_add_host(subsystem: *mut spdk_nvmf_
     guard(-libc::EINVAL, || {
         // SAFETY: the caller's string.
         let Some(host) = (unsafe { cstr(hostnqn) }) else { return -libc::EINVAL };
-        if !params.is_null() {
-            log_err("spdk_nvmf_subsystem_add_host", "host parameters (PSK, DH-HMAC-CHAP keys) are not supported");
+        // The keys of TLS and authentication are refused; other members are
+        // the plugged-in transports' (their subsystem_add_host reads them).
+        if let Some(k) = ["psk", "dhchap_key", "dhchap_ctrlr_key"].into_iter().find(|k| specific(params, k).is_some()) {
+            log_err("spdk_nvmf_subsystem_add_host", format!("host parameter {k} (TLS / authentication) is not supported"));
             return -libc::EINVAL;
         }
-        modify("spdk_nvmf_subsystem_add_host", subsystem, |n| ntgt::add_host(n, host))
+        let params = params as usize;
+        modify("spdk_nvmf_subsystem_add_host", subsystem, |n| ntgt::add_host_with(n, host, params))
     })
 }
 

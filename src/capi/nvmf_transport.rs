@@ -237,7 +237,7 @@ pub(super) struct CTransport {
 const _: () = assert!(std::mem::size_of::<CTransport>() == 216);
 const _: () = assert!(std::mem::offset_of!(CTransport, listeners) == 144);
 
-type Tp = *mut CTransport;
+pub(super) type Tp = *mut CTransport;
 type Trid = *mut spdk_nvme_transport_id;
 
 /// `struct spdk_nvmf_transport_ops`; members rspdk never calls are left untyped.
@@ -251,7 +251,7 @@ pub(super) struct COps {
     dump_opts: Option<unsafe extern "C" fn(Tp, *mut spdk_json_write_ctx)>,
     destroy: Option<unsafe extern "C" fn(Tp, Option<unsafe extern "C" fn(*mut c_void)>, *mut c_void) -> c_int>,
     listen: Option<unsafe extern "C" fn(Tp, *const spdk_nvme_transport_id, *mut c_void) -> c_int>,
-    listen_dump_opts: *const c_void,
+    pub(super) listen_dump_opts: Option<unsafe extern "C" fn(Tp, *const spdk_nvme_transport_id, *mut spdk_json_write_ctx)>,
     stop_listen: Option<unsafe extern "C" fn(Tp, *const spdk_nvme_transport_id)>,
     listen_associate: Option<unsafe extern "C" fn(Tp, *const spdk_nvmf_subsystem, *const spdk_nvme_transport_id) -> c_int>,
     subsystem_add_ns: Option<unsafe extern "C" fn(Tp, *const spdk_nvmf_subsystem, *mut super::nvmf::spdk_nvmf_ns) -> c_int>,
@@ -274,12 +274,12 @@ pub(super) struct COps {
     poll_group_dump_stat: Option<unsafe extern "C" fn(*mut CTgroup, *mut spdk_json_write_ctx)>,
     subsystem_add_host: Option<unsafe extern "C" fn(Tp, *const spdk_nvmf_subsystem, *const c_char, *const c_void) -> c_int>,
     subsystem_remove_host: Option<unsafe extern "C" fn(Tp, *const spdk_nvmf_subsystem, *const c_char)>,
-    subsystem_dump_host: *const c_void,
+    pub(super) subsystem_dump_host: Option<unsafe extern "C" fn(Tp, *const spdk_nvmf_subsystem, *const c_char, *mut spdk_json_write_ctx)>,
 }
 const _: () = assert!(std::mem::size_of::<COps>() == 280);
 
 impl COps {
-    fn name(&self) -> String {
+    pub(super) fn name(&self) -> String {
         read_str(&self.name)
     }
 }
@@ -457,7 +457,7 @@ pub unsafe extern "C" fn spdk_nvmf_transport_register(ops: *const spdk_nvmf_tran
 /// it hear of the removal from the caller).
 fn notice(n: &Notice) -> c_int {
     let nqn = match n {
-        Notice::AddNs(q, _) | Notice::RemoveNs(q, _) | Notice::AddHost(q, _) | Notice::RemoveHost(q, _) => *q,
+        Notice::AddNs(q, _) | Notice::RemoveNs(q, _) | Notice::AddHost(q, _, _) | Notice::RemoveHost(q, _) => *q,
     };
     let sub = super::nvmf::subsystem_handle(nqn);
     for t in added() {
@@ -474,9 +474,9 @@ fn notice(n: &Notice) -> c_int {
                     }
                     0
                 }
-                Notice::AddHost(_, h) => {
+                Notice::AddHost(_, h, params) => {
                     let h = std::ffi::CString::new(h).unwrap_or_default();
-                    o.subsystem_add_host.map_or(0, |f| f(tp, sub, h.as_ptr(), std::ptr::null()))
+                    o.subsystem_add_host.map_or(0, |f| f(tp, sub, h.as_ptr(), params as *const c_void))
                 }
                 Notice::RemoveHost(_, h) => {
                     let h = std::ffi::CString::new(h).unwrap_or_default();
@@ -525,20 +525,14 @@ pub(super) fn opts_init(name: &str, base: spdk_nvmf_transport_opts) -> Option<sp
 
 /// `spdk_nvmf_transport_create_async` for a registered transport: `opts`
 /// merged already. `done(transport or NULL)` runs later on this thread.
-pub(super) fn create(name: &str, mut opts: spdk_nvmf_transport_opts, done: Box<dyn FnOnce(*mut c_void) + Send>) -> c_int {
+pub(super) fn create(name: &str, opts: spdk_nvmf_transport_opts, done: Box<dyn FnOnce(*mut c_void) + Send>) -> c_int {
     let Some(o) = ops_by_name(name) else { return -libc::EINVAL };
-    let core = match super::nvmf::core_opts_of(&opts) {
-        Ok(c) => c,
-        Err(e) => {
-            log_err("spdk_nvmf_transport_create_async", format!("{name}: {e}"));
-            return -libc::EINVAL;
-        }
+    let (core, pool) = match core_and_pool(name, &opts) {
+        Ok(x) => x,
+        Err(rc) => return rc,
     };
-    let Some(pool) = Mempool::create(&format!("nvmf_{name}_bufs"), opts.num_shared_buffers as usize, opts.io_unit_size as usize) else {
-        log_err("spdk_nvmf_transport_create_async", format!("{name}: no memory for {} data buffers", { opts.num_shared_buffers }));
-        return -libc::ENOMEM;
-    };
-    opts.transport_specific = std::ptr::null();
+    // The transport reads `transport_specific` while it creates itself (the
+    // caller keeps it alive until `done`); the kept options drop it (adopt).
     // SAFETY: registered operations; the options live through the call.
     let (sync, asynch) = unsafe { ((*o).create, (*o).create_async) };
     if sync.is_none() {
@@ -554,16 +548,50 @@ pub(super) fn create(name: &str, mut opts: spdk_nvmf_transport_opts, done: Box<d
         }
         return rc;
     }
-    // SAFETY: as above.
-    let t = unsafe { sync.map_or(std::ptr::null_mut(), |f| f(&mut opts)) };
+    match create_sync(name, o, opts, core, pool) {
+        Ok(t) => {
+            let tp = t as usize;
+            super::nvmf::later_pub(move || done(tp as *mut c_void));
+            0
+        }
+        Err(rc) => rc,
+    }
+}
+
+fn create_sync(name: &str, o: *const COps, mut opts: spdk_nvmf_transport_opts, core: TcpOpts, pool: Box<Mempool>) -> Result<*mut c_void, c_int> {
+    // SAFETY: registered operations; the options live through the call.
+    let t = unsafe { (*o).create.map_or(std::ptr::null_mut(), |f| f(&mut opts)) };
     if t.is_null() {
         log_err("spdk_nvmf_transport_create_async", format!("{name}: the transport's create failed"));
-        return -libc::EINVAL;
+        return Err(-libc::EINVAL);
     }
     adopt(t, o, opts, core, pool, name);
-    let tp = t as usize;
-    super::nvmf::later_pub(move || done(tp as *mut c_void));
-    0
+    Ok(t.cast())
+}
+
+/// Creates a registered transport whose create operation is synchronous,
+/// before returning (`Err(-ENOTSUP)` for one with create_async only).
+pub(super) fn create_now(name: &str, opts: spdk_nvmf_transport_opts) -> Result<*mut c_void, c_int> {
+    let Some(o) = ops_by_name(name) else { return Err(-libc::EINVAL) };
+    // SAFETY: registered operations.
+    if unsafe { (*o).create.is_none() } {
+        return Err(-libc::ENOTSUP);
+    }
+    let (core, pool) = core_and_pool(name, &opts)?;
+    create_sync(name, o, opts, core, pool)
+}
+
+/// The generic target's limits and the buffer pool for a new transport.
+fn core_and_pool(name: &str, opts: &spdk_nvmf_transport_opts) -> Result<(TcpOpts, Box<Mempool>), c_int> {
+    let core = super::nvmf::core_opts_of(opts).map_err(|e| {
+        log_err("spdk_nvmf_transport_create_async", format!("{name}: {e}"));
+        -libc::EINVAL
+    })?;
+    let Some(pool) = Mempool::create(&format!("nvmf_{name}_bufs"), opts.num_shared_buffers as usize, opts.io_unit_size as usize) else {
+        log_err("spdk_nvmf_transport_create_async", format!("{name}: no memory for {} data buffers", { opts.num_shared_buffers }));
+        return Err(-libc::ENOMEM);
+    };
+    Ok((core, pool))
 }
 
 /// A create_async under way.
@@ -598,6 +626,7 @@ fn adopt(t: Tp, o: *const COps, opts: spdk_nvmf_transport_opts, core: TcpOpts, p
     unsafe {
         (*t).ops = o;
         (*t).opts = opts;
+        (*t).opts.transport_specific = std::ptr::null();
         (*t).tgt = std::ptr::null_mut();
         fill(&mut (*t).iobuf_name, &format!("nvmf_{name}"));
         (*t).listeners.first = std::ptr::null_mut();
@@ -975,6 +1004,35 @@ impl ExtConn for Bridge {
             self.leave();
             if let Some(f) = (*self.ops).qpair_fini {
                 f(qp, Some(fini_done), std::ptr::null_mut());
+            }
+        }
+    }
+
+    fn describe(&self, o: &mut serde_json::Map<String, serde_json::Value>) {
+        // SAFETY: the transport's live queue pair and its operations, on its thread.
+        let (ops, tp) = unsafe { (&*self.ops, (*self.qp).transport) };
+        let name = ops.name();
+        for (key, f) in [("listen_address", ops.qpair_get_listen_trid), ("peer_address", ops.qpair_get_peer_trid)] {
+            let Some(f) = f else { continue };
+            // SAFETY: plain data; all zeros is an empty transport ID.
+            let mut t: spdk_nvme_transport_id = unsafe { std::mem::zeroed() };
+            // SAFETY: as above; `t` is a full transport ID.
+            if unsafe { f(self.qp, &mut t) } != 0 {
+                o.remove(key);
+                continue;
+            }
+            let adrfam = super::nvme::spdk_nvme_transport_id_adrfam_str(t.adrfam);
+            // SAFETY: NULL or a static string.
+            let adrfam = if adrfam.is_null() { "unknown".to_string() } else { unsafe { std::ffi::CStr::from_ptr(adrfam) }.to_string_lossy().into_owned() };
+            o.insert(
+                key.into(),
+                serde_json::json!({"trtype": name, "adrfam": adrfam, "traddr": read_str(&t.traddr), "trsvcid": read_str(&t.trsvcid)}),
+            );
+            if key == "listen_address" {
+                if let Some(d) = ops.listen_dump_opts {
+                    // SAFETY: as above; the writer is open for the call.
+                    o.extend(dumped(|w| unsafe { d(tp, &t, w) }));
+                }
             }
         }
     }
@@ -1430,7 +1488,7 @@ pub extern "C" fn spdk_nvmf_request_get_dif_ctx(req: *mut spdk_nvmf_request, dif
 
 /// What a transport's dump operation writes into an object, as JSON members
 /// (`write(w)` gets an open object; its members come back).
-fn dumped(write: impl FnOnce(*mut spdk_json_write_ctx)) -> serde_json::Map<String, serde_json::Value> {
+pub(super) fn dumped(write: impl FnOnce(*mut spdk_json_write_ctx)) -> serde_json::Map<String, serde_json::Value> {
     unsafe extern "C" fn collect(ctx: *mut c_void, data: *const c_void, size: usize) -> c_int {
         // SAFETY: the Vec handed to spdk_json_write_begin below; `size` bytes of output.
         unsafe { (*(ctx as *mut Vec<u8>)).extend_from_slice(std::slice::from_raw_parts(data as *const u8, size)) };

@@ -39,4 +39,7 @@ pub trait ExtConn {
     fn abort_request(&mut self, _abort_token: usize, _done: Box<dyn FnOnce(u32) + Send>) -> bool {
         false
     }
+    /// The connection's `nvmf_subsystem_get_qpairs` entry: the transport
+    /// sets its addresses (and what its listen_dump_opts writes) in `o`.
+    fn describe(&self, _o: &mut serde_json::Map<String, serde_json::Value>) {}
 }

@@ -284,6 +284,13 @@ fn start_group(g: *mut PollGroup) -> Result<(), String> {
 /// Creates one group per reactor core (once), and the shared buffer pool.
 pub fn create_all(num_bufs: usize, buf_size: usize, cache: usize) -> Result<(), String> {
     create_pool(num_bufs, buf_size, cache)?;
+    create_groups(cache)
+}
+
+/// Creates one group per reactor core (once), without the TCP buffer pool
+/// (a plugged-in transport has a pool of its own); `cache`: buffers each
+/// group may keep of the TCP pool.
+pub fn create_groups(cache: usize) -> Result<(), String> {
     let mut reg = REG.lock();
     if !reg.groups.is_empty() {
         return Ok(());

@@ -207,6 +207,11 @@ pub fn remove_subsystem_listener(nqn: &str, addr: &ListenAddr) -> Result<()> {
     with(|t| t.subs.remove_listener(nqn, addr))
 }
 
+/// True if a subsystem accepts connections at `addr`.
+pub fn anyone_listens(addr: &ListenAddr) -> bool {
+    with(|t| t.subs.anyone_listens(addr))
+}
+
 pub fn set_ana_reporting(nqn: &str, on: bool) -> Result<()> {
     with(|t| t.subs.set_ana_reporting(nqn, on))
 }
@@ -300,7 +305,9 @@ fn close(desc: usize, ctx: usize) {
 pub enum Notice<'a> {
     AddNs(&'a str, u32),
     RemoveNs(&'a str, u32),
-    AddHost(&'a str, &'a str),
+    /// Subsystem, host, and the `spdk_json_val` array of the parameters the
+    /// host came with (the transports' to read; 0 when there are none).
+    AddHost(&'a str, &'a str, usize),
     RemoveHost(&'a str, &'a str),
 }
 
@@ -414,7 +421,7 @@ pub fn remove_ns(nqn: &str, nsid: u32) -> Result<()> {
 }
 
 /// Removes a namespace; `then` runs (on this thread) once every group put
-/// its channel and the descriptor closed, or at once if it fails.
+/// its channel and the descriptor closed; on an error `then` is not called (the error is returned).
 fn remove_ns_then(nqn: &str, nsid: u32, then: impl FnOnce() + Send + 'static) -> Result<()> {
     let d = with(|t| -> Result<Option<(usize, usize)>> {
         t.subs.remove_ns(nqn, nsid)?;
@@ -442,8 +449,14 @@ fn remove_ns_then(nqn: &str, nsid: u32, then: impl FnOnce() + Send + 'static) ->
 }
 
 pub fn add_host(nqn: &str, host: &str) -> Result<()> {
+    add_host_with(nqn, host, 0)
+}
+
+/// `add_host` whose parameters (`params`: the address of their
+/// `spdk_json_val` array, or 0) go to the plugged-in transports.
+pub fn add_host_with(nqn: &str, host: &str, params: usize) -> Result<()> {
     with(|t| t.subs.add_host(nqn, host))?;
-    match notify(&Notice::AddHost(nqn, host)) {
+    match notify(&Notice::AddHost(nqn, host, params)) {
         0 => Ok(()),
         rc => {
             let _ = with(|t| t.subs.remove_host(nqn, host));

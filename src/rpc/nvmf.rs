@@ -170,7 +170,11 @@ fn nvmf_subsystem_remove_ns(p: Value, r: Responder) {
 }
 
 fn host_method(m: &'static str, p: Value, r: Responder) {
-    match Params::new(m, &p, &["nqn", "host", "tgt_name", "psk", "dhchap_key", "dhchap_ctrlr_key"]).and_then(|p| {
+    // With transports plugged in through nvmf_transport.h, members beyond
+    // these are theirs (their subsystem_add_host reads the params).
+    let plugged = !crate::capi::nvmf_transport::transports_json().is_empty();
+    let known = ["nqn", "host", "tgt_name", "psk", "dhchap_key", "dhchap_ctrlr_key"];
+    match (if plugged { Params::relaxed(m, &p) } else { Params::new(m, &p, &known) }).and_then(|p| {
         check_tgt(&p)?;
         for k in ["psk", "dhchap_key", "dhchap_ctrlr_key"] {
             if p.get(k).is_some_and(|v| !v.is_null()) {
@@ -180,7 +184,14 @@ fn host_method(m: &'static str, p: Value, r: Responder) {
         Ok((p.req_str("nqn")?.to_string(), p.req_str("host")?.to_string()))
     }) {
         Ok((nqn, host)) => {
-            let res = if m == "nvmf_subsystem_add_host" { tgt::add_host(&nqn, &host) } else { tgt::remove_host(&nqn, &host) };
+            let res = if m != "nvmf_subsystem_add_host" {
+                tgt::remove_host(&nqn, &host)
+            } else if plugged {
+                let flat = crate::capi::json::flatten(&p);
+                tgt::add_host_with(&nqn, &host, flat.vals.as_ptr() as usize)
+            } else {
+                tgt::add_host(&nqn, &host)
+            };
             answer(m, r, res)
         }
         Err(e) => r.invalid(e),
@@ -328,6 +339,26 @@ pub fn transport_opts(m: &'static str, p: &Value) -> Result<TcpOpts, String> {
 
 fn nvmf_create_transport(p: Value, r: Responder) {
     const M: &str = "nvmf_create_transport";
+    // A transport plugged in through nvmf_transport.h reads its own members.
+    let plugged = Params::relaxed(M, &p).and_then(|q| {
+        check_tgt(&q)?;
+        Ok(q.req_str("trtype")?.to_string())
+    });
+    match plugged {
+        Ok(t) if !t.eq_ignore_ascii_case("tcp") && crate::capi::nvmf_transport_rpc::is_registered(&t) => {
+            return crate::capi::nvmf_transport_rpc::rpc_create(
+                M,
+                &t,
+                &p,
+                Box::new(move |res| match res {
+                    Ok(()) => r.ok(json!(true)),
+                    Err(e) => r.invalid(e),
+                }),
+            );
+        }
+        Err(e) => return r.invalid(e),
+        _ => {}
+    }
     match transport_opts(M, &p) {
         Ok(o) => match transport::create(o) {
             Ok(()) => r.ok(json!(true)),
@@ -373,7 +404,11 @@ fn listen_addr(m: &'static str, key: &str, v: Option<&Value>) -> Result<ListenAd
 }
 
 fn listener_method(m: &'static str, p: Value, r: Responder) {
-    let parsed = Params::new(m, &p, &["nqn", "listen_address", "tgt_name", "ana_state", "anagrpid", "secure_channel", "sock_impl", "psk"]).and_then(|p| {
+    // At a plugged-in transport's address, members beyond these are the
+    // transport's (its listen reads the params as transport_specific).
+    let known = ["nqn", "listen_address", "tgt_name", "ana_state", "anagrpid", "secure_channel", "sock_impl", "psk"];
+    let ext = p.get("listen_address").and_then(|a| a.get("trtype")).and_then(Value::as_str).is_some_and(|t| !t.eq_ignore_ascii_case("tcp") && crate::capi::nvmf_transport_rpc::is_added(t));
+    let parsed = (if ext { Params::relaxed(m, &p) } else { Params::new(m, &p, &known) }).and_then(|p| {
         check_tgt(&p)?;
         if p.bool("secure_channel")? == Some(true) || p.get("psk").is_some_and(|v| !v.is_null()) {
             return Err(format!("{m}: secure channels (TLS) are not supported by this build"));
@@ -395,8 +430,11 @@ fn listener_method(m: &'static str, p: Value, r: Responder) {
     });
     match parsed {
         Ok((nqn, a, ana)) => {
+            let plugged = !a.trtype.eq_ignore_ascii_case("tcp") && crate::capi::nvmf_transport_rpc::is_added(&a.trtype);
             let res = match m {
+                "nvmf_subsystem_add_listener" if plugged => crate::capi::nvmf_transport_rpc::rpc_add_listener(&nqn, a, ana.unwrap_or(AnaState::Optimized), &p),
                 "nvmf_subsystem_add_listener" => tgt::add_listener(&nqn, a, ana.unwrap_or(AnaState::Optimized)),
+                "nvmf_subsystem_remove_listener" if plugged => crate::capi::nvmf_transport_rpc::rpc_remove_listener(&nqn, &a),
                 "nvmf_subsystem_remove_listener" => tgt::remove_listener(&nqn, &a),
                 _ => tgt::set_ana_state(&nqn, &a, ana.unwrap_or(AnaState::Optimized)),
             };
@@ -510,7 +548,7 @@ fn nvmf_subsystem_get_qpairs(p: Value, r: Responder) {
                 if ct.subnqn != n || !c.running() {
                     continue;
                 }
-                a2.lock().push(json!({
+                let mut o = json!({
                     "cntlid": ct.cntlid,
                     "qid": c.qid,
                     "state": "active",
@@ -518,7 +556,12 @@ fn nvmf_subsystem_get_qpairs(p: Value, r: Responder) {
                     "hostnqn": ct.hostnqn,
                     "listen_address": {"trtype": "TCP", "adrfam": if c.local.0.contains(':') {"IPv6"} else {"IPv4"}, "traddr": c.local.0, "trsvcid": c.local.1.to_string()},
                     "peer_address": {"trtype": "TCP", "adrfam": if c.peer.0.contains(':') {"IPv6"} else {"IPv4"}, "traddr": c.peer.0, "trsvcid": c.peer.1.to_string()},
-                }));
+                });
+                // A plugged-in transport's connection: its own addresses.
+                if let (Some(e), Some(m)) = (c.ext.as_ref(), o.as_object_mut()) {
+                    e.describe(m);
+                }
+                a2.lock().push(o);
             }
         },
         move || {
@@ -575,7 +618,7 @@ fn nvmf_get_stats(p: Value, r: Responder) {
 /// The "nvmf" subsystem's part of `save_config`.
 pub fn config() -> Value {
     let mut out = Vec::new();
-    for t in transport::list_json() {
+    for t in transport::list_json().into_iter().chain(crate::capi::nvmf_transport_rpc::config()) {
         out.push(json!({"method": "nvmf_create_transport", "params": t}));
     }
     // The oldest first: each add goes to the front, so a restore keeps the order.
@@ -591,11 +634,20 @@ pub fn config() -> Value {
             "allow_any_host": s.allow_any_host, "max_namespaces": s.max_namespaces,
             "ana_reporting": s.ana_reporting, "min_cntlid": s.min_cntlid, "max_cntlid": s.max_cntlid,
         }}));
+        // Plugged-in transports add their members (listen_dump_opts, subsystem_dump_host).
         for l in &s.listeners {
-            out.push(json!({"method": "nvmf_subsystem_add_listener", "params": {"nqn": s.nqn, "listen_address": addr_json(&l.addr), "ana_state": l.ana_state.name()}}));
+            let mut p = json!({"nqn": s.nqn, "listen_address": addr_json(&l.addr), "ana_state": l.ana_state.name()});
+            if let Some(m) = p.as_object_mut() {
+                m.extend(crate::capi::nvmf_transport_rpc::listen_dump(&l.addr));
+            }
+            out.push(json!({"method": "nvmf_subsystem_add_listener", "params": p}));
         }
         for h in &s.hosts {
-            out.push(json!({"method": "nvmf_subsystem_add_host", "params": {"nqn": s.nqn, "host": h}}));
+            let mut p = json!({"nqn": s.nqn, "host": h});
+            if let Some(m) = p.as_object_mut() {
+                m.extend(crate::capi::nvmf_transport_rpc::host_dump(&s.nqn, h));
+            }
+            out.push(json!({"method": "nvmf_subsystem_add_host", "params": p}));
         }
         for n in s.namespaces.values() {
             let mut ns = json!({"nsid": n.nsid, "bdev_name": n.bdev_name});
