@@ -1013,7 +1013,10 @@ impl ExtConn for Bridge {
         let (ops, tp) = unsafe { (&*self.ops, (*self.qp).transport) };
         let name = ops.name();
         for (key, f) in [("listen_address", ops.qpair_get_listen_trid), ("peer_address", ops.qpair_get_peer_trid)] {
-            let Some(f) = f else { continue };
+            let Some(f) = f else {
+                o.remove(key);
+                continue;
+            };
             // SAFETY: plain data; all zeros is an empty transport ID.
             let mut t: spdk_nvme_transport_id = unsafe { std::mem::zeroed() };
             // SAFETY: as above; `t` is a full transport ID.

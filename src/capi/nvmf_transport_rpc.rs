@@ -28,6 +28,11 @@ pub(crate) fn is_added(name: &str) -> bool {
     nt::by_name(name).is_some()
 }
 
+/// True if any plugged-in transport was added to the target.
+pub(crate) fn any_added() -> bool {
+    !nt::added().is_empty()
+}
+
 /// The generic members of `p` (SPDK's names) over the options `o`.
 fn generic(m: &str, p: &Map<String, Value>, mut o: spdk_nvmf_transport_opts) -> std::result::Result<spdk_nvmf_transport_opts, String> {
     let num = |k: &str, max: u64| -> std::result::Result<Option<u64>, String> {

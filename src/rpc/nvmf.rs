@@ -172,7 +172,7 @@ fn nvmf_subsystem_remove_ns(p: Value, r: Responder) {
 fn host_method(m: &'static str, p: Value, r: Responder) {
     // With transports plugged in through nvmf_transport.h, members beyond
     // these are theirs (their subsystem_add_host reads the params).
-    let plugged = !crate::capi::nvmf_transport::transports_json().is_empty();
+    let plugged = crate::capi::nvmf_transport_rpc::any_added();
     let known = ["nqn", "host", "tgt_name", "psk", "dhchap_key", "dhchap_ctrlr_key"];
     match (if plugged { Params::relaxed(m, &p) } else { Params::new(m, &p, &known) }).and_then(|p| {
         check_tgt(&p)?;
